@@ -1,0 +1,254 @@
+// The local AWS endpoint: one HTTP server that speaks the wire protocols of the
+// AWS calls certpipe makes. The SDK finds it through AWS_ENDPOINT_URL, so the
+// function code does not know it is local.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { FaultInjector } from './faults.js';
+import { loadServices } from './services/index.js';
+import { FileStore } from './store.js';
+import {
+  AwsError,
+  type AccountResolver,
+  type CallContext,
+  type Collection,
+  type LocalCloud,
+  type LocalService,
+  type LocalSettings,
+  type ServiceRequest,
+  type ServiceResponse,
+} from './types.js';
+
+export const DEFAULT_ACCOUNT_ID = '000000000000';
+
+export const DEFAULT_SETTINGS: LocalSettings = {
+  insyncDelayMs: 1000,
+  dnsLagMs: 0,
+  dnsHiddenNames: [],
+  defaultAccountId: DEFAULT_ACCOUNT_ID,
+  nameserver: 'ns1.certpipe.localhost',
+};
+
+export interface LocalAwsOptions {
+  /** 0 = an ephemeral port. Default 4566. */
+  readonly port?: number;
+  readonly host?: string;
+  /** Where state persists. */
+  readonly dataDir: string;
+  readonly settings?: Partial<LocalSettings>;
+}
+
+export interface LocalAws {
+  readonly url: string;
+  readonly port: number;
+  readonly cloud: LocalCloud;
+  readonly faults: FaultInjector;
+  close(): Promise<void>;
+}
+
+interface SigV4Scope {
+  accessKeyId: string;
+  region: string;
+  service: string;
+}
+
+/** Reads the credential scope of a SigV4 request (header or presigned query); the signature is not checked. */
+export function sigV4Scope(headers: IncomingMessage['headers'], query: URLSearchParams): SigV4Scope | undefined {
+  const auth = String(headers.authorization ?? '');
+  const credential = /Credential=([^,\s]+)/.exec(auth)?.[1] ?? query.get('X-Amz-Credential') ?? undefined;
+  if (!credential) return undefined;
+  const [accessKeyId, , region, service] = credential.split('/');
+  if (!accessKeyId || !region || !service) return undefined;
+  return { accessKeyId, region, service };
+}
+
+interface TemporaryKey {
+  accountId: string;
+  expiresAt: string;
+}
+
+class Accounts implements AccountResolver {
+  constructor(
+    private readonly keys: Collection<TemporaryKey>,
+    private readonly settings: LocalSettings,
+  ) {}
+
+  accountOf(accessKeyId: string): string {
+    if (/^\d{12}$/.test(accessKeyId)) return accessKeyId;
+    return this.keys.get(accessKeyId)?.accountId ?? this.settings.defaultAccountId;
+  }
+
+  async registerTemporaryKey(accessKeyId: string, accountId: string, expiresAt: Date): Promise<void> {
+    await this.keys.put(accessKeyId, { accountId, expiresAt: expiresAt.toISOString() });
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, response: ServiceResponse, requestId?: string): void {
+  const headers: Record<string, string> = { ...(response.headers ?? {}) };
+  if (requestId && !Object.keys(headers).some((h) => h.toLowerCase() === 'x-amzn-requestid')) {
+    headers['x-amzn-RequestId'] = requestId;
+  }
+  res.writeHead(response.status, headers);
+  res.end(response.body ?? '');
+}
+
+function json(status: number, value: unknown): ServiceResponse {
+  return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws> {
+  const settings: LocalSettings = { ...DEFAULT_SETTINGS, ...options.settings };
+  const store = new FileStore(options.dataDir);
+  const accounts = new Accounts(await store.collection<TemporaryKey>('sts/temporary-keys'), settings);
+  const faults = new FaultInjector();
+  const services = new Map<string, LocalService>();
+
+  const cloud: LocalCloud = {
+    store,
+    settings,
+    accounts,
+    now: () => new Date(),
+    service<T extends LocalService>(signingName: string): T {
+      const service = services.get(signingName);
+      if (!service) throw new Error(`The local endpoint has no ${signingName} service`);
+      return service as T;
+    },
+  };
+
+  for (const factory of await loadServices()) {
+    const service = factory(cloud);
+    services.set(service.signingName, service);
+  }
+
+  const internalRoutes = new Map<string, (req: ServiceRequest) => Promise<ServiceResponse>>();
+  internalRoutes.set('GET /_certpipe/health', async () =>
+    json(200, { status: 'ok', services: [...services.keys()].sort() }),
+  );
+  internalRoutes.set('GET /_certpipe/faults', async () => json(200, { faults: faults.list() }));
+  internalRoutes.set('POST /_certpipe/faults', async (req) => {
+    try {
+      const body = JSON.parse(req.body.toString('utf8') || '{}');
+      const added = (Array.isArray(body) ? body : [body]).map((rule) => faults.add(rule));
+      return json(201, { faults: added });
+    } catch (err) {
+      return json(400, { error: (err as Error).message });
+    }
+  });
+  internalRoutes.set('DELETE /_certpipe/faults', async () => {
+    faults.clear();
+    return json(200, { faults: [] });
+  });
+  internalRoutes.set('GET /_certpipe/settings', async () => json(200, settings));
+  internalRoutes.set('POST /_certpipe/settings', async (req) => {
+    let patch: Partial<LocalSettings>;
+    try {
+      patch = JSON.parse(req.body.toString('utf8') || '{}');
+    } catch {
+      return json(400, { error: 'settings must be a JSON object' });
+    }
+    for (const [key, value] of Object.entries(patch)) {
+      if (!(key in settings)) return json(400, { error: `unknown setting "${key}"` });
+      const current = settings[key as keyof LocalSettings];
+      if (typeof current !== typeof value || Array.isArray(current) !== Array.isArray(value)) {
+        return json(400, { error: `setting "${key}" must be of type ${Array.isArray(current) ? 'array' : typeof current}` });
+      }
+    }
+    Object.assign(settings, patch);
+    return json(200, settings);
+  });
+  for (const service of services.values()) {
+    for (const [route, handler] of Object.entries(service.internalRoutes ?? {})) internalRoutes.set(route, handler);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const body = await readBody(req);
+    const request: ServiceRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      headers: req.headers,
+      body,
+    };
+
+    if (url.pathname.startsWith('/_certpipe/')) {
+      const route = internalRoutes.get(`${request.method} ${url.pathname}`);
+      send(res, route ? await route(request) : json(404, { error: `no route ${request.method} ${url.pathname}` }));
+      return;
+    }
+
+    const requestId = randomUUID();
+    const scope = sigV4Scope(req.headers, url.searchParams);
+    const service = scope ? services.get(scope.service) : undefined;
+    if (!scope || !service) {
+      const message = scope
+        ? `The local endpoint does not implement the ${scope.service} service`
+        : 'Request is missing Authentication Token';
+      send(res, json(scope ? 400 : 403, { __type: scope ? 'UnknownServiceException' : 'MissingAuthenticationTokenException', message }), requestId);
+      return;
+    }
+
+    const ctx: CallContext = {
+      service: scope.service,
+      operation: service.operationOf(request) ?? 'Unknown',
+      accountId: accounts.accountOf(scope.accessKeyId),
+      region: scope.region,
+      accessKeyId: scope.accessKeyId,
+      requestId,
+      now: cloud.now(),
+    };
+
+    try {
+      const fault = faults.evaluate(ctx);
+      if (fault.latencyMs > 0) await sleep(fault.latencyMs);
+      if (fault.error) throw fault.error;
+      send(res, await service.handle(request, ctx), requestId);
+    } catch (err) {
+      const awsError =
+        err instanceof AwsError
+          ? err
+          : new AwsError('InternalFailure', `The local ${scope.service} endpoint failed: ${(err as Error).message}`, 500);
+      if (!(err instanceof AwsError)) console.error(`[certpipe-local] ${ctx.service}.${ctx.operation} failed`, err);
+      send(res, service.renderError(awsError, ctx), requestId);
+    }
+  }
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      console.error('[certpipe-local] request failed', err);
+      if (!res.headersSent) send(res, json(500, { __type: 'InternalFailure', message: String(err) }));
+      else res.end();
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 4566, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = options.host ?? '127.0.0.1';
+
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    cloud,
+    faults,
+    async close() {
+      await Promise.all([...services.values()].map((s) => s.close?.()));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
