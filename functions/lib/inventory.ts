@@ -78,6 +78,8 @@ export const inventorySchema = z.object({
   /** Resolvers for the propagation check; empty = ask the zone's authoritative nameservers. */
   resolvers: z.array(z.string()),
   eventBusName: z.string(),
+  /** CheckPropagation gives up (DnsPropagationTimeout) after this many looks. */
+  propagationMaxAttempts: z.number().int().positive().default(30),
 });
 export type Inventory = z.infer<typeof inventorySchema>;
 

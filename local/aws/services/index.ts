@@ -1,19 +1,15 @@
 // The service modules the local endpoint serves, one per AWS service certpipe calls.
 import type { ServiceFactory } from '../types.js';
+import acm from './acm.js';
+import cloudwatch from './cloudwatch.js';
+import events from './events.js';
+import route53 from './route53.js';
+import secretsmanager from './secretsmanager.js';
+import stepfunctions from './stepfunctions.js';
+import sts from './sts.js';
 
-const MODULES = ['secretsmanager', 'route53', 'acm', 'sts', 'events', 'cloudwatch', 'stepfunctions'] as const;
+const SERVICES: readonly ServiceFactory[] = [secretsmanager, route53, acm, sts, events, cloudwatch, stepfunctions];
 
-// TEMPORARY while the modules are being written in parallel: a missing module is skipped.
-export async function loadServices(): Promise<ServiceFactory[]> {
-  const factories: ServiceFactory[] = [];
-  for (const name of MODULES) {
-    try {
-      const mod = (await import(`./${name}.js`)) as { default: ServiceFactory };
-      factories.push(mod.default);
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code !== 'ERR_MODULE_NOT_FOUND' || !String((err as Error).message).includes(`/${name}.`)) throw err;
-    }
-  }
-  return factories;
+export async function loadServices(): Promise<readonly ServiceFactory[]> {
+  return SERVICES;
 }

@@ -1,0 +1,55 @@
+// CheckExpiry: one paginated scan of the certificate secrets, one decision per certificate.
+import { InvalidInput } from '../errors.js';
+import type { CheckExpiryInput, CheckExpiryOutput, DecisionSummary } from '../events.js';
+import { logger, metrics, recordExpiry } from '../observability.js';
+import { renewalDecision } from '../renewal.js';
+import type { StepContext } from '../context.js';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+
+/** Skipped entries kept in the state output; the count is always complete. */
+export const MAX_SKIPPED_LISTED = 100;
+
+export async function checkExpiry(ctx: StepContext, input: CheckExpiryInput): Promise<CheckExpiryOutput> {
+  const all = ctx.inventory.certificates;
+  const unknown = (input.only ?? []).filter((name) => !all.some((c) => c.name === name));
+  if (unknown.length) {
+    throw new InvalidInput(`Unknown certificate(s) in "only": ${unknown.join(', ')}. Known: ${all.map((c) => c.name).join(', ')}`);
+  }
+  const specs = input.only?.length ? all.filter((c) => input.only!.includes(c.name)) : all;
+  const stored = await ctx.store.scanInventory(all);
+  const now = ctx.now();
+
+  const due: DecisionSummary[] = [];
+  const skipped: DecisionSummary[] = [];
+  let minDays: number | undefined;
+  for (const spec of specs) {
+    const facts = stored.get(spec.name);
+    const decision = renewalDecision({ spec, stored: facts, now, force: input.force });
+    const summary: DecisionSummary = {
+      name: spec.name,
+      reason: decision.reason,
+      message: decision.message,
+      ...(decision.renewalTime ? { renewalTime: decision.renewalTime } : {}),
+      ...(facts ? { notAfter: facts.notAfter.toISOString() } : {}),
+    };
+    logger.info('renewal decision', { certificate: spec.name, due: decision.due, reason: decision.reason, detail: decision.message });
+    if (facts) {
+      recordExpiry(spec.name, facts.notAfter, now);
+      const days = (facts.notAfter.getTime() - now.getTime()) / 86_400_000;
+      minDays = minDays === undefined ? days : Math.min(minDays, days);
+    }
+    if (decision.due) due.push(summary);
+    else skipped.push(summary);
+  }
+  // One number for the "something expires soon" alarm; no data at all means the checker stopped.
+  if (minDays !== undefined) metrics.addMetric('MinDaysToExpiry', MetricUnit.Count, Math.round(minDays * 100) / 100);
+
+  return {
+    checkedAt: now.toISOString(),
+    total: specs.length,
+    dueCount: due.length,
+    due,
+    skipped: skipped.slice(0, MAX_SKIPPED_LISTED),
+    skippedCount: skipped.length,
+  };
+}

@@ -1,0 +1,58 @@
+// FinalizeOrder: one status call per invocation. Depending on where the order is,
+// answer the challenges, finalize with a CSR of the stored key, or download,
+// verify and store the certificate. "Not yet" is AcmeOrderNotReady: the ASL's
+// Retry does the waiting, never this function.
+import { AcmeSession } from '../acme.js';
+import { AcmeOrderInvalid, AcmeOrderNotReady } from '../errors.js';
+import type { FinalizeOrderInput, IssuedSummary } from '../events.js';
+import { findCertificate, findIssuer } from '../inventory.js';
+import { logger } from '../observability.js';
+import { buildIssued, type IssuedCertificate } from '../store/certificateStore.js';
+import { createCsr, splitPemChain, verifyIssued } from '../x509.js';
+import type { StepContext } from '../context.js';
+
+const summary = (issued: IssuedCertificate): IssuedSummary => ({
+  serial: issued.serial,
+  notBefore: issued.notBefore,
+  notAfter: issued.notAfter,
+  dnsNames: issued.dnsNames,
+});
+
+export async function finalizeOrder(ctx: StepContext, input: FinalizeOrderInput): Promise<IssuedSummary> {
+  const spec = findCertificate(ctx.inventory, input.name);
+  const pending = await ctx.store.readPending(spec);
+  if (pending?.kind === 'issued') return summary(pending.issued);
+  if (pending?.kind !== 'claim') {
+    throw new AcmeOrderInvalid(`No ACME order is recorded for ${spec.name} (secret ${spec.secretName} has no AWSPENDING claim)`);
+  }
+  const { claim } = pending;
+  const session = await AcmeSession.open(findIssuer(ctx.inventory, spec.issuer), ctx.aws.secretsManager());
+
+  let order = await session.orderStatus(claim.orderUrl);
+  if (order.status === 'pending') {
+    await session.completeChallenges(order);
+    throw new AcmeOrderNotReady(`Order ${order.url} for ${spec.name}: the CA is validating the challenges`);
+  }
+  if (order.status === 'ready') {
+    const csr = await createCsr(claim.privateKey, claim.dnsNames);
+    order = await session.finalize(order, csr.pem);
+    logger.info('order finalized', { certificate: spec.name, orderUrl: order.url, status: order.status });
+  }
+  if (order.status !== 'valid') {
+    throw new AcmeOrderNotReady(`Order ${order.url} for ${spec.name} is ${order.status}`);
+  }
+
+  const certificates = splitPemChain(await session.downloadCertificate(order));
+  const facts = verifyIssued({
+    certificatePem: certificates[0] ?? '',
+    chainPem: certificates.slice(1).join(''),
+    privateKeyPem: claim.privateKey,
+    dnsNames: spec.dnsNames,
+    now: ctx.now(),
+    certificateName: spec.name,
+  });
+  const issued = buildIssued({ spec, certificates, privateKeyPem: claim.privateKey, orderUrl: order.url, facts });
+  await ctx.store.storeIssued(spec, issued);
+  logger.info('certificate issued and verified', { certificate: spec.name, serial: issued.serial, notAfter: issued.notAfter });
+  return summary(issued);
+}

@@ -1,0 +1,112 @@
+// PlaceChallenges: create (or resume) the ACME order, record it with its new key
+// BEFORE anything else can fail, and write the DNS-01 TXT values.
+import { AcmeSession, type OrderRecord } from '../acme.js';
+import { Route53ChallengeProvider } from '../dns/route53.js';
+import { AcmeOrderInvalid } from '../errors.js';
+import type { OrderState, RenewalItem } from '../events.js';
+import { findCertificate, findIssuer, type CertificateSpec } from '../inventory.js';
+import { logger } from '../observability.js';
+import type { PendingVersion } from '../store/certificateStore.js';
+import { generateKeyPair } from '../x509.js';
+import type { StepContext } from '../context.js';
+
+export function challengeProvider(ctx: StepContext, spec: CertificateSpec): Route53ChallengeProvider {
+  return new Route53ChallengeProvider(ctx.aws.route53(), {
+    hostedZones: ctx.inventory.hostedZones,
+    hostedZoneIds: spec.hostedZoneIds,
+  });
+}
+
+const sameNames = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && [...a].map((n) => n.toLowerCase()).sort().join(',') === [...b].map((n) => n.toLowerCase()).sort().join(',');
+
+/** A claim still worth resuming: same names and key type as the spec asks for now. */
+function claimMatches(pending: PendingVersion, spec: CertificateSpec): boolean {
+  return pending.kind === 'claim' && sameNames(pending.claim.dnsNames, spec.dnsNames) && pending.claim.keyAlgorithm === spec.keyAlgorithm;
+}
+
+async function keyForNewOrder(ctx: StepContext, spec: CertificateSpec): Promise<{ pem: string; currentVersionId?: string }> {
+  const current = await ctx.store.readCurrent(spec);
+  if (spec.privateKeyRotation === 'never' && current && current.issued.keyAlgorithm === spec.keyAlgorithm) {
+    return { pem: current.issued.privateKey, currentVersionId: current.versionId };
+  }
+  return { pem: (await generateKeyPair(spec.keyAlgorithm)).privateKeyPem, currentVersionId: current?.versionId };
+}
+
+const issuedState = (orderUrl?: string): OrderState => ({
+  ...(orderUrl ? { orderUrl } : {}),
+  issued: true,
+  records: [],
+  changeIds: [],
+  attempt: 0,
+  origin: 'stored',
+});
+
+export async function placeChallenges(ctx: StepContext, item: RenewalItem): Promise<OrderState> {
+  const spec = findCertificate(ctx.inventory, item.name);
+  const issuer = findIssuer(ctx.inventory, spec.issuer);
+  let pending = await ctx.store.readPending(spec);
+  // A certificate issued and verified by an earlier run only needs publishing: no second order.
+  if (pending?.kind === 'issued') return issuedState(pending.issued.orderUrl);
+
+  const session = await AcmeSession.open(issuer, ctx.aws.secretsManager());
+  let order: OrderRecord | undefined;
+  let origin: OrderState['origin'] = 'new';
+
+  if (pending && claimMatches(pending, spec) && pending.kind === 'claim') {
+    try {
+      order = await session.resumeOrder(pending.claim.orderUrl);
+      origin = 'resumed';
+      logger.info('resuming the recorded ACME order', { certificate: spec.name, orderUrl: order.url, status: order.status });
+    } catch (err) {
+      if (!(err instanceof AcmeOrderInvalid)) throw err;
+      logger.warn('the recorded ACME order is dead; ordering again', { certificate: spec.name, error: err.message });
+    }
+  }
+  if (!order) {
+    const key = await keyForNewOrder(ctx, spec);
+    const created = await session.createOrder(spec.dnsNames);
+    const claim = await ctx.store.claimPending(
+      spec,
+      { orderUrl: created.url, privateKeyPem: key.pem, keyAlgorithm: spec.keyAlgorithm, dnsNames: spec.dnsNames, now: ctx.now() },
+      { replacePendingVersionId: pending?.versionId, expectedCurrentVersionId: key.currentVersionId },
+    );
+    if (claim.outcome === 'superseded') {
+      logger.info('renewed meanwhile by another execution; publishing what is current', { certificate: spec.name });
+      return issuedState();
+    }
+    if (claim.outcome === 'resumed') {
+      // Another execution claimed this renewal first: continue with its order, never a second issuance.
+      pending = claim.pending;
+      if (pending.kind === 'issued') return issuedState(pending.issued.orderUrl);
+      order = await session.resumeOrder(pending.claim.orderUrl);
+      origin = 'resumed';
+    } else {
+      order = created;
+    }
+  }
+
+  const challenges = order.status === 'pending' ? await session.dnsChallenges(order) : [];
+  const provider = challengeProvider(ctx, spec);
+  const presented = await provider.present(challenges.map((c) => ({ fqdn: c.fqdn, value: c.value })));
+  const identifierOf = new Map(challenges.map((c) => [`${c.fqdn}\u0000${c.value}`, c.dnsName]));
+  logger.info('challenge records written', {
+    certificate: spec.name,
+    orderUrl: order.url,
+    records: presented.records.length,
+    changes: presented.changeIds.length,
+  });
+  return {
+    orderUrl: order.url,
+    issued: false,
+    records: presented.records.map((r) => ({
+      identifier: identifierOf.get(`${r.delegatedFrom ?? r.fqdn}\u0000${r.value}`) ?? r.delegatedFrom ?? r.fqdn,
+      fqdn: r.fqdn,
+      zoneId: r.zoneId,
+      value: r.value,
+    })),
+    changeIds: presented.changeIds,
+    attempt: 0,
+    origin,
+  };
+}

@@ -1,0 +1,122 @@
+// Turns one execution's history into a row per certificate: what happened, where
+// it was published, and the seconds each step took.
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import Table from 'cli-table3';
+import type { CheckExpiryOutput, ItemResult } from '../functions/lib/events.js';
+import type { Inventory } from '../functions/lib/inventory.js';
+
+/** Steps shown as columns, each the sum of the states that make it up. */
+export const STEP_COLUMNS = {
+  place: ['PlaceChallenges'],
+  dns: ['WaitForPropagation', 'CheckPropagation'],
+  finalize: ['FinalizeOrder'],
+  publish: ['PublishCertificate'],
+  cleanup: ['CleanupChallenges', 'CleanupAfterFailure'],
+} as const;
+type Step = keyof typeof STEP_COLUMNS;
+
+export interface CertificateRow {
+  name: string;
+  dnsNames: string[];
+  outcome: 'renewed' | 'skipped' | 'failed' | 'not run';
+  reason: string;
+  notAfter?: string;
+  publishedTo: string[];
+  error?: string;
+  seconds: Partial<Record<Step, number>>;
+}
+
+function parse(json: string | undefined): any {
+  if (!json) return undefined;
+  try {
+    return JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Seconds per step per certificate, pairing each state's entry and exit by the certificate name in its input. */
+function stepSeconds(history: HistoryEvent[]): Map<string, Partial<Record<Step, number>>> {
+  const stepOf = new Map<string, Step>();
+  for (const [step, states] of Object.entries(STEP_COLUMNS) as [Step, readonly string[]][]) {
+    for (const state of states) stepOf.set(state, step);
+  }
+  const open = new Map<string, number>();
+  const totals = new Map<string, Partial<Record<Step, number>>>();
+  for (const event of history) {
+    const entered = event.stateEnteredEventDetails;
+    const exited = event.stateExitedEventDetails;
+    const details = entered ?? exited;
+    if (!details?.name || !stepOf.has(details.name)) continue;
+    const payload = parse(entered ? entered.input : exited?.output);
+    const cert = payload?.name;
+    if (typeof cert !== 'string') continue;
+    const key = `${cert}\u0000${details.name}`;
+    const at = new Date(event.timestamp ?? 0).getTime();
+    if (entered) {
+      open.set(key, at);
+    } else if (open.has(key)) {
+      const step = stepOf.get(details.name)!;
+      const row = totals.get(cert) ?? {};
+      row[step] = (row[step] ?? 0) + (at - open.get(key)!) / 1000;
+      totals.set(cert, row);
+      open.delete(key);
+    }
+  }
+  return totals;
+}
+
+function exitedOutput(history: HistoryEvent[], state: string): any {
+  const event = history.find((e) => e.stateExitedEventDetails?.name === state);
+  return parse(event?.stateExitedEventDetails?.output);
+}
+
+export function certificateRows(history: HistoryEvent[], inventory: Inventory): CertificateRow[] {
+  const check: CheckExpiryOutput | undefined = exitedOutput(history, 'CheckExpiry')?.check;
+  const results: ItemResult[] = exitedOutput(history, 'RenewEach')?.results ?? [];
+  const seconds = stepSeconds(history);
+  const byName = new Map(results.map((r) => [r.name, r]));
+  const skipped = new Map((check?.skipped ?? []).map((d) => [d.name, d]));
+  const due = new Map((check?.due ?? []).map((d) => [d.name, d]));
+
+  return inventory.certificates.map((spec): CertificateRow => {
+    const result = byName.get(spec.name);
+    const base = { name: spec.name, dnsNames: spec.dnsNames, seconds: seconds.get(spec.name) ?? {} };
+    if (result?.outcome === 'renewed') {
+      return {
+        ...base,
+        outcome: 'renewed',
+        reason: result.reason ?? due.get(spec.name)?.reason ?? '',
+        notAfter: result.published?.notAfter,
+        publishedTo: result.published?.targets ?? [],
+      };
+    }
+    if (result?.outcome === 'failed') {
+      return { ...base, outcome: 'failed', reason: result.reason ?? '', publishedTo: [], error: result.error };
+    }
+    const skip = skipped.get(spec.name);
+    if (skip) return { ...base, outcome: 'skipped', reason: `${skip.reason}: ${skip.message}`, notAfter: skip.notAfter, publishedTo: [] };
+    return { ...base, outcome: 'not run', reason: due.get(spec.name)?.reason ?? '', publishedTo: [] };
+  });
+}
+
+export function renderRows(rows: CertificateRow[], options: { color?: boolean } = {}): string {
+  const table = new Table({
+    head: ['certificate', 'names', 'not after', 'published to', 'outcome', ...Object.keys(STEP_COLUMNS).map((s) => `${s} s`)],
+    style: options.color ? undefined : { head: [], border: [] },
+    wordWrap: true,
+    colWidths: [null, 30, 22, 36, 30, null, null, null, null, null],
+  });
+  for (const row of rows) {
+    const outcome = row.outcome === 'failed' ? `failed: ${row.error ?? ''}` : row.outcome === 'skipped' ? `skipped (${row.reason})` : row.outcome;
+    table.push([
+      row.name,
+      row.dnsNames.join('\n'),
+      row.notAfter ? row.notAfter.replace('.000Z', 'Z') : '',
+      row.publishedTo.join('\n'),
+      outcome,
+      ...(Object.keys(STEP_COLUMNS) as Step[]).map((s) => (row.seconds[s] !== undefined ? row.seconds[s]!.toFixed(1) : '')),
+    ]);
+  }
+  return table.toString();
+}
