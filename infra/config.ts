@@ -1,0 +1,475 @@
+// The user's config (certpipe.config.yaml): its schema, loading with errors that
+// name the field and the fix, the JSON Schema editors use, and toInventory(),
+// which resolves every default into the inventory the functions read.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { InvalidInput } from '../functions/lib/errors.js';
+import {
+  KEY_ALGORITHMS,
+  inventorySchema,
+  type CertificateSpec,
+  type Inventory,
+  type Issuer,
+  type RenewalPolicy,
+  type Target,
+} from '../functions/lib/inventory.js';
+import { crossCheck, defaultSecretName } from './config/checks.js';
+import {
+  EXTERNAL_ID_PATTERN,
+  NAME_FIX,
+  NAME_PATTERN,
+  REGION_FIX,
+  REGION_PATTERN,
+  RENEW_BEFORE_FIX,
+  RESOLVER_FIX,
+  ROLE_ARN_FIX,
+  ROLE_ARN_PATTERN,
+  SECRET_NAME_FIX,
+  SECRET_NAME_PATTERN,
+  ZONE_ID_FIX,
+  ZONE_ID_PATTERN,
+  dnsNameProblem,
+  isSecretId,
+  looksLikeInlineKey,
+  normaliseDnsName,
+  normaliseZoneId,
+  parseRenewBefore,
+  parseResolver,
+  roleAccount,
+  scheduleProblem,
+} from './config/formats.js';
+import { describeIssue, formatPath, type ConfigProblem } from './config/problems.js';
+
+export type { ConfigProblem } from './config/problems.js';
+
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const DEFAULT_CONFIG_PATH = resolve(REPO_ROOT, 'certpipe.config.yaml');
+export const JSON_SCHEMA_PATH = resolve(REPO_ROOT, 'infra/config.schema.json');
+
+export const ISSUER_PRESETS = {
+  letsencrypt: 'https://acme-v02.api.letsencrypt.org/directory',
+  'letsencrypt-staging': 'https://acme-staging-v02.api.letsencrypt.org/directory',
+} as const;
+
+/** The default renewal window: renew when a third of the lifetime is left. */
+export const DEFAULT_RENEWAL: RenewalPolicy = { renewAtFractionLeft: 1 / 3 };
+
+// ---------------------------------------------------------------------------
+// Schema
+
+const show = (input: unknown) => JSON.stringify(input);
+const isObject = (payload: { value: unknown }) => typeof payload.value === 'object' && payload.value !== null;
+
+const resourceName = (what: string) =>
+  z.string().regex(NAME_PATTERN, { error: (iss) => `${show(iss.input)} is not a valid ${what} name — ${NAME_FIX}` });
+
+const dnsName = z
+  .string()
+  .refine((n) => !dnsNameProblem(n), { error: (iss) => dnsNameProblem(String(iss.input)) })
+  .describe('A host name ("www.example.com") or a wildcard ("*.example.com"). Quote wildcards in YAML.');
+
+const zoneName = z
+  .string()
+  .refine((n) => !dnsNameProblem(n, { wildcard: false }), {
+    error: (iss) => dnsNameProblem(String(iss.input), { wildcard: false }),
+  })
+  .describe('Route 53 hosted zone name, e.g. "example.com".');
+
+const zoneId = z
+  .string()
+  .regex(ZONE_ID_PATTERN, { error: (iss) => `${show(iss.input)} is not a hosted zone id — ${ZONE_ID_FIX}` });
+
+const region = z
+  .string()
+  .regex(REGION_PATTERN, { error: (iss) => `${show(iss.input)} is not an AWS region — ${REGION_FIX}` });
+
+const secretName = z
+  .string()
+  .regex(SECRET_NAME_PATTERN, { error: (iss) => `${show(iss.input)} is not a valid secret name — ${SECRET_NAME_FIX}` });
+
+const httpsUrl = (example: string) =>
+  z.url({ protocol: /^https$/, error: (iss) => `${show(iss.input)} is not an https URL — use a URL like "${example}"` });
+
+const email = z.email({ error: (iss) => `${show(iss.input)} is not an email address — use one like "ops@example.com"` });
+
+const crossAccount = {
+  roleArn: z
+    .string()
+    .regex(ROLE_ARN_PATTERN, { error: (iss) => `${show(iss.input)} is not an IAM role ARN — ${ROLE_ARN_FIX}` })
+    .optional()
+    .describe('Role the publisher assumes in the target account (deploy the target stack there). Requires externalId.'),
+  externalId: z
+    .string()
+    .regex(EXTERNAL_ID_PATTERN, {
+      error: () => 'is not a valid ExternalId — use 2–1224 letters, digits and +=,.@:/-_ (the same value as in the target stack)',
+    })
+    .optional()
+    .describe('ExternalId the target role requires.'),
+};
+
+const acmTarget = z
+  .strictObject({
+    type: z.literal('acm'),
+    region: region.describe('Region to import the certificate into (re-imports keep the same ARN).'),
+    ...crossAccount,
+  })
+  .describe('Import into AWS Certificate Manager.');
+
+const secretTarget = z
+  .strictObject({
+    type: z.literal('secretsmanager'),
+    name: secretName.optional().describe("Secret name; default: the certificate's secretName."),
+    region: region.optional().describe("Region; default: the pipeline's region."),
+    ...crossAccount,
+  })
+  .describe('A copy in Secrets Manager (another region and/or account).');
+
+const target = z.discriminatedUnion('type', [acmTarget, secretTarget]).superRefine(
+  (t, ctx) => {
+    if (t.roleArn !== undefined && t.externalId === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['externalId'],
+        message: 'is required with a roleArn — add the ExternalId the target role trusts (it guards against the confused deputy)',
+      });
+    }
+    if (t.externalId !== undefined && t.roleArn === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['roleArn'],
+        message: 'is missing: an externalId is only used to assume a role — add the roleArn or remove the externalId',
+      });
+    }
+  },
+  { when: isObject },
+);
+
+const issuer = z
+  .strictObject({
+    name: resourceName('issuer').describe('Name certificates refer to.'),
+    preset: z.enum(['letsencrypt', 'letsencrypt-staging']).optional().describe("Let's Encrypt production or staging."),
+    directoryUrl: httpsUrl('https://acme.example.com/directory').optional().describe('ACME directory URL (instead of a preset).'),
+    email: email.optional().describe('Contact address the CA writes to about the account.'),
+    eab: z
+      .strictObject({
+        keyId: z.string().min(1).describe('EAB key id from the CA.'),
+        hmacKeySecret: z
+          .string()
+          .min(1)
+          // Never echo the value: it may be the key itself.
+          .refine((v) => !looksLikeInlineKey(v), {
+            error: () =>
+              'looks like the HMAC key itself — store the key in Secrets Manager (aws secretsmanager create-secret --name certpipe/eab/<issuer> --secret-string <key>) and put the secret name or ARN here',
+          })
+          .refine(isSecretId, { error: () => `is not a secret name or ARN — ${SECRET_NAME_FIX}` })
+          .describe('Name or ARN of the Secrets Manager secret holding the base64url HMAC key (never the key itself).'),
+      })
+      .optional()
+      .describe('External account binding, for CAs that require it.'),
+    profile: z.string().min(1).optional().describe('ACME profile to request (if the CA offers profiles).'),
+    accountSecretName: secretName.optional().describe('Secret for the ACME account key; default certpipe/acme-account/<name>.'),
+  })
+  .superRefine(
+    (i, ctx) => {
+      if (i.preset === undefined && i.directoryUrl === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [],
+          message: 'has neither preset nor directoryUrl — add "preset: letsencrypt-staging" (or letsencrypt), or "directoryUrl: https://…"',
+        });
+      }
+      if (i.preset !== undefined && i.directoryUrl !== undefined) {
+        ctx.addIssue({ code: 'custom', path: [], message: 'has both preset and directoryUrl — keep one of them' });
+      }
+    },
+    { when: isObject },
+  );
+
+const certificate = z
+  .strictObject({
+    name: resourceName('certificate').describe('Unique name; also names the secret (certpipe/<name>).'),
+    dnsNames: z
+      .array(dnsName)
+      .min(1)
+      .max(100)
+      .superRefine((names, ctx) => {
+        const seen = new Map<string, number>();
+        names.forEach((n, i) => {
+          const key = normaliseDnsName(n);
+          const first = seen.get(key);
+          if (first === undefined) seen.set(key, i);
+          else ctx.addIssue({ code: 'custom', path: [i], message: `"${n}" repeats dnsNames[${first}] — list each name once` });
+        });
+      })
+      .describe('Names on the certificate (1–100).'),
+    issuer: z.string().optional().describe('Issuer name; default: the only issuer.'),
+    hostedZoneIds: z
+      .record(z.string(), zoneId)
+      .optional()
+      .describe('Hosted zone id per DNS name, when the longest matching zone is not the right one.'),
+    keyAlgorithm: z.enum(KEY_ALGORITHMS).default('ecdsa-p256'),
+    privateKeyRotation: z
+      .enum(['always', 'never'])
+      .default('always')
+      .describe('"always": a new key at each renewal; "never": keep the key.'),
+    renewBefore: z
+      .string()
+      .refine((v) => parseRenewBefore(v) !== undefined, {
+        error: (iss) => `${show(iss.input)} is not a duration or percentage — ${RENEW_BEFORE_FIX}`,
+      })
+      .optional()
+      .describe('Renew this long before expiry ("30d", "720h") or when this share of the lifetime is left ("33%"). Default: 33.3%.'),
+    secretName: secretName.optional().describe('Primary secret; default certpipe/<name>.'),
+    targets: z.array(target).default([]).describe('Where copies go (ACM, Secrets Manager, other accounts).'),
+  })
+  .describe('A certificate to issue and keep renewed.');
+
+const pipeline = z
+  .strictObject({
+    maxConcurrency: z.number().int().min(1).max(40).default(5).describe('Certificates renewed in parallel.'),
+    propagation: z
+      .strictObject({
+        waitSeconds: z.number().int().min(1).max(300).default(10).describe('Wait between DNS propagation checks.'),
+        maxAttempts: z.number().int().min(1).max(1000).default(30).describe('Checks before giving up.'),
+      })
+      .prefault({}),
+    schedule: z
+      .string()
+      .refine((v) => !scheduleProblem(v), { error: (iss) => scheduleProblem(String(iss.input)) })
+      .default('rate(12 hours)')
+      .describe('EventBridge Scheduler expression for the renewal run.'),
+    resolvers: z
+      .array(
+        z.string().refine((v) => parseResolver(v) !== undefined, {
+          error: (iss) => `${show(iss.input)} is not a resolver address — ${RESOLVER_FIX}`,
+        }),
+      )
+      .default([])
+      .describe("Resolvers for the propagation check; default: the zone's authoritative nameservers."),
+    eventBusName: z
+      .string()
+      .regex(/^[\w.\-/:]{1,1600}$/, {
+        error: (iss) => `${show(iss.input)} is not an event bus name — use "default", a bus name or its ARN`,
+      })
+      .default('default')
+      .describe('EventBridge bus for "Certificate Renewed" events.'),
+  })
+  .prefault({});
+
+const alarms = z
+  .strictObject({
+    email: z.array(email).default([]).describe('Addresses the paging topic emails.'),
+    https: z.array(httpsUrl('https://hooks.example.com/certpipe')).default([]).describe('HTTPS endpoints the paging topic calls.'),
+    daysToExpiry: z.number().int().min(1).max(365).default(14).describe('Alarm when a certificate has fewer days left.'),
+  })
+  .prefault({});
+
+export const configSchema = z
+  .strictObject({
+    issuers: z.array(issuer).min(1).describe('ACME CAs certificates are ordered from.'),
+    hostedZones: z
+      .array(
+        z.strictObject({
+          name: zoneName,
+          id: zoneId.optional().describe('Hosted zone id; found by name when absent.'),
+        }),
+      )
+      .default([])
+      .describe('Route 53 zones the pipeline may write _acme-challenge records to.'),
+    certificates: z.array(certificate).default([]),
+    pipeline,
+    alarms,
+  })
+  .superRefine(
+    (doc, ctx) => {
+      for (const p of crossCheck(doc)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+    },
+    { when: isObject },
+  )
+  .describe('certpipe configuration (certpipe.config.yaml)');
+
+/** The validated config, every schema default applied. */
+export type CertpipeConfig = z.output<typeof configSchema>;
+/** What a user may write (defaults optional). */
+export type CertpipeConfigInput = z.input<typeof configSchema>;
+
+// ---------------------------------------------------------------------------
+// Errors and loading
+
+/** An invalid config: the message lists each problem as `<field path>: <what is wrong> — <how to fix>`. */
+export class ConfigError extends InvalidInput {
+  constructor(
+    readonly source: string,
+    readonly problems: ConfigProblem[],
+  ) {
+    const lines = problems.map((p) => `  ${p.path ? `${p.path}: ` : ''}${p.message}`);
+    super(`${source}: ${problems.length} problem${problems.length === 1 ? '' : 's'} in the certpipe config:\n${lines.join('\n')}`);
+  }
+}
+
+/** Validate an already-parsed document (e.g. from TypeScript); throws ConfigError. */
+export function validateConfig(doc: unknown, source = 'config'): CertpipeConfig {
+  if (doc === null || doc === undefined) {
+    throw new ConfigError(source, [
+      { path: '', message: 'the config is empty — start from certpipe.config.yaml in the repository' },
+    ]);
+  }
+  const result = configSchema.safeParse(doc, { reportInput: true });
+  if (result.success) return result.data;
+  const problems = result.error.issues.flatMap((issue) => describeIssue(issue, configSchema, doc));
+  throw new ConfigError(source, dedupe(problems));
+}
+
+function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.path}\u0000${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Parse YAML text; `source` (usually the file path) prefixes the error message. */
+export function parseConfig(text: string, source: string): CertpipeConfig {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length) {
+    throw new ConfigError(
+      source,
+      doc.errors.map((e) => {
+        const where = e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
+        const what = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+        const fix =
+          e.code === 'BAD_ALIAS' || /alias/i.test(what)
+            ? 'quote wildcard names: "*.example.com" (a bare * starts a YAML alias)'
+            : e.code === 'DUPLICATE_KEY'
+              ? 'keep one of the repeated keys'
+              : 'fix the YAML syntax (indentation, quotes, colons)';
+        return { path: where, message: `${what} — ${fix}` };
+      }),
+    );
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (error) {
+    // An unquoted wildcard (`- *.example.com`) parses as an alias to nothing.
+    const line = text.split('\n').findIndex((l) => /(^|[\s:[,-])\*\S/.test(l));
+    throw new ConfigError(source, [
+      {
+        path: line >= 0 ? `line ${line + 1}` : '',
+        message: `${(error as Error).message.split('\n')[0]} — quote wildcard names: "*.example.com" (a bare * starts a YAML alias)`,
+      },
+    ]);
+  }
+  return validateConfig(value, source);
+}
+
+/** Read and validate the config: `path`, else $CERTPIPE_CONFIG, else certpipe.config.yaml at the repo root. */
+export function loadConfig(path?: string): CertpipeConfig {
+  const file = resolve(path ?? process.env.CERTPIPE_CONFIG ?? DEFAULT_CONFIG_PATH);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new ConfigError(file, [
+      { path: '', message: `cannot read the file (${code}) — create it, or point --config / CERTPIPE_CONFIG at your config` },
+    ]);
+  }
+  return parseConfig(text, file);
+}
+
+// ---------------------------------------------------------------------------
+// JSON Schema
+
+/** The JSON Schema of what users write (defaults optional), as committed in infra/config.schema.json. */
+export function jsonSchemaText(): string {
+  const schema = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' });
+  return `${JSON.stringify({ ...schema, title: 'certpipe config' }, null, 2)}\n`;
+}
+
+/** Regenerate the committed JSON Schema (`npx tsx -e "import('./infra/config.ts').then(m => m.writeJsonSchema())"`). */
+export function writeJsonSchema(path: string = JSON_SCHEMA_PATH): void {
+  writeFileSync(path, jsonSchemaText());
+}
+
+// ---------------------------------------------------------------------------
+// Inventory
+
+export function directoryUrlOf(issuer: CertpipeConfig['issuers'][number]): string {
+  return issuer.directoryUrl ?? ISSUER_PRESETS[issuer.preset!];
+}
+
+export function renewalPolicyOf(renewBefore: string | undefined): RenewalPolicy {
+  if (renewBefore === undefined) return DEFAULT_RENEWAL;
+  const parsed = parseRenewBefore(renewBefore);
+  if (!parsed) throw new Error(`Invalid renewBefore "${renewBefore}" (validate the config first)`);
+  return 'seconds' in parsed ? { renewBeforeSeconds: parsed.seconds } : { renewAtFractionLeft: parsed.fraction };
+}
+
+/**
+ * The inventory the functions read: every default resolved against the
+ * pipeline's account and region. Throws ConfigError for what only the
+ * deployment reveals (a secret target that is the certificate's own secret).
+ */
+export function toInventory(config: CertpipeConfig, opts: { accountId?: string; region: string }): Inventory {
+  const problems: ConfigProblem[] = [];
+  const onlyIssuer = config.issuers.length === 1 ? config.issuers[0]!.name : undefined;
+
+  const issuers: Issuer[] = config.issuers.map((i) => ({
+    name: i.name,
+    directoryUrl: directoryUrlOf(i),
+    ...(i.email !== undefined && { email: i.email }),
+    ...(i.eab && { eab: { keyId: i.eab.keyId, hmacKeySecretId: i.eab.hmacKeySecret } }),
+    ...(i.profile !== undefined && { profile: i.profile }),
+    accountSecretName: i.accountSecretName ?? `certpipe/acme-account/${i.name}`,
+  }));
+
+  const certificates: CertificateSpec[] = config.certificates.map((c, ci) => {
+    const secret = c.secretName ?? defaultSecretName(c.name);
+    const targets: Target[] = c.targets.map((t, ti) => {
+      const cross = { ...(t.roleArn && { roleArn: t.roleArn }), ...(t.externalId && { externalId: t.externalId }) };
+      if (t.type === 'acm') return { type: 'acm', region: t.region, ...cross };
+      const resolved = { type: 'secretsmanager' as const, name: t.name ?? secret, region: t.region ?? opts.region, ...cross };
+      const sameAccount = !t.roleArn || (opts.accountId !== undefined && roleAccount(t.roleArn) === opts.accountId);
+      if (sameAccount && resolved.region === opts.region && resolved.name === secret) {
+        problems.push({
+          path: formatPath(['certificates', ci, 'targets', ti]),
+          message: `is the certificate's own secret "${secret}" in ${opts.region} — give it another region, account or name, or remove it`,
+        });
+      }
+      return resolved;
+    });
+    return {
+      name: c.name,
+      dnsNames: c.dnsNames.map(normaliseDnsName),
+      issuer: c.issuer ?? onlyIssuer!,
+      keyAlgorithm: c.keyAlgorithm,
+      privateKeyRotation: c.privateKeyRotation,
+      renewal: renewalPolicyOf(c.renewBefore),
+      secretName: secret,
+      hostedZoneIds: Object.fromEntries(
+        Object.entries(c.hostedZoneIds ?? {}).map(([name, id]) => [normaliseDnsName(name), normaliseZoneId(id)]),
+      ),
+      targets,
+    };
+  });
+  if (problems.length) throw new ConfigError('certpipe config', problems);
+
+  return inventorySchema.parse({
+    version: 1,
+    issuers,
+    certificates,
+    hostedZones: config.hostedZones.map((z) => ({
+      name: normaliseDnsName(z.name),
+      ...(z.id !== undefined && { id: normaliseZoneId(z.id) }),
+    })),
+    resolvers: config.pipeline.resolvers,
+    eventBusName: config.pipeline.eventBusName,
+    propagationMaxAttempts: config.pipeline.propagation.maxAttempts,
+  });
+}

@@ -1,0 +1,155 @@
+// Checks that span fields: references (issuer, zones), uniqueness, and targets
+// that would overwrite the certificate's own secret. They run even when some
+// fields failed their own validation, so every problem is reported at once; that
+// is why they read the document defensively instead of trusting its types.
+import {
+  isWithinZone,
+  normaliseDnsName,
+  normaliseZoneId,
+  roleAccount,
+} from './formats.js';
+
+export interface CrossProblem {
+  path: (string | number)[];
+  message: string;
+}
+
+type Rec = Record<string, unknown>;
+const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** The zone that holds `dnsName`: the longest matching zone name. Undefined when none; 'ambiguous' when two zones share that name. */
+export function zoneFor(
+  dnsName: string,
+  zones: { name: string; id?: string }[],
+): { name: string; id?: string } | 'ambiguous' | undefined {
+  const matches = zones.filter((z) => isWithinZone(dnsName, z.name));
+  if (matches.length === 0) return undefined;
+  const longest = Math.max(...matches.map((z) => z.name.length));
+  const best = matches.filter((z) => z.name.length === longest);
+  return best.length === 1 ? best[0] : 'ambiguous';
+}
+
+export function defaultSecretName(certificate: string): string {
+  return `certpipe/${certificate}`;
+}
+
+function duplicates<T>(items: T[], key: (item: T) => string | undefined): Map<number, number> {
+  const first = new Map<string, number>();
+  const dupes = new Map<number, number>();
+  items.forEach((item, i) => {
+    const k = key(item);
+    if (k === undefined) return;
+    const seen = first.get(k);
+    if (seen === undefined) first.set(k, i);
+    else dupes.set(i, seen);
+  });
+  return dupes;
+}
+
+export function crossCheck(doc: unknown): CrossProblem[] {
+  if (!isRec(doc)) return [];
+  const problems: CrossProblem[] = [];
+  const add = (path: (string | number)[], message: string) => problems.push({ path, message });
+
+  const issuers = list(doc.issuers).filter(isRec);
+  const issuerNames = issuers.map((i) => str(i.name)).filter((n): n is string => !!n);
+  for (const [i, j] of duplicates(list(doc.issuers), (x) => (isRec(x) ? str(x.name) : undefined))) {
+    add(['issuers', i, 'name'], `"${str((list(doc.issuers)[i] as Rec).name)}" is already the name of issuers[${j}] — give each issuer its own name`);
+  }
+
+  const rawZones = list(doc.hostedZones);
+  const zones = rawZones
+    .filter(isRec)
+    .filter((z) => typeof z.name === 'string')
+    .map((z) => ({ name: normaliseDnsName(z.name as string), id: str(z.id) && normaliseZoneId(z.id as string) }));
+  for (const [i, j] of duplicates(rawZones, (z) =>
+    isRec(z) && typeof z.name === 'string' ? `${normaliseDnsName(z.name)}|${str(z.id) ? normaliseZoneId(z.id as string) : ''}` : undefined,
+  )) {
+    add(['hostedZones', i], `repeats hostedZones[${j}] — list each zone once`);
+  }
+
+  const certs = list(doc.certificates);
+  for (const [i, j] of duplicates(certs, (c) => (isRec(c) ? str(c.name) : undefined))) {
+    add(['certificates', i, 'name'], `"${str((certs[i] as Rec).name)}" is already the name of certificates[${j}] — give each certificate its own name`);
+  }
+  const secretOf = (c: unknown) => (isRec(c) ? str(c.secretName) ?? (str(c.name) ? defaultSecretName(c.name as string) : undefined) : undefined);
+  for (const [i, j] of duplicates(certs, secretOf)) {
+    add(
+      ['certificates', i, 'secretName'],
+      `secret "${secretOf(certs[i])}" is also used by certificates[${j}] — each certificate needs its own secret; set a different secretName`,
+    );
+  }
+
+  certs.forEach((cert, ci) => {
+    if (!isRec(cert)) return;
+    const at = (...rest: (string | number)[]) => ['certificates', ci, ...rest];
+
+    // Issuer: named and known, or implied when there is exactly one.
+    const issuer = str(cert.issuer);
+    if (issuer !== undefined) {
+      if (issuerNames.length && !issuerNames.includes(issuer)) {
+        add(at('issuer'), `"${issuer}" is not a configured issuer — use one of: ${issuerNames.join(', ')}`);
+      }
+    } else if (issuers.length > 1) {
+      add(at('issuer'), `is required when there are ${issuers.length} issuers — set it to one of: ${issuerNames.join(', ')}`);
+    }
+
+    // Zones: every name must land in a zone the pipeline may write.
+    const names = list(cert.dnsNames).map((n) => (typeof n === 'string' ? normaliseDnsName(n) : undefined));
+    const explicit = isRec(cert.hostedZoneIds) ? cert.hostedZoneIds : {};
+    const explicitNames = new Set<string>();
+    for (const [name, id] of Object.entries(explicit)) {
+      const n = normaliseDnsName(name);
+      explicitNames.add(n);
+      if (!names.includes(n)) {
+        add(at('hostedZoneIds', name), `"${name}" is not one of this certificate's dnsNames — remove it or add the name to dnsNames`);
+        continue;
+      }
+      if (typeof id !== 'string') continue;
+      const zone = zones.find((z) => z.id === normaliseZoneId(id));
+      if (!zone) {
+        add(
+          at('hostedZoneIds', name),
+          `zone "${id}" is not in hostedZones — add it there ({ name: <zone name>, id: ${normaliseZoneId(id)} }) so the pipeline may write to it`,
+        );
+      } else if (!isWithinZone(n, zone.name)) {
+        add(at('hostedZoneIds', name), `zone "${id}" is "${zone.name}", which does not contain "${name}" — use the id of the zone holding this name`);
+      }
+    }
+    names.forEach((n, ni) => {
+      if (n === undefined || explicitNames.has(n)) return;
+      const zone = zoneFor(n, zones);
+      if (zone === undefined) {
+        const bare = n.replace(/^\*\./, '');
+        const suggestion = bare.split('.').slice(-2).join('.');
+        add(at('dnsNames', ni), `no hosted zone covers "${n}" — add its zone to hostedZones (e.g. "- name: ${suggestion}") or fix the name`);
+      } else if (zone === 'ambiguous') {
+        add(at('dnsNames', ni), `"${n}" matches two hosted zones with the same name — pick one in hostedZoneIds: { "${n}": <zone id> }`);
+      }
+    });
+
+    // Targets: none may be the certificate's own secret, and none twice.
+    const secretName = secretOf(cert);
+    const targets = list(cert.targets);
+    targets.forEach((t, ti) => {
+      if (!isRec(t) || t.type !== 'secretsmanager') return;
+      const sameName = t.name === undefined || t.name === secretName;
+      if (t.roleArn === undefined && t.region === undefined && sameName) {
+        add(
+          at('targets', ti),
+          `is the certificate's own secret (same account, region and name) — give it a region, a roleArn or a different name, or remove it`,
+        );
+      }
+    });
+    const targetKey = (t: unknown) =>
+      isRec(t) && typeof t.type === 'string'
+        ? [t.type, str(t.region) ?? '', str(t.roleArn) ? roleAccount(t.roleArn as string) ?? t.roleArn : '', t.type === 'secretsmanager' ? str(t.name) ?? secretName : ''].join('|')
+        : undefined;
+    for (const [i, j] of duplicates(targets, targetKey)) {
+      add(at('targets', i), `repeats targets[${j}] (same type, account, region and name) — remove one`);
+    }
+  });
+  return problems;
+}
