@@ -1,0 +1,796 @@
+// Step Functions (AWS JSON 1.0) for the local endpoint. State machines run in
+// this process on npm `aws-local-stepfunctions`, each Lambda task on the local
+// Lambda runtime (local/lambda/), and every execution (status, input, output,
+// history) is persisted so a restart of the endpoint loses nothing.
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { FunctionError, FunctionNotFound, InvalidFunctionDefinition, LambdaRuntime } from '../../lambda/runtime.js';
+import { DEFAULT_REGION, resolveFunctionArn } from '../../lambda/functions.js';
+import { planDefinition, taskHandlers, type HistoryEventInit } from '../../lambda/task-handlers.js';
+import { decodeToken, encodeToken, epochSeconds, jsonService } from '../protocol.js';
+import {
+  AwsError,
+  type CallContext,
+  type Collection,
+  type LocalCloud,
+  type LocalService,
+  type ServiceFactory,
+  type ServiceRequest,
+  type ServiceResponse,
+} from '../types.js';
+
+// aws-local-stepfunctions calls Promise.withResolvers (Node 22+) when a Task runs.
+(function polyfillWithResolvers() {
+  const P = Promise as unknown as { withResolvers?: () => unknown };
+  if (typeof P.withResolvers === 'function') return;
+  P.withResolvers = function withResolvers<T>() {
+    let resolve!: (value: T | PromiseLike<T>) => void;
+    let reject!: (reason?: unknown) => void;
+    const promise = new Promise<T>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    return { promise, resolve, reject };
+  };
+})();
+
+type Engine = typeof import('aws-local-stepfunctions');
+let engine: Promise<Engine> | undefined;
+/** Loaded on first use: it pulls in the Lambda SDK, which the endpoint's start need not wait for. */
+const loadEngine = () => (engine ??= import('aws-local-stepfunctions'));
+
+const STATE_TYPES = new Set(['Task', 'Pass', 'Wait', 'Choice', 'Succeed', 'Fail', 'Map', 'Parallel']);
+type AslObject = Record<string, unknown>;
+const isObject = (v: unknown): v is AslObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The structural checks Step Functions makes on a definition (the ones a typo
+ * breaks): transitions that lead nowhere, states that neither continue nor end,
+ * duplicate names, missing terminal states. Returns the problems found, AWS-style.
+ * asl-validator would check more, but compiles its schemas on every call (seconds).
+ */
+export function definitionProblems(definition: unknown): string[] {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  const machine = (m: unknown, where: string) => {
+    if (!isObject(m) || !isObject(m.States) || typeof m.StartAt !== 'string') {
+      problems.push(`SCHEMA_VALIDATION_FAILED: ${where || '/'} needs "StartAt" and "States"`);
+      return;
+    }
+    const states = m.States;
+    const target = (next: unknown, at: string) => {
+      if (typeof next !== 'string' || !(next in states)) problems.push(`MISSING_TRANSITION_TARGET: Missing 'Next' target: ${String(next)} at ${at}`);
+    };
+    target(m.StartAt, `${where}/StartAt`);
+    let terminal = false;
+    for (const [name, state] of Object.entries(states)) {
+      const at = `${where}/States/${name}`;
+      if (seen.has(name)) problems.push(`DUPLICATE_STATE_NAME: Duplicate State name: ${name} at ${at}`);
+      seen.add(name);
+      if (!isObject(state) || typeof state.Type !== 'string' || !STATE_TYPES.has(state.Type)) {
+        problems.push(`SCHEMA_VALIDATION_FAILED: ${at}/Type must be one of ${[...STATE_TYPES].join(', ')}`);
+        continue;
+      }
+      const type = state.Type;
+      if (type === 'Succeed' || type === 'Fail') terminal = true;
+      else if (type === 'Choice') {
+        if (!Array.isArray(state.Choices) || state.Choices.length === 0) problems.push(`SCHEMA_VALIDATION_FAILED: ${at}/Choices must be a non-empty array`);
+        else state.Choices.forEach((rule: unknown, i) => target(isObject(rule) ? rule.Next : undefined, `${at}/Choices/${i}/Next`));
+        if (state.Default !== undefined) target(state.Default, `${at}/Default`);
+      } else {
+        if ((state.End === true) === (state.Next !== undefined)) problems.push(`SCHEMA_VALIDATION_FAILED: ${at} must have exactly one of "Next" and "End": true`);
+        if (state.Next !== undefined) target(state.Next, `${at}/Next`);
+        if (state.End === true) terminal = true;
+      }
+      if (Array.isArray(state.Catch)) state.Catch.forEach((c: unknown, i) => target(isObject(c) ? c.Next : undefined, `${at}/Catch/${i}/Next`));
+      if (type === 'Task' && typeof state.Resource !== 'string') problems.push(`SCHEMA_VALIDATION_FAILED: ${at}/Resource is required`);
+      if (type === 'Wait' && ['Seconds', 'SecondsPath', 'Timestamp', 'TimestampPath'].filter((k) => k in state).length !== 1) {
+        problems.push(`SCHEMA_VALIDATION_FAILED: ${at} needs exactly one of Seconds, SecondsPath, Timestamp, TimestampPath`);
+      }
+      if (type === 'Map') machine(state.ItemProcessor ?? state.Iterator, `${at}/${state.ItemProcessor ? 'ItemProcessor' : 'Iterator'}`);
+      if (type === 'Parallel') {
+        if (!Array.isArray(state.Branches) || state.Branches.length === 0) problems.push(`SCHEMA_VALIDATION_FAILED: ${at}/Branches must be a non-empty array`);
+        else state.Branches.forEach((branch: unknown, i) => machine(branch, `${at}/Branches/${i}`));
+      }
+    }
+    if (!terminal) problems.push(`MISSING_TERMINAL_STATE: ${where || '/'} has no terminal state`);
+  };
+  machine(definition, '');
+  return problems;
+}
+
+type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+interface StateMachineRecord {
+  readonly name: string;
+  readonly stateMachineArn: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly definition: string;
+  readonly roleArn: string;
+  readonly type: 'STANDARD' | 'EXPRESS';
+  readonly creationDate: number;
+  readonly updateDate?: number;
+}
+
+interface ExecutionRecord {
+  readonly executionArn: string;
+  readonly stateMachineArn: string;
+  readonly name: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly roleArn: string;
+  readonly status: ExecutionStatus;
+  readonly input: string;
+  readonly output?: string;
+  readonly error?: string;
+  readonly cause?: string;
+  /** Epoch milliseconds. */
+  readonly startDate: number;
+  readonly stopDate?: number;
+}
+
+/** A history event as stored: the API shape, timestamp in epoch milliseconds. */
+type HistoryEvent = HistoryEventInit & { readonly id: number; readonly previousEventId: number; readonly timestamp: number };
+
+interface History {
+  readonly events: HistoryEvent[];
+}
+
+const NAME = /^[A-Za-z0-9_-]{1,80}$/;
+// Execution names may hold more than state machine names, but never what would break an ARN.
+const EXECUTION_NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
+const STATE_MACHINE_ARN = /^arn:aws[\w-]*:states:([a-z0-9-]+):(\d{12}):stateMachine:([A-Za-z0-9_-]{1,80})$/;
+const EXECUTION_ARN = /^arn:aws[\w-]*:states:([a-z0-9-]+):(\d{12}):execution:([A-Za-z0-9_-]{1,80}):([^:]{1,80})$/;
+const HISTORY_FLUSH_MS = 250;
+const MAX_KEY_TIME = 9_999_999_999_999;
+
+const stateMachineKey = (accountId: string, region: string, name: string) => `${accountId}/${region}/${name}/`;
+/** Newest first within a state machine: the key starts with the inverted start time. */
+const executionKey = (r: ExecutionRecord, machineName: string) =>
+  `${stateMachineKey(r.accountId, r.region, machineName)}${String(MAX_KEY_TIME - r.startDate).padStart(13, '0')}/${r.name}`;
+
+function parseStateMachineArn(arn: unknown, ctx: CallContext) {
+  const m = STATE_MACHINE_ARN.exec(String(arn ?? ''));
+  if (!m) throw new AwsError('InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${String(arn)}'`);
+  return { region: m[1]!, accountId: m[2]!, name: m[3]!, sameCaller: m[1] === ctx.region && m[2] === ctx.accountId };
+}
+
+function parseExecutionArn(arn: unknown) {
+  const m = EXECUTION_ARN.exec(String(arn ?? ''));
+  if (!m) throw new AwsError('InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${String(arn)}'`);
+  return { region: m[1]!, accountId: m[2]!, machineName: m[3]!, name: m[4]! };
+}
+
+function pageSize(maxResults: unknown, fallback: number): number {
+  const n = maxResults === undefined || maxResults === null || maxResults === 0 ? fallback : Number(maxResults);
+  if (!Number.isInteger(n) || n < 0 || n > 1000) {
+    throw new AwsError('ValidationException', `1 validation error detected: Value '${String(maxResults)}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000`);
+  }
+  return n;
+}
+
+/** Keys of a collection under a prefix, in order, from `from` on. */
+function* keysUnder(collection: Collection<unknown>, prefix: string, from?: string): Generator<string> {
+  let cursor = from ?? prefix;
+  for (;;) {
+    const batch = collection.keysFrom(cursor, 256);
+    for (const key of batch) {
+      if (!key.startsWith(prefix)) return;
+      yield key;
+    }
+    if (batch.length < 256) return;
+    cursor = `${batch[batch.length - 1]}\u0000`;
+  }
+}
+
+interface EngineEvent {
+  type: string;
+  input?: unknown;
+  output?: unknown;
+  Error?: string;
+  Cause?: unknown;
+  index?: number;
+  state?: { name: string; type: string; input?: unknown; output?: unknown };
+  parentState?: { name: string };
+}
+
+/** One execution in progress in this process. */
+class Run {
+  readonly events: HistoryEvent[];
+  stopRequest: { error?: string; cause?: string } | undefined;
+  /** Set once the outcome is decided: later events (a task finishing after a stop) are dropped. */
+  closed = false;
+  abort: () => void = () => undefined;
+  done: Promise<void> = Promise.resolve();
+  private flushTimer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  /** Map and Parallel states (name#iteration) whose last attempt failed. */
+  private readonly failedContainers = new Set<string>();
+
+  constructor(
+    readonly key: string,
+    public record: ExecutionRecord,
+    private readonly persist: (run: Run) => Promise<void>,
+    private readonly now: () => number,
+  ) {
+    this.events = [];
+  }
+
+  emit(event: HistoryEventInit, timestamp = this.now()): void {
+    if (this.closed) return;
+    const id = this.events.length + 1;
+    this.events.push({ ...event, id, previousEventId: id - 1, timestamp });
+    this.scheduleFlush();
+  }
+
+  /** The history so far reaches the disk every so often; one write at a time, so a long history never piles writes up. */
+  private scheduleFlush(): void {
+    if (this.flushTimer || this.closed) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      if (this.flushing) {
+        void this.flushing.then(() => this.scheduleFlush());
+        return;
+      }
+      this.flushing = this.persist(this).finally(() => {
+        this.flushing = undefined;
+      });
+    }, HISTORY_FLUSH_MS);
+  }
+
+  cancelFlush(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+  }
+
+  /** Maps one event of aws-local-stepfunctions to the events AWS records for it. */
+  fromEngine(e: EngineEvent): void {
+    const details = (value: unknown) => JSON.stringify(value ?? null);
+    const state = e.state;
+    // History event names start with the state's type: TaskStateEntered, MapStateExited, …
+    const prefix = state?.type ?? '';
+    switch (e.type) {
+      case 'ExecutionStarted':
+        this.emit({
+          type: 'ExecutionStarted',
+          executionStartedEventDetails: { input: details(e.input), inputDetails: { truncated: false }, roleArn: this.record.roleArn },
+        });
+        break;
+      case 'StateEntered':
+        this.emit({ type: `${prefix}StateEntered`, stateEnteredEventDetails: { name: state!.name, input: details(state!.input), inputDetails: { truncated: false } } });
+        break;
+      case 'StateExited':
+        // A caught failure also exits the state, but it did not succeed.
+        if ((state!.type === 'Map' || state!.type === 'Parallel') && !this.failedContainers.delete(`${state!.name}#${e.index}`)) {
+          this.emit({ type: `${prefix}StateSucceeded` });
+        }
+        this.emit({ type: `${prefix}StateExited`, stateExitedEventDetails: { name: state!.name, output: details(state!.output), outputDetails: { truncated: false } } });
+        break;
+      case 'StateFailed':
+        if (state!.type === 'Map' || state!.type === 'Parallel') {
+          this.emit({ type: `${prefix}StateFailed` });
+          this.failedContainers.add(`${state!.name}#${e.index}`);
+        }
+        break;
+      case 'StateRetried':
+        if (state) this.failedContainers.delete(`${state.name}#${e.index}`);
+        break;
+      case 'MapIterationStarted':
+      case 'MapIterationSucceeded':
+      case 'MapIterationFailed': {
+        const key = `${e.type[0]!.toLowerCase()}${e.type.slice(1)}EventDetails`;
+        this.emit({ type: e.type, [key]: { name: e.parentState?.name, index: e.index } });
+        break;
+      }
+      // Execution outcomes are recorded by finish(); catches have no events of their own.
+      default:
+        break;
+    }
+  }
+}
+
+interface Outcome {
+  status: Exclude<ExecutionStatus, 'RUNNING'>;
+  output?: string;
+  error?: string;
+  cause?: string;
+}
+
+function terminalEvent(outcome: Outcome): HistoryEventInit {
+  switch (outcome.status) {
+    case 'SUCCEEDED':
+      return { type: 'ExecutionSucceeded', executionSucceededEventDetails: { output: outcome.output, outputDetails: { truncated: false } } };
+    case 'ABORTED':
+      return { type: 'ExecutionAborted', executionAbortedEventDetails: { error: outcome.error, cause: outcome.cause } };
+    case 'TIMED_OUT':
+      return { type: 'ExecutionTimedOut', executionTimedOutEventDetails: { error: outcome.error, cause: outcome.cause } };
+    case 'FAILED':
+      return { type: 'ExecutionFailed', executionFailedEventDetails: { error: outcome.error, cause: outcome.cause } };
+  }
+}
+
+/** The execution's input and output leave the history when includeExecutionData is false. */
+function withoutData(event: HistoryEvent): HistoryEvent {
+  const copy: Record<string, unknown> = { ...event };
+  for (const [key, value] of Object.entries(copy)) {
+    if (key.endsWith('EventDetails') && value && typeof value === 'object') {
+      const { input: _input, output: _output, parameters: _parameters, ...rest } = value as Record<string, unknown>;
+      copy[key] = rest;
+    }
+  }
+  return copy as HistoryEvent;
+}
+
+class StepFunctions {
+  private readonly runs = new Map<string, Run>();
+  private readonly byArn = new Map<string, string>();
+  private readonly writes = new Set<Promise<unknown>>();
+  private machines!: Collection<StateMachineRecord>;
+  private executions!: Collection<ExecutionRecord>;
+  private histories!: Collection<History>;
+  private closing = false;
+  readonly ready: Promise<void>;
+  readonly lambda: LambdaRuntime;
+  /** Where functions reach this endpoint; learnt from the Host header of the latest request. */
+  endpointUrl = 'http://127.0.0.1:4566';
+
+  constructor(private readonly cloud: LocalCloud) {
+    const dataDir = (cloud.store as { dataDir?: string }).dataDir ?? join(process.cwd(), '.certpipe-local');
+    this.lambda = new LambdaRuntime({
+      dataDir,
+      store: cloud.store,
+      defaultAccountId: () => cloud.settings.defaultAccountId,
+      endpointUrl: () => this.endpointUrl,
+    });
+    this.ready = this.load();
+    this.ready.catch(() => undefined);
+  }
+
+  private async load(): Promise<void> {
+    const [machines, executions, histories] = await Promise.all([
+      this.cloud.store.collection<StateMachineRecord>('stepfunctions/state-machines'),
+      this.cloud.store.collection<ExecutionRecord>('stepfunctions/executions'),
+      this.cloud.store.collection<History>('stepfunctions/histories'),
+    ]);
+    this.machines = machines;
+    this.executions = executions;
+    this.histories = histories;
+    const now = this.cloud.now().getTime();
+    for (const key of executions.keys()) {
+      const record = executions.get(key)!;
+      this.byArn.set(record.executionArn, key);
+      if (record.status !== 'RUNNING') continue;
+      // It was running in a process that is gone: nothing will ever finish it.
+      const outcome: Outcome = { status: 'FAILED', error: 'States.Runtime', cause: 'local endpoint restarted' };
+      const events = [...(histories.get(key)?.events ?? [])];
+      const id = events.length + 1;
+      events.push({ ...terminalEvent(outcome), id, previousEventId: id - 1, timestamp: now });
+      await histories.put(key, { events });
+      await executions.put(key, { ...record, ...outcome, stopDate: now });
+    }
+  }
+
+  noteHost(req: ServiceRequest): void {
+    const host = req.headers.host;
+    if (host) this.endpointUrl = `http://${host}`;
+  }
+
+  private track<T>(write: Promise<T>): Promise<T> {
+    this.writes.add(write);
+    const forget = () => this.writes.delete(write);
+    write.then(forget, forget);
+    return write;
+  }
+
+  // --- state machines ---
+
+  private machine(arn: unknown, ctx: CallContext): StateMachineRecord {
+    const parsed = parseStateMachineArn(arn, ctx);
+    const record = parsed.sameCaller ? this.machines.get(stateMachineKey(parsed.accountId, parsed.region, parsed.name)) : undefined;
+    if (!record) throw new AwsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(arn)}'`);
+    return record;
+  }
+
+  private validateDefinition(definition: unknown): void {
+    if (typeof definition !== 'string' || !definition) throw new AwsError('InvalidDefinition', 'Invalid State Machine Definition: definition is required');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(definition);
+    } catch (err) {
+      throw new AwsError('InvalidDefinition', `Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: ${(err as Error).message}'`);
+    }
+    const problems = definitionProblems(parsed);
+    if (problems.length) throw new AwsError('InvalidDefinition', `Invalid State Machine Definition: '${problems.join(', ')}'`);
+  }
+
+  async createStateMachine(input: Record<string, any>, ctx: CallContext) {
+    await this.ready;
+    const name = String(input.name ?? '');
+    if (!NAME.test(name)) throw new AwsError('InvalidName', `Invalid Name: '${name}'`);
+    if (!input.roleArn) throw new AwsError('ValidationException', "1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null");
+    const type = input.type ?? 'STANDARD';
+    if (type !== 'STANDARD' && type !== 'EXPRESS') throw new AwsError('ValidationException', `Invalid type: '${String(type)}'`);
+    this.validateDefinition(input.definition);
+    const key = stateMachineKey(ctx.accountId, ctx.region, name);
+    const existing = this.machines.get(key);
+    if (existing) {
+      // Idempotent as on AWS: the same request again returns the machine it created.
+      if (existing.definition === input.definition && existing.roleArn === input.roleArn && existing.type === type) {
+        return { stateMachineArn: existing.stateMachineArn, creationDate: epochSeconds(existing.creationDate) };
+      }
+      throw new AwsError('StateMachineAlreadyExists', `State Machine Already Exists: '${existing.stateMachineArn}'`);
+    }
+    const record: StateMachineRecord = {
+      name,
+      stateMachineArn: `arn:aws:states:${ctx.region}:${ctx.accountId}:stateMachine:${name}`,
+      accountId: ctx.accountId,
+      region: ctx.region,
+      definition: input.definition,
+      roleArn: String(input.roleArn),
+      type,
+      creationDate: ctx.now.getTime(),
+    };
+    await this.track(this.machines.put(key, record));
+    return { stateMachineArn: record.stateMachineArn, creationDate: epochSeconds(record.creationDate) };
+  }
+
+  async updateStateMachine(input: Record<string, any>, ctx: CallContext) {
+    await this.ready;
+    const record = this.machine(input.stateMachineArn, ctx);
+    if (input.definition === undefined && input.roleArn === undefined) {
+      throw new AwsError('MissingRequiredParameter', 'Either the definition or the roleArn must be specified');
+    }
+    if (input.definition !== undefined) this.validateDefinition(input.definition);
+    const updated: StateMachineRecord = {
+      ...record,
+      definition: input.definition ?? record.definition,
+      roleArn: input.roleArn ?? record.roleArn,
+      updateDate: ctx.now.getTime(),
+    };
+    await this.track(this.machines.put(stateMachineKey(record.accountId, record.region, record.name), updated));
+    return { updateDate: epochSeconds(updated.updateDate!) };
+  }
+
+  async describeStateMachine(input: Record<string, any>, ctx: CallContext) {
+    await this.ready;
+    const r = this.machine(input.stateMachineArn, ctx);
+    return {
+      stateMachineArn: r.stateMachineArn,
+      name: r.name,
+      status: 'ACTIVE',
+      definition: r.definition,
+      roleArn: r.roleArn,
+      type: r.type,
+      creationDate: epochSeconds(r.creationDate),
+      loggingConfiguration: { level: 'OFF', includeExecutionData: false },
+      tracingConfiguration: { enabled: false },
+    };
+  }
+
+  async listStateMachines(input: Record<string, any>, ctx: CallContext) {
+    await this.ready;
+    const limit = pageSize(input.maxResults, 100);
+    const prefix = `${ctx.accountId}/${ctx.region}/`;
+    const from = decodeToken(input.nextToken, 'InvalidToken');
+    if (from !== undefined && !from.startsWith(prefix)) throw new AwsError('InvalidToken', 'Invalid Token');
+    const stateMachines: unknown[] = [];
+    let nextToken: string | undefined;
+    for (const key of keysUnder(this.machines as Collection<unknown>, prefix, from)) {
+      if (stateMachines.length === limit) {
+        nextToken = encodeToken(key);
+        break;
+      }
+      const r = this.machines.get(key)!;
+      stateMachines.push({ stateMachineArn: r.stateMachineArn, name: r.name, type: r.type, creationDate: epochSeconds(r.creationDate) });
+    }
+    return { stateMachines, nextToken };
+  }
+
+  async deleteStateMachine(input: Record<string, any>, ctx: CallContext) {
+    await this.ready;
+    const parsed = parseStateMachineArn(input.stateMachineArn, ctx);
+    // Deleting what is not there succeeds on AWS too.
+    if (parsed.sameCaller) await this.track(this.machines.delete(stateMachineKey(parsed.accountId, parsed.region, parsed.name)));
+    return {};
+  }
+
+  // --- executions ---
+
+  private executionKeyOf(arn: unknown, ctx: CallContext): string {
+    const parsed = parseExecutionArn(arn);
+    const key = parsed.accountId === ctx.accountId && parsed.region === ctx.region ? this.byArn.get(String(arn)) : undefined;
+    if (!key) throw new AwsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(arn)}'`);
+    return key;
+  }
+
+  async startExecution(input: Record<string, any>, ctx: CallContext) {
+    await this.ready;
+    const machine = this.machine(input.stateMachineArn, ctx);
+    const name = input.name === undefined || input.name === null ? randomUUID() : String(input.name);
+    if (!EXECUTION_NAME.test(name)) throw new AwsError('InvalidName', `Invalid Name: '${name}'`);
+    const rawInput = input.input === undefined || input.input === null ? '{}' : String(input.input);
+    let parsedInput: unknown;
+    try {
+      parsedInput = JSON.parse(rawInput);
+    } catch {
+      throw new AwsError('InvalidExecutionInput', `Invalid State Machine Execution Input: 'Unexpected token in JSON'`);
+    }
+    const executionArn = `arn:aws:states:${machine.region}:${machine.accountId}:execution:${machine.name}:${name}`;
+    const existingKey = this.byArn.get(executionArn);
+    if (existingKey) {
+      const existing = this.executions.get(existingKey)!;
+      // AWS returns the original start for a repeat while it runs with the same input.
+      if (existing.status === 'RUNNING' && existing.input === rawInput) {
+        return { executionArn, startDate: epochSeconds(existing.startDate) };
+      }
+      throw new AwsError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
+    }
+    const record: ExecutionRecord = {
+      executionArn,
+      stateMachineArn: machine.stateMachineArn,
+      name,
+      accountId: machine.accountId,
+      region: machine.region,
+      roleArn: machine.roleArn,
+      status: 'RUNNING',
+      input: rawInput,
+      startDate: ctx.now.getTime(),
+    };
+    const key = executionKey(record, machine.name);
+    this.byArn.set(executionArn, key);
+    await this.track(this.executions.put(key, record));
+    const persist = (r: Run) => this.track(this.histories.put(r.key, { events: [...r.events] })).catch(() => undefined);
+    const run = new Run(key, record, persist, () => this.cloud.now().getTime());
+    this.runs.set(key, run);
+    run.done = this.execute(run, machine, parsedInput).catch((err) => {
+      console.error(`[certpipe-local] execution ${executionArn} failed to run`, err);
+    });
+    return { executionArn, startDate: epochSeconds(record.startDate) };
+  }
+
+  private async execute(run: Run, machine: StateMachineRecord, input: unknown): Promise<void> {
+    let outcome: Outcome;
+    try {
+      const { StateMachine, ExecutionAbortedError, ExecutionTimeoutError } = await loadEngine();
+      const plan = planDefinition(JSON.parse(machine.definition));
+      const handlers = taskHandlers(plan, {
+        accountId: machine.accountId,
+        region: machine.region,
+        runtime: this.lambda,
+        emit: (event) => run.emit(event),
+        isRunning: () => !run.closed && !run.stopRequest,
+      });
+      const sm = new StateMachine(plan.definition as unknown as ConstructorParameters<Engine['StateMachine']>[0], {
+        validationOptions: { noValidate: true },
+      });
+      const execution = sm.run(input as Parameters<InstanceType<Engine['StateMachine']>['run']>[0], {
+        overrides: { taskResourceLocalHandlers: handlers },
+        context: {
+          Execution: { Id: run.record.executionArn, Name: run.record.name, RoleArn: run.record.roleArn },
+          StateMachine: { Id: machine.stateMachineArn, Name: machine.name },
+        },
+      });
+      run.abort = execution.abort;
+      const recorded = (async () => {
+        for await (const event of execution.eventLogs) run.fromEngine(event as EngineEvent);
+      })();
+      try {
+        const output = await execution.result;
+        outcome = { status: 'SUCCEEDED', output: JSON.stringify(output ?? null) };
+      } catch (err) {
+        if (run.stopRequest || err instanceof ExecutionAbortedError) {
+          outcome = { status: 'ABORTED', ...run.stopRequest };
+        } else if (err instanceof ExecutionTimeoutError) {
+          outcome = { status: 'TIMED_OUT', error: 'States.Timeout', cause: 'The execution ran longer than the state machine TimeoutSeconds' };
+        } else {
+          const cause = (err as Error).cause as Error | undefined;
+          outcome = cause instanceof Error
+            ? { status: 'FAILED', error: cause.name, cause: cause.message }
+            : { status: 'FAILED', error: 'States.Runtime', cause: (err as Error).message };
+        }
+      }
+      // The engine hands its last events over after the result settles.
+      await Promise.race([recorded, new Promise((resolve) => setTimeout(resolve, 1000))]);
+    } catch (err) {
+      outcome = { status: 'FAILED', error: 'States.Runtime', cause: (err as Error).message };
+    }
+    await this.finish(run, outcome);
+  }
+
+  private async finish(run: Run, outcome: Outcome): Promise<void> {
+    if (run.closed) return;
+    run.emit(terminalEvent(outcome));
+    run.closed = true;
+    run.cancelFlush();
+    this.runs.delete(run.key);
+    // Shutting down: leave it RUNNING on disk; the next start marks it failed.
+    if (this.closing) return;
+    const record: ExecutionRecord = { ...run.record, ...outcome, stopDate: run.events[run.events.length - 1]!.timestamp };
+    run.record = record;
+    await this.track(this.histories.put(run.key, { events: [...run.events] }));
+    await this.track(this.executions.put(run.key, record));
+  }
+
+  async describeExecution(input: Record<string, any>, ctx: CallContext) {
+    await this.ready;
+    const r = this.executions.get(this.executionKeyOf(input.executionArn, ctx))!;
+    return {
+      executionArn: r.executionArn,
+      stateMachineArn: r.stateMachineArn,
+      name: r.name,
+      status: r.status,
+      startDate: epochSeconds(r.startDate),
+      stopDate: r.stopDate === undefined ? undefined : epochSeconds(r.stopDate),
+      input: r.input,
+      inputDetails: { included: true },
+      output: r.output,
+      outputDetails: r.output === undefined ? undefined : { included: true },
+      error: r.error,
+      cause: r.cause,
+      redriveCount: 0,
+      redriveStatus: 'NOT_REDRIVABLE',
+    };
+  }
+
+  async listExecutions(input: Record<string, any>, ctx: CallContext) {
+    await this.ready;
+    const machine = this.machine(input.stateMachineArn, ctx);
+    const limit = pageSize(input.maxResults, 100);
+    const status = input.statusFilter as ExecutionStatus | undefined;
+    const prefix = stateMachineKey(machine.accountId, machine.region, machine.name);
+    const from = decodeToken(input.nextToken, 'InvalidToken');
+    if (from !== undefined && !from.startsWith(prefix)) throw new AwsError('InvalidToken', 'Invalid Token');
+    const executions: unknown[] = [];
+    let nextToken: string | undefined;
+    for (const key of keysUnder(this.executions as Collection<unknown>, prefix, from)) {
+      const r = this.executions.get(key)!;
+      if (status && r.status !== status) continue;
+      if (executions.length === limit) {
+        nextToken = encodeToken(key);
+        break;
+      }
+      executions.push({
+        executionArn: r.executionArn,
+        stateMachineArn: r.stateMachineArn,
+        name: r.name,
+        status: r.status,
+        startDate: epochSeconds(r.startDate),
+        stopDate: r.stopDate === undefined ? undefined : epochSeconds(r.stopDate),
+      });
+    }
+    return { executions, nextToken };
+  }
+
+  async getExecutionHistory(input: Record<string, any>, ctx: CallContext) {
+    await this.ready;
+    const key = this.executionKeyOf(input.executionArn, ctx);
+    const all = this.runs.get(key)?.events ?? this.histories.get(key)?.events ?? [];
+    const ordered = input.reverseOrder ? [...all].reverse() : all;
+    const limit = pageSize(input.maxResults, 100);
+    const token = decodeToken(input.nextToken, 'InvalidToken');
+    const start = token === undefined ? 0 : Number(token);
+    if (!Number.isInteger(start) || start < 0) throw new AwsError('InvalidToken', 'Invalid Token');
+    const page = ordered.slice(start, start + limit);
+    const includeData = input.includeExecutionData !== false;
+    return {
+      events: page.map((e) => {
+        const event = includeData ? e : withoutData(e);
+        return { ...event, timestamp: epochSeconds(event.timestamp) };
+      }),
+      nextToken: start + limit < ordered.length ? encodeToken(String(start + limit)) : undefined,
+    };
+  }
+
+  async stopExecution(input: Record<string, any>, ctx: CallContext) {
+    await this.ready;
+    const key = this.executionKeyOf(input.executionArn, ctx);
+    const run = this.runs.get(key);
+    if (run && !run.closed) {
+      run.stopRequest = {
+        error: input.error === undefined ? undefined : String(input.error),
+        cause: input.cause === undefined ? undefined : String(input.cause),
+      };
+      run.abort();
+      await run.done;
+    }
+    const record = this.executions.get(key)!;
+    return { stopDate: epochSeconds(record.stopDate ?? ctx.now.getTime()) };
+  }
+
+  // --- local Lambda registry (not an AWS API) ---
+
+  internalRoutes(): Record<string, (req: ServiceRequest) => Promise<ServiceResponse>> {
+    const json = (status: number, value: unknown): ServiceResponse => ({
+      status,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(value),
+    });
+    const body = (req: ServiceRequest): unknown => JSON.parse(req.body.toString('utf8') || '{}');
+    return {
+      'POST /_certpipe/lambda/functions': async (req) => {
+        this.noteHost(req);
+        try {
+          return json(201, await this.lambda.register(body(req)));
+        } catch (err) {
+          if (err instanceof InvalidFunctionDefinition || err instanceof SyntaxError) return json(400, { message: err.message });
+          throw err;
+        }
+      },
+      'GET /_certpipe/lambda/functions': async (req) => {
+        this.noteHost(req);
+        return json(200, { functions: await this.lambda.list() });
+      },
+      'POST /_certpipe/lambda/invoke': async (req) => {
+        this.noteHost(req);
+        let request: { functionName?: unknown; payload?: unknown; accountId?: unknown; region?: unknown };
+        try {
+          request = body(req) as typeof request;
+        } catch (err) {
+          return json(400, { message: (err as Error).message });
+        }
+        const arn = resolveFunctionArn(String(request.functionName ?? ''), {
+          region: typeof request.region === 'string' ? request.region : DEFAULT_REGION,
+          accountId: typeof request.accountId === 'string' ? request.accountId : this.cloud.settings.defaultAccountId,
+        });
+        if (!arn) return json(400, { message: `Invalid function name: ${String(request.functionName)}` });
+        try {
+          return json(200, { ok: true, payload: await this.lambda.invoke(arn, request.payload ?? {}) });
+        } catch (err) {
+          if (err instanceof FunctionNotFound) return json(404, { message: err.message });
+          if (err instanceof FunctionError) return json(200, { ok: false, errorType: err.errorType, errorMessage: err.errorMessage });
+          throw err;
+        }
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const run of this.runs.values()) {
+      // The history so far is kept; the status stays RUNNING until the next start settles it.
+      run.cancelFlush();
+      void this.track(this.histories.put(run.key, { events: [...run.events] })).catch(() => undefined);
+      run.abort();
+    }
+    await Promise.all([...this.runs.values()].map((run) => run.done));
+    await this.lambda.close();
+    await Promise.allSettled([...this.writes]);
+  }
+}
+
+const stepFunctions: ServiceFactory = (cloud: LocalCloud): LocalService => {
+  const sfn = new StepFunctions(cloud);
+  const op =
+    <K extends keyof StepFunctions>(name: K) =>
+    (input: Record<string, any>, ctx: CallContext) =>
+      (sfn[name] as (input: Record<string, any>, ctx: CallContext) => Promise<unknown>).call(sfn, input, ctx);
+  const base = jsonService({
+    signingName: 'states',
+    targetPrefix: 'AWSStepFunctions',
+    jsonVersion: '1.0',
+    operations: {
+      CreateStateMachine: op('createStateMachine'),
+      UpdateStateMachine: op('updateStateMachine'),
+      DescribeStateMachine: op('describeStateMachine'),
+      ListStateMachines: op('listStateMachines'),
+      DeleteStateMachine: op('deleteStateMachine'),
+      StartExecution: op('startExecution'),
+      DescribeExecution: op('describeExecution'),
+      ListExecutions: op('listExecutions'),
+      GetExecutionHistory: op('getExecutionHistory'),
+      StopExecution: op('stopExecution'),
+    },
+  });
+  return {
+    ...base,
+    handle(req, ctx) {
+      sfn.noteHost(req);
+      return base.handle(req, ctx);
+    },
+    internalRoutes: sfn.internalRoutes(),
+    close: () => sfn.close(),
+  };
+};
+
+export default stepFunctions;

@@ -1,0 +1,58 @@
+// What a locally registered Lambda function is, shared by the endpoint (which runs
+// it) and the clients that register it (runner, tests, CLI).
+import { z } from 'zod';
+
+export const DEFAULT_REGION = 'us-east-1';
+
+/** Body of `POST /_certpipe/lambda/functions`. */
+export const functionDefinitionSchema = z.object({
+  functionName: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'functionName must be 1-64 letters, digits, hyphens or underscores'),
+  accountId: z.string().regex(/^\d{12}$/, 'accountId must be 12 digits').optional(),
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'region must look like us-east-1').optional(),
+  /** Absolute path of the handler's source file (bundled with esbuild as the CDK stack does). */
+  entry: z.string().refine((p) => p.startsWith('/'), 'entry must be an absolute path'),
+  /** Exported name of the handler in `entry`. */
+  handler: z.string().regex(/^[A-Za-z_$][\w$]*$/, 'handler must be an export name').optional(),
+  environment: z.record(z.string(), z.string()).default({}),
+  timeoutSeconds: z.number().int().min(1).max(900).optional(),
+  memoryMb: z.number().int().min(128).max(10240).optional(),
+});
+
+export type FunctionDefinition = z.input<typeof functionDefinitionSchema>;
+
+/** A function as the endpoint keeps it (persisted; defaults filled in). */
+export interface RegisteredFunction {
+  readonly functionName: string;
+  readonly functionArn: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly entry: string;
+  readonly handler: string;
+  readonly environment: Record<string, string>;
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+  /** ISO time of the last (re-)registration. */
+  readonly registeredAt: string;
+}
+
+export const DEFAULT_TIMEOUT_SECONDS = 60;
+export const DEFAULT_MEMORY_MB = 256;
+
+export function functionArn(region: string, accountId: string, functionName: string): string {
+  return `arn:aws:lambda:${region}:${accountId}:function:${functionName}`;
+}
+
+/**
+ * The unqualified function ARN a Task refers to. Lambda accepts a name, a partial
+ * ARN (`123456789012:function:name`) or a full ARN, each optionally with a
+ * `:version`/`:alias` qualifier; locally every qualifier means `$LATEST`.
+ */
+export function resolveFunctionArn(reference: string, defaults: { region: string; accountId: string }): string | undefined {
+  const full = /^arn:aws[\w-]*:lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]{1,64})(:[\w$-]+)?$/.exec(reference);
+  if (full) return functionArn(full[1]!, full[2]!, full[3]!);
+  const partial = /^(\d{12}):function:([A-Za-z0-9_-]{1,64})(:[\w$-]+)?$/.exec(reference);
+  if (partial) return functionArn(defaults.region, partial[1]!, partial[2]!);
+  const name = /^([A-Za-z0-9_-]{1,64})(:[\w$-]+)?$/.exec(reference);
+  if (name) return functionArn(defaults.region, defaults.accountId, name[1]!);
+  return undefined;
+}

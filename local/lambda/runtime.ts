@@ -1,0 +1,185 @@
+// The local Lambda service: a persisted registry of functions (handler file plus
+// configuration), their bundles, and one warm worker per function.
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { Collection, LocalStore } from '../aws/types.js';
+import { bundleBootstrap, bundleFunction } from './bundle.js';
+import {
+  DEFAULT_MEMORY_MB,
+  DEFAULT_REGION,
+  DEFAULT_TIMEOUT_SECONDS,
+  functionArn,
+  functionDefinitionSchema,
+  type RegisteredFunction,
+} from './functions.js';
+import { WarmWorker } from './warm-worker.js';
+
+export { FunctionError } from './warm-worker.js';
+
+export interface LambdaRuntimeOptions {
+  /** Bundles go to `<dataDir>/lambda/`, console output to `<dataDir>/logs/<functionName>.log`. */
+  readonly dataDir: string;
+  readonly store: LocalStore;
+  readonly defaultAccountId: () => string;
+  /** Where functions reach the local endpoint (their AWS_ENDPOINT_URL). */
+  readonly endpointUrl: () => string;
+}
+
+/** The registration body is invalid or its entry cannot be bundled. */
+export class InvalidFunctionDefinition extends Error {
+  override readonly name = 'InvalidFunctionDefinition';
+}
+
+/** No function is registered under that ARN (Lambda's ResourceNotFoundException). */
+export class FunctionNotFound extends Error {
+  override readonly name = 'ResourceNotFoundException';
+  constructor(readonly functionArn: string) {
+    super(`Function not found: ${functionArn}`);
+  }
+}
+
+/** The log file a function's console output is appended to. */
+export function functionLogPath(dataDir: string, functionName: string): string {
+  return join(dataDir, 'logs', `${functionName}.log`);
+}
+
+export class LambdaRuntime {
+  private readonly functions: Promise<Collection<RegisteredFunction>>;
+  private readonly workers = new Map<string, WarmWorker>();
+  /** Registrations of one ARN run one after the other: each rewrites the same bundle file. */
+  private readonly registrations = new Map<string, Promise<unknown>>();
+  private bootstrap: Promise<string> | undefined;
+
+  constructor(private readonly options: LambdaRuntimeOptions) {
+    this.functions = options.store.collection<RegisteredFunction>('lambda/functions');
+    // Surfaces on first use; do not let it become an unhandled rejection meanwhile.
+    this.functions.catch(() => undefined);
+  }
+
+  /** Registers or replaces a function: bundles its entry, then retires the old warm worker. */
+  async register(input: unknown): Promise<RegisteredFunction> {
+    const parsed = functionDefinitionSchema.safeParse(input);
+    if (!parsed.success) throw new InvalidFunctionDefinition(z.prettifyError(parsed.error));
+    const def = parsed.data;
+    if (!existsSync(def.entry)) throw new InvalidFunctionDefinition(`entry ${def.entry} does not exist`);
+    const accountId = def.accountId ?? this.options.defaultAccountId();
+    const region = def.region ?? DEFAULT_REGION;
+    const fn: RegisteredFunction = {
+      functionName: def.functionName,
+      functionArn: functionArn(region, accountId, def.functionName),
+      accountId,
+      region,
+      entry: def.entry,
+      handler: def.handler ?? 'handler',
+      environment: def.environment,
+      timeoutSeconds: def.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+      memoryMb: def.memoryMb ?? DEFAULT_MEMORY_MB,
+      registeredAt: new Date().toISOString(),
+    };
+    const previous = this.registrations.get(fn.functionArn) ?? Promise.resolve();
+    const next = previous
+      .catch(() => undefined)
+      .then(async () => {
+        try {
+          await bundleFunction(fn.entry, this.bundlePath(fn));
+        } catch (err) {
+          throw new InvalidFunctionDefinition((err as Error).message);
+        }
+        await (await this.functions).put(fn.functionArn, fn);
+        this.workers.get(fn.functionArn)?.retire();
+        this.workers.delete(fn.functionArn);
+        return fn;
+      });
+    this.registrations.set(fn.functionArn, next);
+    const forget = () => {
+      if (this.registrations.get(fn.functionArn) === next) this.registrations.delete(fn.functionArn);
+    };
+    next.then(forget, forget);
+    return next;
+  }
+
+  async list(): Promise<RegisteredFunction[]> {
+    const functions = await this.functions;
+    return functions.keys().map((arn) => functions.get(arn)!);
+  }
+
+  async get(arn: string): Promise<RegisteredFunction | undefined> {
+    return (await this.functions).get(arn);
+  }
+
+  /** Invokes a function with a JSON payload; throws FunctionNotFound or FunctionError. */
+  async invoke(arn: string, payload: unknown, requestId: string = randomUUID()): Promise<unknown> {
+    await this.registrations.get(arn)?.catch(() => undefined);
+    const fn = (await this.functions).get(arn);
+    if (!fn) throw new FunctionNotFound(arn);
+    let worker = this.workers.get(arn);
+    if (!worker) {
+      const bundlePath = this.bundlePath(fn);
+      // Registered in an earlier run whose bundles were removed since.
+      if (!existsSync(bundlePath)) await bundleFunction(fn.entry, bundlePath);
+      const bootstrapPath = await this.bootstrapPath();
+      worker = this.workers.get(arn);
+      if (!worker) {
+        worker = new WarmWorker({
+          functionName: fn.functionName,
+          functionArn: fn.functionArn,
+          bootstrapPath,
+          bundlePath,
+          handler: fn.handler,
+          env: this.environmentOf(fn),
+          timeoutSeconds: fn.timeoutSeconds,
+          memoryMb: fn.memoryMb,
+          logPath: functionLogPath(this.options.dataDir, fn.functionName),
+        });
+        this.workers.set(arn, worker);
+      }
+    }
+    return worker.invoke(payload, requestId);
+  }
+
+  async close(): Promise<void> {
+    const workers = [...this.workers.values()];
+    this.workers.clear();
+    await Promise.all(workers.map((w) => w.stop()));
+  }
+
+  /**
+   * Exactly what Lambda would put in process.env: the function's own variables and
+   * the runtime's. Nothing leaks in from the endpoint's environment.
+   */
+  private environmentOf(fn: RegisteredFunction): Record<string, string> {
+    return {
+      ...fn.environment,
+      AWS_REGION: fn.region,
+      AWS_DEFAULT_REGION: fn.region,
+      // A 12-digit key id makes the local endpoint act in the function's account.
+      AWS_ACCESS_KEY_ID: fn.accountId,
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_ENDPOINT_URL: fn.environment.AWS_ENDPOINT_URL ?? this.options.endpointUrl(),
+      AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.functionName}`,
+    };
+  }
+
+  /** `<name>.mjs` in the default account and region; qualified elsewhere so names never collide. */
+  private bundlePath(fn: RegisteredFunction): string {
+    const local = fn.accountId === this.options.defaultAccountId() && fn.region === DEFAULT_REGION;
+    const stem = local ? fn.functionName : `${fn.functionName}@${fn.accountId}-${fn.region}`;
+    return join(this.options.dataDir, 'lambda', `${stem}.mjs`);
+  }
+
+  private bootstrapPath(): Promise<string> {
+    if (!this.bootstrap) {
+      const path = join(this.options.dataDir, 'lambda', '.runtime', 'bootstrap.mjs');
+      this.bootstrap = bundleBootstrap(path).then(() => path);
+      this.bootstrap.catch(() => {
+        this.bootstrap = undefined;
+      });
+    }
+    return this.bootstrap;
+  }
+}
