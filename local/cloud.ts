@@ -1,0 +1,160 @@
+// The whole local cloud in one process: the AWS endpoint, the authoritative DNS
+// server answering from its Route 53 zones, and Pebble validating against that DNS.
+// `<dataDir>/cloud.json` tells other processes where a running cloud listens.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { LocalAws } from './aws/server.js';
+import type { LocalSettings } from './aws/types.js';
+import { connectHost, urlHost, type PebbleHandle } from './pebble.js';
+
+export interface PebbleOptions {
+  readonly port: number;
+  readonly managementPort: number;
+  /** Lifetime of issued certificates in seconds. */
+  readonly validitySeconds: number;
+  /** @default 0 */
+  readonly nonceRejectPercent?: number;
+  /** @default 0 */
+  readonly authzReusePercent?: number;
+  readonly extraEnv?: Record<string, string>;
+}
+
+export interface StartLocalCloudOptions {
+  /** State, Pebble's TLS material, logs and cloud.json live here. */
+  readonly dataDir: string;
+  /** Address every part listens on. @default '127.0.0.1' */
+  readonly host?: string;
+  /** AWS endpoint port; 0 = ephemeral. */
+  readonly port: number;
+  /** DNS port (UDP and TCP); 0 = ephemeral. */
+  readonly dnsPort: number;
+  /** Pebble's fixed ports and knobs; `false` runs without a CA (tests that need no ACME). */
+  readonly pebble: PebbleOptions | false;
+  readonly settings?: Partial<LocalSettings>;
+}
+
+/** What `<dataDir>/cloud.json` holds: where a running local cloud answers. */
+export interface CloudInfo {
+  /** Process that runs the cloud. */
+  readonly pid: number;
+  readonly startedAt: string;
+  readonly dataDir: string;
+  /** AWS_ENDPOINT_URL for SDK clients, e.g. http://127.0.0.1:4566 */
+  readonly endpoint: string;
+  readonly port: number;
+  readonly dnsHost: string;
+  readonly dnsPort: number;
+  /** Absent when the cloud runs without Pebble. */
+  readonly directoryUrl?: string;
+  readonly pebbleManagementUrl?: string;
+  /** CA of Pebble's listener certificate, to trust when talking ACME to it. */
+  readonly pebbleCaPath?: string;
+  readonly pebblePid?: number;
+  readonly logDir: string;
+}
+
+export interface LocalCloudHandle {
+  readonly info: CloudInfo;
+  readonly aws: LocalAws;
+  /** Undefined when started with `pebble: false`. */
+  readonly pebble?: PebbleHandle;
+  /** Stops Pebble, DNS and the endpoint, and removes cloud.json. Idempotent. */
+  close(): Promise<void>;
+}
+
+export function cloudInfoPath(dataDir: string): string {
+  return path.join(dataDir, 'cloud.json');
+}
+
+/** The cloud.json of `dataDir`, or undefined when absent or unreadable. */
+export function readCloudInfo(dataDir: string): CloudInfo | undefined {
+  try {
+    const info = JSON.parse(fs.readFileSync(cloudInfoPath(dataDir), 'utf8')) as CloudInfo;
+    return typeof info.pid === 'number' && typeof info.endpoint === 'string' ? info : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeCloudInfo(info: CloudInfo): void {
+  const file = cloudInfoPath(info.dataDir);
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(info, null, 2) + '\n');
+  fs.renameSync(tmp, file);
+}
+
+/** Removes cloud.json only when it still describes `pid` (a newer cloud may have replaced it). */
+export function removeCloudInfo(dataDir: string, pid: number): void {
+  if (readCloudInfo(dataDir)?.pid === pid) fs.rmSync(cloudInfoPath(dataDir), { force: true });
+}
+
+/** Starts the endpoint, then DNS (it reads the endpoint's zones), then Pebble (it asks that DNS). */
+export async function startLocalCloud(opts: StartLocalCloudOptions): Promise<LocalCloudHandle> {
+  const host = opts.host ?? '127.0.0.1';
+  const dialHost = connectHost(host);
+  fs.mkdirSync(opts.dataDir, { recursive: true });
+  const logDir = path.join(opts.dataDir, 'logs');
+  fs.mkdirSync(logDir, { recursive: true });
+
+  // Undo in reverse order, also when a later part fails to start.
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    const errors: unknown[] = [];
+    for (const stop of stops.splice(0).reverse()) {
+      try {
+        await stop();
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+    if (errors.length) throw new AggregateError(errors, 'the local cloud did not stop cleanly');
+  };
+
+  try {
+    // Loaded here, not at the top: readers of cloud.json (local:up, local:down, the CLI) stay quick to start.
+    const [{ startLocalAws }, { startDnsServer }, { startPebble }] = await Promise.all([
+      import('./aws/server.js'),
+      import('./dns/server.js'),
+      import('./pebble.js'),
+    ]);
+    const aws = await startLocalAws({ port: opts.port, host, dataDir: path.join(opts.dataDir, 'aws'), settings: opts.settings });
+    stops.push(() => aws.close());
+    const dns = await startDnsServer({ cloud: aws.cloud, host, port: opts.dnsPort });
+    stops.push(() => dns.close());
+    let pebble: PebbleHandle | undefined;
+    if (opts.pebble) {
+      pebble = await startPebble({
+        dataDir: opts.dataDir,
+        dnsServer: `${urlHost(dialHost)}:${dns.port}`,
+        host,
+        ...opts.pebble,
+      });
+      const started = pebble;
+      stops.push(() => started.stop());
+    }
+
+    const info: CloudInfo = {
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      dataDir: opts.dataDir,
+      endpoint: `http://${urlHost(dialHost)}:${aws.port}`,
+      port: aws.port,
+      dnsHost: dialHost,
+      dnsPort: dns.port,
+      directoryUrl: pebble?.directoryUrl,
+      pebbleManagementUrl: pebble?.managementUrl,
+      pebbleCaPath: pebble?.tlsCaPath,
+      pebblePid: pebble?.pid,
+      logDir,
+    };
+    writeCloudInfo(info);
+    // Removed first on close, so nobody finds a cloud that is shutting down.
+    stops.push(async () => removeCloudInfo(opts.dataDir, info.pid));
+
+    let closing: Promise<void> | undefined;
+    return { info, aws, pebble, close: () => (closing ??= stopAll()) };
+  } catch (err) {
+    await stopAll().catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,148 @@
+// Test harness: a whole local cloud in the test process, on ports nobody else
+// uses, in a fresh temp directory. Typical use:
+//
+//   let tc: TestCloud;
+//   beforeAll(async () => { tc = await startTestCloud({ pebble: true }); });
+//   afterAll(() => tc?.close());
+//   const sm = new SecretsManagerClient(tc.sdkConfig());
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { LocalCloud, LocalSettings } from '../../local/aws/types.js';
+import { startLocalCloud, type LocalCloudHandle } from '../../local/cloud.js';
+import { freePort } from './ports.js';
+
+export { freePort } from './ports.js';
+
+export const DEFAULT_ACCOUNT = '000000000000';
+
+export interface TestCloudOptions {
+  /** Start Pebble too (about a second). @default false */
+  readonly pebble?: boolean;
+  /** Lifetime of certificates Pebble issues. @default 7776000 (90 days) */
+  readonly pebbleValiditySeconds?: number;
+  /** Share of nonces Pebble rejects as badNonce. @default 0 */
+  readonly nonceRejectPercent?: number;
+  /** Initial LocalSettings, e.g. `{ insyncDelayMs: 0 }`. */
+  readonly settings?: Partial<LocalSettings>;
+}
+
+/** A fault rule as `POST /_certpipe/faults` takes it (see local/aws/faults.ts). */
+export interface FaultRule {
+  readonly service: string;
+  readonly operation?: string;
+  /** AWS error code, e.g. `ThrottlingException`. */
+  readonly error?: string;
+  readonly message?: string;
+  readonly status?: number;
+  readonly count?: number;
+  readonly rate?: number;
+  readonly latencyMs?: number;
+  readonly accountId?: string;
+  readonly region?: string;
+}
+
+export interface SdkConfig {
+  endpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  maxAttempts: number;
+}
+
+export interface TestCloud {
+  /** AWS endpoint URL (AWS_ENDPOINT_URL). */
+  readonly url: string;
+  /** Authoritative DNS server port on 127.0.0.1, UDP and TCP. */
+  readonly dnsPort: number;
+  /** Pebble's ACME directory; undefined without `pebble: true`. */
+  readonly directoryUrl?: string;
+  /** CA of Pebble's listener certificate (trust it for ACME calls); undefined without Pebble. */
+  readonly pebbleCaPem?: string;
+  readonly dataDir: string;
+  /** The endpoint's in-process state, for assertions the APIs cannot make. */
+  readonly cloud: LocalCloud;
+  readonly handle: LocalCloudHandle;
+  /** Client config for `accountId` (a 12-digit access key id is that account). `maxAttempts` 1: faults are seen, not retried. */
+  sdkConfig(accountId?: string, region?: string): SdkConfig;
+  /** PEM of the root that signs Pebble's certificates (new at each Pebble start). */
+  pebbleRootPem(): Promise<string>;
+  setFault(rule: FaultRule | FaultRule[]): Promise<void>;
+  clearFaults(): Promise<void>;
+  setSettings(patch: Partial<LocalSettings>): Promise<void>;
+  /** Stops everything and deletes the data directory. */
+  close(): Promise<void>;
+}
+
+/** SDK v3 client config for a local endpoint. */
+export function sdkConfig(url: string, accountId = DEFAULT_ACCOUNT, region = 'us-east-1'): SdkConfig {
+  return { endpoint: url, region, credentials: { accessKeyId: accountId, secretAccessKey: 'test' }, maxAttempts: 1 };
+}
+
+async function postJson(url: string, method: string, body?: unknown): Promise<void> {
+  const res = await fetch(url, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${url} answered ${res.status}: ${await res.text()}`);
+}
+
+export async function startTestCloud(opts: TestCloudOptions = {}): Promise<TestCloud> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'certpipe-'));
+  let handle: LocalCloudHandle | undefined;
+  // A port found free can be taken by a parallel test file before Pebble binds it: retry with new ones.
+  for (let attempt = 1; !handle; attempt++) {
+    try {
+      handle = await startLocalCloud({
+        dataDir,
+        port: 0,
+        dnsPort: 0,
+        pebble: opts.pebble
+          ? {
+              port: await freePort(),
+              managementPort: await freePort(),
+              validitySeconds: opts.pebbleValiditySeconds ?? 7_776_000,
+              nonceRejectPercent: opts.nonceRejectPercent ?? 0,
+            }
+          : false,
+        settings: opts.settings,
+      });
+    } catch (err) {
+      if (!opts.pebble || attempt >= 3) {
+        fs.rmSync(dataDir, { recursive: true, force: true });
+        throw err;
+      }
+    }
+  }
+  const started = handle;
+  const { info, pebble } = started;
+  const url = info.endpoint;
+
+  let closed = false;
+  return {
+    url,
+    dnsPort: info.dnsPort,
+    directoryUrl: info.directoryUrl,
+    pebbleCaPem: pebble?.tlsCaPem,
+    dataDir,
+    cloud: started.aws.cloud,
+    handle: started,
+    sdkConfig: (accountId, region) => sdkConfig(url, accountId, region),
+    pebbleRootPem() {
+      if (!pebble) return Promise.reject(new Error('startTestCloud({ pebble: true }) is needed for Pebble'));
+      return pebble.rootCertificate();
+    },
+    setFault: (rule) => postJson(`${url}/_certpipe/faults`, 'POST', rule),
+    clearFaults: () => postJson(`${url}/_certpipe/faults`, 'DELETE'),
+    setSettings: (patch) => postJson(`${url}/_certpipe/settings`, 'POST', patch),
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await started.close();
+      } finally {
+        fs.rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+  };
+}
