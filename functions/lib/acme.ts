@@ -1,0 +1,423 @@
+// The one module that talks to acme-client (5.4.0). Each method makes the
+// requests of one workflow step and returns; nothing here waits or polls (the
+// state machine's Wait/Retry does), acme-client's own retry loops are switched
+// off, and every failure leaves as a typed error from errors.ts.
+import { readFileSync } from 'node:fs';
+import { Agent } from 'node:https';
+import { rootCertificates } from 'node:tls';
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import * as acme from 'acme-client';
+import { getAdapter, type AxiosAdapter } from 'axios';
+import { loadOrCreateAccountSecret, saveAccountSecret, type AcmeAccountSecret } from './acme/account.js';
+import { dnsChallengeRecord, jwkThumbprint, type DnsChallengeRecord } from './acme/challenge.js';
+import { AcmeNetworkError, AcmeProblem, describeProblem, orderInvalid, parseRetryAfter, toAcmeError } from './acme/problems.js';
+import { asAwsError } from './aws.js';
+import { AcmeOrderNotReady, InvalidInput } from './errors.js';
+import type { Issuer } from './inventory.js';
+
+export type { DnsChallengeRecord } from './acme/challenge.js';
+
+export type OrderStatus = 'pending' | 'ready' | 'processing' | 'valid' | 'invalid';
+
+/** An ACME order as it passes between workflow states: URLs and public data only. */
+export interface OrderRecord {
+  url: string;
+  status: OrderStatus;
+  /** DNS names as ordered (`*.example.com` for wildcards). */
+  dnsNames: string[];
+  authorizations: string[];
+  finalize: string;
+  certificate?: string;
+  expires?: string;
+}
+
+/** A DNS-01 challenge still waiting for its TXT record and the CA's validation. */
+export interface DnsChallenge extends DnsChallengeRecord {
+  authorizationUrl: string;
+  challengeUrl: string;
+}
+
+// ---------------------------------------------------------------------------
+// acme-client's shared HTTP layer: configured once for the whole process.
+
+// Long waits belong to the state machine, not to a Lambda invocation.
+const HTTP_TIMEOUT_MS = 20_000;
+const BADNONCE_RETRIES = 3;
+
+let configuredBundle: string | undefined | null = null;
+let adapterInstalled = false;
+
+/**
+ * acme-client's retry interceptor dereferences the response of a request that
+ * got none (refused, timed out) and throws a TypeError that hides the cause;
+ * this adapter turns such failures into an AcmeNetworkError it lets through.
+ */
+function networkAwareAdapter(): AxiosAdapter {
+  const http = getAdapter('http');
+  return async (config) => {
+    try {
+      return await http(config);
+    } catch (err) {
+      if ((err as { response?: unknown }).response) throw err;
+      const e = err as { code?: string; message?: string; cause?: { code?: string } };
+      const code = e.code && e.code !== 'ERR_BAD_RESPONSE' ? e.code : (e.cause?.code ?? 'ERR_NETWORK');
+      throw new AcmeNetworkError(config.url, code, e.message ?? 'request failed');
+    }
+  };
+}
+
+/** Apply process-wide HTTP settings: no sleeping retries, a timeout, and the CA bundle if one is named. */
+function configureHttp(): void {
+  const defaults = acme.axios.defaults as typeof acme.axios.defaults & {
+    acmeSettings: { retryMaxAttempts: number; retryDefaultDelay: number };
+  };
+  // acme-client would otherwise sleep (up to Retry-After, hours for a rate limit) and resend.
+  defaults.acmeSettings.retryMaxAttempts = 0;
+  defaults.timeout = HTTP_TIMEOUT_MS;
+  if (!adapterInstalled) {
+    defaults.adapter = networkAwareAdapter();
+    adapterInstalled = true;
+  }
+  const bundlePath = process.env.CERTPIPE_ACME_CA_BUNDLE || undefined;
+  if (bundlePath === configuredBundle) return;
+  configuredBundle = bundlePath;
+  // Public CAs stay trusted: the bundle adds a private or test CA (Pebble) to them.
+  // Idle sockets close after 5 s (as Node's global agent does), so a Lambda thawed
+  // later does not reuse one the server has dropped.
+  const keepAlive = { keepAlive: true, timeout: 5000 };
+  defaults.httpsAgent = bundlePath
+    ? new Agent({ ...keepAlive, ca: [...rootCertificates, readFileSync(bundlePath, 'utf8')] })
+    : new Agent(keepAlive);
+}
+
+// ---------------------------------------------------------------------------
+// Request counts by HTTP status (or `error` when no answer came), for metrics.
+
+const requestCounts = new Map<string, number>();
+
+/** ACME requests made by this process since the last reset, keyed by HTTP status or `error`. */
+export function acmeRequestCounts(): Record<string, number> {
+  return Object.fromEntries(requestCounts);
+}
+
+export function resetAcmeRequestCounts(): void {
+  requestCounts.clear();
+}
+
+function countRequest(status: number | 'error'): void {
+  const key = String(status);
+  requestCounts.set(key, (requestCounts.get(key) ?? 0) + 1);
+}
+
+// ---------------------------------------------------------------------------
+// acme-client internals we hook, per client instance: its HTTP funnel (for
+// counting) and its API funnel (to keep the problem document it would flatten
+// into a message string).
+
+interface HttpResponse {
+  status: number;
+  headers: Record<string, string | undefined>;
+  data: unknown;
+}
+interface ClientInternals {
+  http: {
+    request(url: string, method: string, opts?: object): Promise<HttpResponse>;
+    signedRequest(url: string, payload: unknown, opts: object, attempts?: number): Promise<HttpResponse>;
+    maxBadNonceRetries: number;
+  };
+  api: {
+    getAccountUrl(): string;
+    createAccount(data: object): Promise<HttpResponse>;
+    apiRequest(url: string, payload?: unknown, valid?: number[], opts?: object): Promise<HttpResponse>;
+  };
+}
+
+function instrument(client: acme.Client): void {
+  const { http, api } = client as unknown as ClientInternals;
+  http.maxBadNonceRetries = BADNONCE_RETRIES;
+  const request = http.request.bind(http);
+  http.request = async (url, method, opts) => {
+    try {
+      const resp = await request(url, method, opts);
+      countRequest(resp.status);
+      return resp;
+    } catch (err) {
+      countRequest('error');
+      throw err;
+    }
+  };
+  api.apiRequest = async (url, payload = null, valid = [], opts = {}) => {
+    const { includeJwsKid = true, includeExternalAccountBinding = false } = opts as {
+      includeJwsKid?: boolean;
+      includeExternalAccountBinding?: boolean;
+    };
+    const kid = includeJwsKid ? api.getAccountUrl() : null;
+    const resp = await http.signedRequest(url, payload, { kid, includeExternalAccountBinding });
+    if (valid.length && !valid.includes(resp.status)) throw problemOf(url, resp);
+    return resp;
+  };
+}
+
+function problemOf(url: string, resp: HttpResponse): AcmeProblem {
+  const body = (typeof resp.data === 'object' && resp.data !== null ? resp.data : {}) as {
+    type?: string;
+    detail?: string;
+    subproblems?: AcmeProblem['subproblems'];
+  };
+  return new AcmeProblem(
+    url,
+    resp.status,
+    body.type,
+    body.detail,
+    parseRetryAfter(resp.headers['retry-after']),
+    Array.isArray(body.subproblems) ? body.subproblems : [],
+  );
+}
+
+// ---------------------------------------------------------------------------
+
+export interface AcmeSessionOptions {
+  /** KMS key for the account secret when it is created (default: env CERTPIPE_KMS_KEY_ID). */
+  kmsKeyId?: string;
+}
+
+/** An issuer's ACME account, ready to order. Open with `AcmeSession.open`. */
+export class AcmeSession {
+  /** Use `AcmeSession.open`; the constructor is for that and for tests. */
+  constructor(
+    readonly issuer: Issuer,
+    private readonly client: acme.Client,
+    private readonly thumbprint: string,
+    readonly accountUrl: string,
+  ) {}
+
+  /** Load (or create and register) the issuer's account. Cached per process, secret and directory. */
+  static open(issuer: Issuer, sm: SecretsManagerClient, options: AcmeSessionOptions = {}): Promise<AcmeSession> {
+    configureHttp();
+    let perClient = sessions.get(sm);
+    if (!perClient) sessions.set(sm, (perClient = new Map()));
+    const key = `${issuer.accountSecretName}\n${issuer.directoryUrl}`;
+    let session = perClient.get(key);
+    if (!session) {
+      session = openSession(issuer, sm, options);
+      perClient.set(key, session);
+      session.catch(() => perClient.delete(key));
+    }
+    return session;
+  }
+
+  /** Place a new order; `profile` (draft-ietf-acme-profiles) when the issuer names one. */
+  async createOrder(dnsNames: string[], profile = this.issuer.profile): Promise<OrderRecord> {
+    if (dnsNames.length === 0) throw new InvalidInput('An ACME order needs at least one DNS name');
+    const request = {
+      identifiers: dnsNames.map((value) => ({ type: 'dns', value })),
+      ...(profile ? { profile } : {}),
+    };
+    const order = await this.call('Creating ACME order', () => this.client.createOrder(request));
+    return toRecord(order);
+  }
+
+  /** Fetch an order placed earlier (one request). Throws AcmeOrderInvalid if the CA gave up on it. */
+  async resumeOrder(orderUrl: string): Promise<OrderRecord> {
+    return this.orderStatus(orderUrl);
+  }
+
+  /** ONE status request for the order; an invalid order throws AcmeOrderInvalid with the CA's reasons. */
+  async orderStatus(orderUrl: string): Promise<OrderRecord> {
+    const order = await this.call(`Reading ACME order ${orderUrl}`, () =>
+      this.client.getOrder({ url: orderUrl } as acme.Order),
+    );
+    if (order.status === 'invalid') throw await this.invalidOrder(order);
+    return toRecord(order);
+  }
+
+  /**
+   * The TXT values the CA still needs, one per pending authorization (a name's
+   * apex and wildcard give two values at one `_acme-challenge` name). Already
+   * valid authorizations (reused by the CA) need nothing.
+   */
+  async dnsChallenges(order: OrderRecord): Promise<DnsChallenge[]> {
+    const authorizations = await this.authorizations(order);
+    const result: DnsChallenge[] = [];
+    for (const authz of authorizations) {
+      if (authz.status === 'valid') continue;
+      if (authz.status !== 'pending') throw orderInvalid(order.url, [authorizationReason(authz)]);
+      const challenge = dns01(authz, order.url);
+      result.push({
+        ...dnsChallengeRecord(authz.identifier, challenge.token, this.thumbprint),
+        authorizationUrl: authz.url,
+        challengeUrl: challenge.url,
+      });
+    }
+    return result;
+  }
+
+  /** Tell the CA to validate each pending DNS-01 challenge, once (already answered ones are skipped). */
+  async completeChallenges(order: OrderRecord): Promise<void> {
+    const authorizations = await this.authorizations(order);
+    for (const authz of authorizations) {
+      if (authz.status === 'valid') continue;
+      if (authz.status !== 'pending') throw orderInvalid(order.url, [authorizationReason(authz)]);
+      const challenge = dns01(authz, order.url);
+      if (challenge.status !== 'pending') continue;
+      await this.call(`Answering ACME challenge ${challenge.url}`, () => this.client.completeChallenge(challenge));
+    }
+  }
+
+  /** Submit the CSR (PEM) of a `ready` order; returns the order (usually `processing` or `valid`). */
+  async finalize(order: OrderRecord, csrPem: string): Promise<OrderRecord> {
+    if (order.status !== 'ready') {
+      throw new AcmeOrderNotReady(`ACME order ${order.url} is ${order.status}, not ready to finalize`);
+    }
+    const updated = await this.call(`Finalizing ACME order ${order.url}`, () =>
+      this.client.finalizeOrder(toAcmeOrder(order), csrPem),
+    );
+    if (updated.status === 'invalid') throw await this.invalidOrder({ ...updated, url: order.url });
+    return toRecord({ ...updated, url: order.url });
+  }
+
+  /** The issued full chain (PEM, leaf first) of a `valid` order; `preferredChain` picks an alternate by issuer CN. */
+  async downloadCertificate(order: OrderRecord, preferredChain?: string): Promise<string> {
+    if (order.status !== 'valid' || !order.certificate) {
+      throw new AcmeOrderNotReady(`ACME order ${order.url} is ${order.status}; no certificate to download yet`);
+    }
+    const pem = await this.call(`Downloading certificate ${order.certificate}`, () =>
+      this.client.getCertificate(toAcmeOrder(order), preferredChain),
+    );
+    return typeof pem === 'string' ? pem : String(pem);
+  }
+
+  private async authorizations(order: OrderRecord): Promise<acme.Authorization[]> {
+    return this.call(`Reading authorizations of ACME order ${order.url}`, () =>
+      this.client.getAuthorizations(toAcmeOrder(order)),
+    );
+  }
+
+  /** Explain an invalid order: its own problem, else the failed challenges' problems. */
+  private async invalidOrder(order: acme.Order): Promise<Error> {
+    const reasons: string[] = [];
+    const problem = order.error as Parameters<typeof describeProblem>[0] | undefined;
+    if (problem) reasons.push(describeProblem(problem));
+    else {
+      try {
+        for (const authz of await this.client.getAuthorizations(order)) {
+          if (authz.status !== 'valid') reasons.push(authorizationReason(authz));
+        }
+      } catch {
+        // The order is invalid either way; the reasons are a courtesy.
+      }
+    }
+    return orderInvalid(order.url, reasons);
+  }
+
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw toAcmeError(err, what);
+    }
+  }
+}
+
+const sessions = new WeakMap<SecretsManagerClient, Map<string, Promise<AcmeSession>>>();
+
+async function openSession(issuer: Issuer, sm: SecretsManagerClient, options: AcmeSessionOptions): Promise<AcmeSession> {
+  const kmsKeyId = options.kmsKeyId ?? process.env.CERTPIPE_KMS_KEY_ID;
+  const stored = await loadOrCreateAccountSecret(sm, issuer, kmsKeyId ? { kmsKeyId } : {});
+  const sameCa = stored.directoryUrl === issuer.directoryUrl;
+  const eab = issuer.eab ? { kid: issuer.eab.keyId, hmacKey: await readEabHmacKey(sm, issuer.eab.hmacKeySecretId) } : undefined;
+  const client = new acme.Client({
+    directoryUrl: issuer.directoryUrl,
+    accountKey: stored.accountKey,
+    ...(sameCa && stored.accountUrl ? { accountUrl: stored.accountUrl } : {}),
+    ...(eab ? { externalAccountBinding: eab } : {}),
+    backoffAttempts: 1,
+    backoffMin: 0,
+    backoffMax: 0,
+  });
+  instrument(client);
+
+  let accountUrl = sameCa ? stored.accountUrl : undefined;
+  if (!accountUrl) {
+    // Registering a key the CA already knows returns that account (RFC 8555 §7.3.1), so a retry is harmless.
+    // Straight to newAccount: acme-client would follow a 200 (key already known) with an
+    // account update that some CAs (Pebble) refuse as empty.
+    const api = (client as unknown as ClientInternals).api;
+    await callAcme(`Registering ACME account at ${issuer.directoryUrl}`, () =>
+      api.createAccount({
+        termsOfServiceAgreed: true,
+        ...(issuer.email ? { contact: [`mailto:${issuer.email}`] } : {}),
+      }),
+    );
+    accountUrl = client.getAccountUrl();
+    const updated: AcmeAccountSecret = { accountKey: stored.accountKey, accountUrl, directoryUrl: issuer.directoryUrl };
+    await saveAccountSecret(sm, issuer.accountSecretName, updated);
+  }
+  return new AcmeSession(issuer, client, jwkThumbprint(stored.accountKey), accountUrl);
+}
+
+/** The EAB HMAC key: the secret's string, or its `hmacKey` member when it is JSON. */
+async function readEabHmacKey(sm: SecretsManagerClient, secretId: string): Promise<string> {
+  let text: string | undefined;
+  try {
+    text = (await sm.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString;
+  } catch (err) {
+    throw asAwsError(err, `Reading the EAB HMAC key secret ${secretId}`);
+  }
+  if (!text) throw new InvalidInput(`EAB secret ${secretId} is empty`);
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{')) {
+    const hmacKey = (JSON.parse(trimmed) as { hmacKey?: unknown }).hmacKey;
+    if (typeof hmacKey !== 'string') throw new InvalidInput(`EAB secret ${secretId} is JSON without an "hmacKey" string`);
+    return hmacKey;
+  }
+  return trimmed;
+}
+
+async function callAcme<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toAcmeError(err, what);
+  }
+}
+
+function dns01(authz: acme.Authorization, orderUrl: string): acme.Authorization['challenges'][number] & { token: string } {
+  const challenge = authz.challenges.find((c) => c.type === 'dns-01');
+  if (!challenge) {
+    throw orderInvalid(orderUrl, [`the CA offers no dns-01 challenge for ${authz.identifier.value} (${authz.url})`]);
+  }
+  return challenge;
+}
+
+function authorizationReason(authz: acme.Authorization): string {
+  const failed = authz.challenges.find((c) => c.status === 'invalid' && c.error);
+  const problem = failed?.error as Parameters<typeof describeProblem>[0] | undefined;
+  const name = `${authz.wildcard ? '*.' : ''}${authz.identifier.value}`;
+  return `${name} authorization is ${authz.status}${problem ? ` (${describeProblem(problem)})` : ''}`;
+}
+
+function toRecord(order: acme.Order): OrderRecord {
+  return {
+    url: order.url,
+    status: order.status,
+    dnsNames: order.identifiers.map((i) => i.value),
+    authorizations: [...order.authorizations],
+    finalize: order.finalize,
+    ...(order.certificate ? { certificate: order.certificate } : {}),
+    ...(order.expires ? { expires: order.expires } : {}),
+  };
+}
+
+function toAcmeOrder(record: OrderRecord): acme.Order {
+  return {
+    url: record.url,
+    status: record.status,
+    identifiers: record.dnsNames.map((value) => ({ type: 'dns', value })),
+    authorizations: record.authorizations,
+    finalize: record.finalize,
+    ...(record.certificate ? { certificate: record.certificate } : {}),
+  };
+}
+
+export { AcmeProblem } from './acme/problems.js';

@@ -1,0 +1,112 @@
+// The ACME account of an issuer: its key and URL live in the issuer's own secret,
+// `{ accountKey, accountUrl, directoryUrl }`, created on first use. Creation is
+// race-safe: the key is stored before registering, so two first users agree on
+// one key (a concurrent creator that loses CreateSecret re-reads the winner's),
+// and registering an existing key at the CA just returns the existing account.
+import { generateKeyPairSync } from 'node:crypto';
+import {
+  CreateSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { asAwsError, awsErrorName } from '../aws.js';
+import { InvalidInput } from '../errors.js';
+import type { Issuer } from '../inventory.js';
+import { deterministicToken } from '../store/tokens.js';
+
+export interface AcmeAccountSecret {
+  /** PKCS#8 PEM. Never logged. */
+  accountKey: string;
+  /** Absent until the account is registered at the CA. */
+  accountUrl?: string;
+  directoryUrl: string;
+}
+
+/** A fresh ECDSA P-256 account key (PKCS#8 PEM). */
+export function generateAccountKey(): string {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+}
+
+export async function readAccountSecret(sm: SecretsManagerClient, name: string): Promise<AcmeAccountSecret | undefined> {
+  let text: string | undefined;
+  try {
+    text = (await sm.send(new GetSecretValueCommand({ SecretId: name }))).SecretString;
+  } catch (err) {
+    if (awsErrorName(err) === 'ResourceNotFoundException') return undefined;
+    throw asAwsError(err, `Reading ACME account secret ${name}`);
+  }
+  return parseAccountSecret(name, text);
+}
+
+export function parseAccountSecret(name: string, text: string | undefined): AcmeAccountSecret {
+  let value: Partial<AcmeAccountSecret>;
+  try {
+    value = JSON.parse(text ?? '');
+  } catch {
+    throw new InvalidInput(`ACME account secret ${name} is not JSON { accountKey, accountUrl, directoryUrl }`);
+  }
+  if (typeof value.accountKey !== 'string' || typeof value.directoryUrl !== 'string') {
+    throw new InvalidInput(`ACME account secret ${name} lacks accountKey or directoryUrl`);
+  }
+  return {
+    accountKey: value.accountKey,
+    directoryUrl: value.directoryUrl,
+    ...(typeof value.accountUrl === 'string' ? { accountUrl: value.accountUrl } : {}),
+  };
+}
+
+/**
+ * The issuer's stored account, creating the secret with a new key when there is
+ * none. The returned key is the one every concurrent caller will use.
+ */
+export async function loadOrCreateAccountSecret(
+  sm: SecretsManagerClient,
+  issuer: Issuer,
+  options: { kmsKeyId?: string } = {},
+): Promise<AcmeAccountSecret> {
+  const name = issuer.accountSecretName;
+  const existing = await readAccountSecret(sm, name);
+  if (existing) return existing;
+
+  const fresh: AcmeAccountSecret = { accountKey: generateAccountKey(), directoryUrl: issuer.directoryUrl };
+  try {
+    await sm.send(
+      new CreateSecretCommand({
+        Name: name,
+        Description: `certpipe ACME account for issuer ${issuer.name}`,
+        SecretString: JSON.stringify(fresh),
+        ...(options.kmsKeyId ? { KmsKeyId: options.kmsKeyId } : {}),
+        Tags: [
+          { Key: 'certpipe:acme-account', Value: issuer.name },
+          { Key: 'certpipe:directory-url', Value: issuer.directoryUrl.slice(0, 256) },
+        ],
+      }),
+    );
+    return fresh;
+  } catch (err) {
+    if (awsErrorName(err) !== 'ResourceExistsException') throw asAwsError(err, `Creating ACME account secret ${name}`);
+  }
+  const winner = await readAccountSecret(sm, name);
+  if (!winner) throw new InvalidInput(`ACME account secret ${name} exists but has no current value`);
+  return winner;
+}
+
+/** Record the account URL (and directory) once registered; idempotent for the same values. */
+export async function saveAccountSecret(sm: SecretsManagerClient, name: string, value: AcmeAccountSecret): Promise<void> {
+  const text = JSON.stringify({ accountKey: value.accountKey, accountUrl: value.accountUrl, directoryUrl: value.directoryUrl });
+  try {
+    await sm.send(
+      new PutSecretValueCommand({
+        SecretId: name,
+        SecretString: text,
+        ClientRequestToken: deterministicToken('acme-account', name, value.directoryUrl, value.accountUrl ?? ''),
+      }),
+    );
+  } catch (err) {
+    // Same token, other content: a concurrent caller stored this account first; theirs is as good.
+    if (awsErrorName(err) === 'ResourceExistsException') return;
+    throw asAwsError(err, `Updating ACME account secret ${name}`);
+  }
+}

@@ -1,0 +1,362 @@
+// The Route 53 DNS-01 provider: it only presents and cleans up `_acme-challenge`
+// TXT values; checking that they are visible is propagation.ts's job.
+//
+// A name's TXT set may hold values written by others (another certificate of
+// this pipeline sharing the name, another ACME client): we only ever add or
+// remove our own values. Each write is a compare-and-set: one atomic change
+// batch that DELETEs the exact set we read and CREATEs the new one, so when a
+// concurrent writer changed the set in between, Route 53 rejects the batch
+// (InvalidChangeBatch) and we read again, instead of silently dropping their
+// value as a blind UPSERT would. The IAM policy must allow CREATE and DELETE.
+import {
+  ChangeResourceRecordSetsCommand,
+  GetChangeCommand,
+  ListHostedZonesByNameCommand,
+  ListResourceRecordSetsCommand,
+  type Change,
+  type ResourceRecordSet,
+  type Route53Client,
+} from '@aws-sdk/client-route-53';
+import { challengeFqdn, groupByFqdn } from '../acme/challenge.js';
+import { asAwsError, awsErrorName } from '../aws.js';
+import { HostedZoneNotFound, InvalidInput } from '../errors.js';
+
+/** A challenge value to place: at `fqdn` (the `_acme-challenge` name), in `zoneId` when already known. */
+export interface ChallengeRecord {
+  fqdn: string;
+  value: string;
+  /** Set by `present`: the zone written, so cleanUp needs no lookup. */
+  zoneId?: string;
+}
+
+/** Where a value was really written (a CNAME-delegated name is written at its target). */
+export interface PresentedRecord {
+  /** The name written, lower-case without trailing dot (the CNAME target when delegated). */
+  fqdn: string;
+  value: string;
+  zoneId: string;
+  /** The `_acme-challenge` name the CA asks for, when it differs from `fqdn`. */
+  delegatedFrom?: string;
+}
+
+export interface PresentResult {
+  /** Route 53 change ids to wait for (GetChange → INSYNC). Names already holding our values add none. */
+  changeIds: string[];
+  records: PresentedRecord[];
+}
+
+/** Presents and removes DNS-01 values; implementations never check propagation. */
+export interface DnsChallengeProvider {
+  present(records: ChallengeRecord[]): Promise<PresentResult>;
+  cleanUp(records: ChallengeRecord[]): Promise<string[]>;
+}
+
+/** The zones the pipeline may write: the inventory's `hostedZones` and a certificate's `hostedZoneIds`. */
+export interface ZoneConfig {
+  hostedZones: readonly { name: string; id?: string }[];
+  /** DNS name (as in the certificate, `*.` allowed) → hosted zone id. */
+  hostedZoneIds?: Readonly<Record<string, string>>;
+}
+
+export interface Route53ProviderOptions {
+  /** @default 60 */
+  ttl?: number;
+  /** Compare-and-set rounds lost to concurrent writers before giving up (each lost round means another writer progressed). @default 10 */
+  maxConflicts?: number;
+}
+
+// ---------------------------------------------------------------------------
+// Pure helpers
+
+/** Lower-case, no trailing dot, Route 53's `\052`-style octal escapes decoded. */
+export function normalizeName(name: string): string {
+  return name
+    .replace(/\\(\d{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)))
+    .toLowerCase()
+    .replace(/\.$/, '');
+}
+
+/** `/hostedzone/Z123` → `Z123`. */
+export function bareZoneId(id: string): string {
+  return id.replace(/^\/?hostedzone\//, '');
+}
+
+/** The longest zone whose name is `fqdn` or a parent of it. */
+export function longestMatchingZone<Z extends { name: string }>(fqdn: string, zones: readonly Z[]): Z | undefined {
+  const name = normalizeName(fqdn);
+  let best: Z | undefined;
+  for (const zone of zones) {
+    const z = normalizeName(zone.name);
+    if ((name === z || name.endsWith(`.${z}`)) && (!best || z.length > normalizeName(best.name).length)) best = zone;
+  }
+  return best;
+}
+
+/** The zone id the config fixes for a challenge name (through the certificate's DNS names), if any. */
+export function configuredZoneId(fqdn: string, hostedZoneIds: Readonly<Record<string, string>> = {}): string | undefined {
+  const name = normalizeName(fqdn);
+  for (const [dnsName, zoneId] of Object.entries(hostedZoneIds)) {
+    if (challengeFqdn(dnsName) === name) return bareZoneId(zoneId);
+  }
+  return undefined;
+}
+
+/** A TXT value as Route 53 wants it: one quoted character-string (ACME values are 43 characters). */
+export function quoteTxt(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/** The text of a Route 53 TXT value; multi-string values are joined, as resolvers do. */
+export function unquoteTxt(raw: string): string {
+  const strings = raw.match(/"((?:[^"\\]|\\.)*)"/g);
+  if (!strings) return raw;
+  return strings.map((s) => s.slice(1, -1).replace(/\\(.)/g, '$1')).join('');
+}
+
+/** The set after adding ours: every existing raw value kept as written, ours appended when absent. */
+export function mergeTxtValues(existingRaw: readonly string[], ours: readonly string[]): string[] {
+  const present = new Set(existingRaw.map(unquoteTxt));
+  const added = ours.filter((v, i) => !present.has(v) && ours.indexOf(v) === i).map(quoteTxt);
+  return [...existingRaw, ...added];
+}
+
+/** The set after removing ours: only other writers' values remain. */
+export function removeTxtValues(existingRaw: readonly string[], ours: readonly string[]): string[] {
+  const mine = new Set(ours);
+  return existingRaw.filter((raw) => !mine.has(unquoteTxt(raw)));
+}
+
+// ---------------------------------------------------------------------------
+
+interface TxtSet {
+  ttl: number;
+  values: string[];
+}
+
+export class Route53ChallengeProvider implements DnsChallengeProvider {
+  private readonly ttl: number;
+  private readonly maxConflicts: number;
+  private readonly zoneIdsByName = new Map<string, Promise<string>>();
+
+  constructor(
+    private readonly route53: Route53Client,
+    private readonly zones: ZoneConfig,
+    options: Route53ProviderOptions = {},
+  ) {
+    this.ttl = options.ttl ?? 60;
+    this.maxConflicts = options.maxConflicts ?? 10;
+  }
+
+  /** Add our values, merged with whatever the names already hold. Safe to repeat. */
+  async present(records: ChallengeRecord[]): Promise<PresentResult> {
+    const targets = await this.resolveTargets(records);
+    const results = await Promise.all(
+      [...targets.values()].map(async (t) => ({
+        changeId: await this.rewrite(t.zoneId, t.fqdn, (current) => mergeTxtValues(current, t.values)),
+        records: t.values.map((value): PresentedRecord => ({
+          fqdn: t.fqdn,
+          value,
+          zoneId: t.zoneId,
+          ...(t.delegatedFrom ? { delegatedFrom: t.delegatedFrom } : {}),
+        })),
+      })),
+    );
+    return {
+      changeIds: results.flatMap((r) => (r.changeId ? [r.changeId] : [])),
+      records: results.flatMap((r) => r.records),
+    };
+  }
+
+  /** Remove our values only; an absent record or value is already clean. Returns the change ids. */
+  async cleanUp(records: ChallengeRecord[]): Promise<string[]> {
+    const targets = await this.resolveTargets(records);
+    const ids = await Promise.all(
+      [...targets.values()].map((t) => this.rewrite(t.zoneId, t.fqdn, (current) => removeTxtValues(current, t.values))),
+    );
+    return ids.filter((id): id is string => Boolean(id));
+  }
+
+  /** True when every change is INSYNC (one GetChange each). */
+  async changeStatus(changeIds: readonly string[]): Promise<boolean> {
+    const statuses = await Promise.all(
+      changeIds.map(async (id) => {
+        try {
+          return (await this.route53.send(new GetChangeCommand({ Id: id.replace(/^\/?change\//, '') }))).ChangeInfo?.Status;
+        } catch (err) {
+          throw asAwsError(err, `Route 53 GetChange ${id}`);
+        }
+      }),
+    );
+    return statuses.every((s) => s === 'INSYNC');
+  }
+
+  /** Group by the name really written (following CNAME delegation) and its zone. */
+  private async resolveTargets(
+    records: ChallengeRecord[],
+  ): Promise<Map<string, { fqdn: string; zoneId: string; values: string[]; delegatedFrom?: string }>> {
+    const zoneOf = new Map<string, string | undefined>();
+    for (const r of records) {
+      const fqdn = normalizeName(r.fqdn);
+      if (r.zoneId && !zoneOf.get(fqdn)) zoneOf.set(fqdn, bareZoneId(r.zoneId));
+      else if (!zoneOf.has(fqdn)) zoneOf.set(fqdn, undefined);
+    }
+    const targets = new Map<string, { fqdn: string; zoneId: string; values: string[]; delegatedFrom?: string }>();
+    for (const [fqdn, values] of groupByFqdn(records)) {
+      const given = zoneOf.get(fqdn);
+      // A zone id recorded by present() already names the written (delegated) name.
+      const where = given ? { fqdn, zoneId: given } : await this.followDelegation(fqdn);
+      const key = `${where.zoneId}\n${where.fqdn}`;
+      const entry = targets.get(key) ?? {
+        fqdn: where.fqdn,
+        zoneId: where.zoneId,
+        values: [],
+        ...(where.fqdn !== fqdn ? { delegatedFrom: fqdn } : {}),
+      };
+      for (const v of values) if (!entry.values.includes(v)) entry.values.push(v);
+      targets.set(key, entry);
+    }
+    return targets;
+  }
+
+  /** Where `fqdn`'s TXT really lives: a CNAME at it points to a name in one of our zones (at most a few hops). */
+  private async followDelegation(fqdn: string): Promise<{ fqdn: string; zoneId: string }> {
+    let name = fqdn;
+    const seen = new Set<string>();
+    for (;;) {
+      const zoneId = await this.zoneIdFor(name, name === fqdn);
+      const cname = await this.readCname(zoneId, name);
+      if (!cname) return { fqdn: name, zoneId };
+      seen.add(name);
+      if (seen.has(cname) || seen.size > 4) {
+        throw new InvalidInput(`The CNAME chain from ${fqdn} loops or is too long (at ${cname})`);
+      }
+      if (!longestMatchingZone(cname, this.zones.hostedZones)) {
+        throw new HostedZoneNotFound(
+          `${name} is a CNAME to ${cname}, which is in none of the configured hosted zones; add that zone to hostedZones`,
+        );
+      }
+      name = cname;
+    }
+  }
+
+  private async zoneIdFor(fqdn: string, useConfigured: boolean): Promise<string> {
+    const fixed = useConfigured ? configuredZoneId(fqdn, this.zones.hostedZoneIds) : undefined;
+    if (fixed) return fixed;
+    const zone = longestMatchingZone(fqdn, this.zones.hostedZones);
+    if (!zone) {
+      throw new HostedZoneNotFound(
+        `No configured hosted zone covers ${fqdn}; add its zone to hostedZones or set hostedZoneIds for the name`,
+      );
+    }
+    if (zone.id) return bareZoneId(zone.id);
+    const name = normalizeName(zone.name);
+    let lookup = this.zoneIdsByName.get(name);
+    if (!lookup) {
+      lookup = this.lookupZoneId(name);
+      this.zoneIdsByName.set(name, lookup);
+      lookup.catch(() => this.zoneIdsByName.delete(name));
+    }
+    return lookup;
+  }
+
+  private async lookupZoneId(zoneName: string): Promise<string> {
+    let response;
+    try {
+      response = await this.route53.send(new ListHostedZonesByNameCommand({ DNSName: zoneName, MaxItems: 10 }));
+    } catch (err) {
+      throw asAwsError(err, `Route 53 ListHostedZonesByName ${zoneName}`);
+    }
+    // Public zones only: a private zone of the same name is not what the CA queries.
+    const zone = (response.HostedZones ?? []).find(
+      (z) => normalizeName(z.Name ?? '') === zoneName && !z.Config?.PrivateZone,
+    );
+    if (!zone?.Id) throw new HostedZoneNotFound(`No public hosted zone named ${zoneName} exists in this account`);
+    return bareZoneId(zone.Id);
+  }
+
+  private async readCname(zoneId: string, fqdn: string): Promise<string | undefined> {
+    const set = await this.readSet(zoneId, fqdn, 'CNAME');
+    const target = set?.ResourceRecords?.[0]?.Value;
+    return target ? normalizeName(target) : undefined;
+  }
+
+  private async readSet(zoneId: string, fqdn: string, type: 'TXT' | 'CNAME'): Promise<ResourceRecordSet | undefined> {
+    let response;
+    try {
+      response = await this.route53.send(
+        new ListResourceRecordSetsCommand({
+          HostedZoneId: zoneId,
+          StartRecordName: fqdn,
+          StartRecordType: type,
+          MaxItems: 1,
+        }),
+      );
+    } catch (err) {
+      if (awsErrorName(err) === 'NoSuchHostedZone') {
+        throw new HostedZoneNotFound(`Hosted zone ${zoneId} (for ${fqdn}) does not exist`, { cause: err });
+      }
+      throw asAwsError(err, `Route 53 ListResourceRecordSets ${zoneId} ${fqdn}`);
+    }
+    // The listing starts at (name, type) but returns whatever comes next when that set is absent.
+    const set = response.ResourceRecordSets?.[0];
+    return set && normalizeName(set.Name ?? '') === fqdn && set.Type === type ? set : undefined;
+  }
+
+  private async readTxt(zoneId: string, fqdn: string): Promise<TxtSet | undefined> {
+    const set = await this.readSet(zoneId, fqdn, 'TXT');
+    if (!set) return undefined;
+    return { ttl: set.TTL ?? this.ttl, values: (set.ResourceRecords ?? []).map((r) => r.Value ?? '') };
+  }
+
+  /**
+   * Read the TXT set, compute the next one, and swap it in atomically; re-read
+   * and recompute when another writer got there first. Returns the change id,
+   * or undefined when nothing needed to change.
+   */
+  private async rewrite(zoneId: string, fqdn: string, next: (current: string[]) => string[]): Promise<string | undefined> {
+    for (let round = 1; ; round++) {
+      const current = await this.readTxt(zoneId, fqdn);
+      const wanted = next(current?.values ?? []);
+      if (current ? sameValues(current.values, wanted) : wanted.length === 0) return undefined;
+
+      const changes: Change[] = [];
+      if (current) changes.push({ Action: 'DELETE', ResourceRecordSet: txtSet(fqdn, current.ttl, current.values) });
+      if (wanted.length) changes.push({ Action: 'CREATE', ResourceRecordSet: txtSet(fqdn, this.ttl, wanted) });
+      try {
+        const response = await this.route53.send(
+          new ChangeResourceRecordSetsCommand({
+            HostedZoneId: zoneId,
+            ChangeBatch: { Comment: 'certpipe DNS-01 challenge', Changes: changes },
+          }),
+        );
+        return response.ChangeInfo?.Id?.replace(/^\/?change\//, '');
+      } catch (err) {
+        if (awsErrorName(err) !== 'InvalidChangeBatch') throw asAwsError(err, `Route 53 change of ${fqdn} in ${zoneId}`);
+        // Lost a race if the set moved under us; if it did not, the batch itself is wrong.
+        const now = await this.readTxt(zoneId, fqdn);
+        const moved = !sameSet(now, current);
+        if (!moved || round >= this.maxConflicts) {
+          throw new InvalidInput(
+            `Route 53 rejected the TXT change of ${fqdn} in zone ${zoneId}` +
+              (moved ? ` after ${round} concurrent updates` : '') +
+              `: ${(err as Error).message}`,
+            { cause: err },
+          );
+        }
+      }
+    }
+  }
+}
+
+function txtSet(fqdn: string, ttl: number, values: string[]): ResourceRecordSet {
+  return { Name: `${fqdn}.`, Type: 'TXT', TTL: ttl, ResourceRecords: values.map((Value) => ({ Value })) };
+}
+
+function sameValues(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((v) => b.includes(v));
+}
+
+function sameSet(a: TxtSet | undefined, b: TxtSet | undefined): boolean {
+  if (!a || !b) return a === b;
+  return a.ttl === b.ttl && sameValues(a.values, b.values);
+}

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { AcmeProblem, orderInvalid, parseRetryAfter, toAcmeError } from '../../functions/lib/acme/problems.js';
+
+const URL = 'https://ca.example/acme/new-order';
+const problem = (status: number, type?: string, detail?: string, retryAfter?: number) =>
+  new AcmeProblem(URL, status, type ? `urn:ietf:params:acme:error:${type}` : undefined, detail, retryAfter);
+
+describe('ACME error mapping', () => {
+  it.each([
+    ['rateLimited with Retry-After', problem(429, 'rateLimited', 'too many certificates', 3600), 'RateLimited'],
+    ['a bare 429', problem(429), 'RateLimited'],
+    ['badNonce after the client retried', problem(400, 'badNonce'), 'AcmeUnavailable'],
+    ['serverInternal', problem(500, 'serverInternal'), 'AcmeUnavailable'],
+    ['a 503 without a problem body', problem(503), 'AcmeUnavailable'],
+    ['orderNotReady', problem(403, 'orderNotReady'), 'AcmeOrderNotReady'],
+    ['unauthorized', problem(403, 'unauthorized', 'account deactivated'), 'AcmeRequestRejected'],
+    ['rejectedIdentifier', problem(400, 'rejectedIdentifier'), 'AcmeRequestRejected'],
+  ])('%s → %s', (_, err, name) => {
+    expect(toAcmeError(err, 'Creating ACME order').name).toBe(name);
+  });
+
+  it('keeps the Retry-After of a rate limit', () => {
+    const mapped = toAcmeError(problem(429, 'rateLimited', 'slow down', 120), 'x') as { retryAfterSeconds?: number };
+    expect(mapped.retryAfterSeconds).toBe(120);
+  });
+
+  it('names the URL and the problem type in the message', () => {
+    const mapped = toAcmeError(problem(403, 'unauthorized', 'nope'), 'Creating ACME order');
+    expect(mapped.message).toContain(URL);
+    expect(mapped.message).toContain('urn:ietf:params:acme:error:unauthorized');
+    expect(mapped.message).toContain('nope');
+  });
+
+  it.each(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ECONNABORTED', 'ENOTFOUND'])('network code %s → AcmeUnavailable', (code) => {
+    const err = Object.assign(new Error(`connect ${code}`), { code, config: { url: URL } });
+    const mapped = toAcmeError(err, 'Reading ACME directory');
+    expect(mapped.name).toBe('AcmeUnavailable');
+    expect(mapped.message).toContain(URL);
+  });
+
+  it('a directory 5xx reported as a plain message → AcmeUnavailable', () => {
+    const err = new Error('Attempting to read ACME directory returned error 503: https://ca.example/dir');
+    expect(toAcmeError(err, 'x').name).toBe('AcmeUnavailable');
+  });
+
+  it('an untrusted TLS certificate explains CERTPIPE_ACME_CA_BUNDLE', () => {
+    const err = Object.assign(new Error('self-signed certificate'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' });
+    const mapped = toAcmeError(err, 'x');
+    expect(mapped.name).toBe('AcmeRequestRejected');
+    expect(mapped.message).toContain('CERTPIPE_ACME_CA_BUNDLE');
+  });
+
+  it('an invalid order carries the reasons', () => {
+    const err = orderInvalid('https://ca.example/order/1', ['example.com authorization is invalid (unauthorized: no TXT)']);
+    expect(err.name).toBe('AcmeOrderInvalid');
+    expect(err.message).toContain('no TXT');
+  });
+});
+
+describe('parseRetryAfter', () => {
+  const now = new Date('2025-01-01T00:00:00Z');
+  it.each([
+    ['120', 120],
+    [' 7 ', 7],
+    ['Wed, 01 Jan 2025 00:01:00 GMT', 60],
+    ['Tue, 31 Dec 2024 23:00:00 GMT', 0],
+    ['soon', undefined],
+    [undefined, undefined],
+  ])('%s → %s', (header, seconds) => {
+    expect(parseRetryAfter(header, now)).toBe(seconds);
+  });
+});
