@@ -21,6 +21,8 @@ export interface CertificateRow {
   outcome: 'renewed' | 'skipped' | 'failed' | 'not run';
   reason: string;
   notAfter?: string;
+  /** When the certificate is (or was) due, for skipped ones. */
+  renewalTime?: string;
   publishedTo: string[];
   error?: string;
   seconds: Partial<Record<Step, number>>;
@@ -95,27 +97,38 @@ export function certificateRows(history: HistoryEvent[], inventory: Inventory): 
       return { ...base, outcome: 'failed', reason: result.reason ?? '', publishedTo: [], error: result.error };
     }
     const skip = skipped.get(spec.name);
-    if (skip) return { ...base, outcome: 'skipped', reason: `${skip.reason}: ${skip.message}`, notAfter: skip.notAfter, publishedTo: [] };
+    if (skip) {
+      return { ...base, outcome: 'skipped', reason: skip.reason, notAfter: skip.notAfter, renewalTime: skip.renewalTime, publishedTo: [] };
+    }
     return { ...base, outcome: 'not run', reason: due.get(spec.name)?.reason ?? '', publishedTo: [] };
   });
 }
 
+/** `acm:<account>:<region>:<arn>` → `acm <account>/<region>`; `secretsmanager:<account>:<region>:<name>` → `secret <name> <account>/<region>`. */
+export function shortTarget(id: string): string {
+  const [type, account, region, ...rest] = id.split(':');
+  return type === 'acm' ? `acm ${account}/${region}` : `secret ${rest.join(':')} ${account}/${region}`;
+}
+
+const shortDate = (iso?: string) => (iso ? iso.replace(/:\d\d\.\d{3}Z$/, 'Z').replace('T', ' ') : '');
+
 export function renderRows(rows: CertificateRow[], options: { color?: boolean } = {}): string {
+  const steps = Object.keys(STEP_COLUMNS) as Step[];
   const table = new Table({
-    head: ['certificate', 'names', 'not after', 'published to', 'outcome', ...Object.keys(STEP_COLUMNS).map((s) => `${s} s`)],
+    head: ['certificate', 'names', 'not after', 'published to', 'outcome', 'reason / renews at', ...steps.map((s) => `${s} s`)],
     style: options.color ? undefined : { head: [], border: [] },
-    wordWrap: true,
-    colWidths: [null, 30, 22, 36, 30, null, null, null, null, null],
   });
   for (const row of rows) {
-    const outcome = row.outcome === 'failed' ? `failed: ${row.error ?? ''}` : row.outcome === 'skipped' ? `skipped (${row.reason})` : row.outcome;
+    const detail =
+      row.outcome === 'failed' ? row.error ?? '' : row.outcome === 'skipped' ? `${row.reason}, renews ${shortDate(row.renewalTime)}` : row.reason;
     table.push([
       row.name,
       row.dnsNames.join('\n'),
-      row.notAfter ? row.notAfter.replace('.000Z', 'Z') : '',
-      row.publishedTo.join('\n'),
-      outcome,
-      ...(Object.keys(STEP_COLUMNS) as Step[]).map((s) => (row.seconds[s] !== undefined ? row.seconds[s]!.toFixed(1) : '')),
+      shortDate(row.notAfter),
+      row.publishedTo.map(shortTarget).join('\n'),
+      row.outcome,
+      detail,
+      ...steps.map((s) => (row.seconds[s] !== undefined ? row.seconds[s]!.toFixed(1) : '')),
     ]);
   }
   return table.toString();
