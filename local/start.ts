@@ -9,6 +9,9 @@ import { certificateRows, renderRows } from './report.js';
 import { runExecution } from './run.js';
 import { ensureLocalCloud } from './up.js';
 
+// This tool runs on Node 20 as well; the functions target nodejs22.x on Lambda.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const USAGE = `Usage: npm start [-- --config PATH] [--force] [--only NAME ...]
 
 Runs the renewal workflow once on the local cloud (started if needed) and prints
