@@ -33,7 +33,6 @@
 // means (certificate + the version it builds on, or the serial), so a repeat is
 // a no-op and two executions racing for one certificate end with ONE pending
 // version: the loser gets ResourceExistsException and resumes the winner's order.
-import { createHash } from 'node:crypto';
 import {
   CreateSecretCommand,
   DescribeSecretCommand,
@@ -47,75 +46,26 @@ import {
   type Tag,
 } from '@aws-sdk/client-secrets-manager';
 import { asAwsError, awsErrorName } from '../aws.js';
-import { InvalidInput, PublishFailed } from '../errors.js';
-import { keyAlgorithmSchema, type CertificateSpec, type KeyAlgorithm, type SecretTarget } from '../inventory.js';
-import type { StoredFacts } from '../renewal.js';
-import { deterministicToken } from './tokens.js';
+import { InvalidInput } from '../errors.js';
+import type { CertificateSpec, KeyAlgorithm } from '../inventory.js';
+import {
+  TAG,
+  type IssuedCertificate,
+  type PendingClaim,
+  type PendingVersion,
+  type StoredCertificateFacts,
+} from './model.js';
+import { acmTagKey, certificateTags, factsFromTags } from './tags.js';
+import { claimToken, issuedToken } from './tokens.js';
 
-export const TAG = {
-  managed: 'certpipe:managed',
-  certificate: 'certpipe:certificate',
-  notBefore: 'certpipe:not-before',
-  notAfter: 'certpipe:not-after',
-  serial: 'certpipe:serial',
-  issuedAt: 'certpipe:issued-at',
-  renewalTime: 'certpipe:renewal-time',
-  issuer: 'certpipe:issuer',
-  dnsNames: 'certpipe:dns-names',
-  keyAlgorithm: 'certpipe:key-algorithm',
-  pendingOrder: 'certpipe:pending-order',
-  copyOf: 'certpipe:copy-of',
-  acmPrefix: 'certpipe:acm:',
-} as const;
+export * from './model.js';
+export * from './tags.js';
+export { claimToken, copyToken, issuedToken } from './tokens.js';
+export { publishSecretCopy } from './copies.js';
 
-const MAX_TAG_VALUE = 255;
 const CURRENT = 'AWSCURRENT';
 const PREVIOUS = 'AWSPREVIOUS';
 const PENDING = 'AWSPENDING';
-
-/** The issued certificate as stored (AWSCURRENT). Holds the private key: never log it or pass it between states. */
-export interface IssuedCertificate {
-  certificate: string;
-  chain: string;
-  fullchain: string;
-  privateKey: string;
-  notBefore: string;
-  notAfter: string;
-  serial: string;
-  dnsNames: string[];
-  issuer: string;
-  keyAlgorithm: KeyAlgorithm;
-  certificateName: string;
-  orderUrl: string;
-}
-
-/** The first AWSPENDING version of a renewal: the order in flight and its new key. */
-export interface PendingClaim {
-  pending: true;
-  certificateName: string;
-  orderUrl: string;
-  privateKey: string;
-  keyAlgorithm: KeyAlgorithm;
-  dnsNames: string[];
-  createdAt: string;
-}
-
-/** What AWSPENDING holds: a claim (order in flight) or the verified certificate awaiting promotion. */
-export type PendingVersion =
-  | { kind: 'claim'; versionId: string; claim: PendingClaim }
-  | { kind: 'issued'; versionId: string; issued: IssuedCertificate };
-
-/** Inventory facts of one certificate, read from its secret's tags. */
-export interface StoredCertificateFacts extends StoredFacts {
-  secretName: string;
-  secretArn: string;
-  currentVersionId?: string;
-  pendingOrderUrl?: string;
-  issuedAt?: Date;
-  renewalTime?: Date;
-  /** `<account>:<region>` → ACM certificate ARN. */
-  acmCertificateArns: Record<string, string>;
-}
 
 export type ClaimOutcome =
   /** Our order is the one in flight. */
@@ -139,126 +89,6 @@ export interface ClaimOptions {
   /** The AWSCURRENT version the renewal decision saw; if it has moved on, the claim is `superseded`. */
   expectedCurrentVersionId?: string;
 }
-
-// ---------------------------------------------------------------------------
-// Pure encoding
-
-/** A stable digest of a set of DNS names (order and case do not matter). */
-export function dnsNamesDigest(names: readonly string[]): string {
-  const canonical = [...new Set(names.map((n) => n.toLowerCase()))].sort().join(',');
-  return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
-}
-
-/** The dns-names tag: the comma list, or when too long a prefix of it, `~` and the digest of the whole. */
-export function encodeDnsNamesTag(names: readonly string[]): string {
-  const full = names.join(',');
-  if (full.length <= MAX_TAG_VALUE) return full;
-  const suffix = `~${dnsNamesDigest(names)}`;
-  const room = MAX_TAG_VALUE - suffix.length;
-  const cut = full.slice(0, room);
-  const lastComma = cut.lastIndexOf(',');
-  return `${lastComma > 0 ? cut.slice(0, lastComma + 1) : cut}${suffix}`;
-}
-
-/** Names from the tag; `digest` is set when the list was truncated. */
-export function decodeDnsNamesTag(value: string): { names: string[]; digest?: string } {
-  const truncated = /~([0-9a-f]{16})$/.exec(value);
-  const list = truncated ? value.slice(0, truncated.index) : value;
-  const names = list.split(',').filter((n) => n !== '');
-  return truncated ? { names, digest: truncated[1] } : { names };
-}
-
-export function acmTagKey(accountId: string, region: string): string {
-  return `${TAG.acmPrefix}${accountId}:${region}`;
-}
-
-/** Tags describing the current certificate of a primary secret. */
-export function certificateTags(
-  issued: IssuedCertificate,
-  extra: { issuedAt: Date; renewalTime?: Date },
-): Tag[] {
-  const tags: Tag[] = [
-    { Key: TAG.managed, Value: 'true' },
-    { Key: TAG.certificate, Value: issued.certificateName },
-    { Key: TAG.notBefore, Value: issued.notBefore },
-    { Key: TAG.notAfter, Value: issued.notAfter },
-    { Key: TAG.serial, Value: issued.serial },
-    { Key: TAG.issuedAt, Value: extra.issuedAt.toISOString() },
-    { Key: TAG.issuer, Value: issued.issuer },
-    { Key: TAG.dnsNames, Value: encodeDnsNamesTag(issued.dnsNames) },
-    { Key: TAG.keyAlgorithm, Value: issued.keyAlgorithm },
-  ];
-  if (extra.renewalTime) tags.push({ Key: TAG.renewalTime, Value: extra.renewalTime.toISOString() });
-  return tags;
-}
-
-/**
- * Facts from a ListSecrets entry's tags, or undefined when the secret holds no
- * issued certificate yet (or is a copy). A truncated name list is restored from
- * `knownNames` when their digest matches.
- */
-export function factsFromTags(
-  entry: { Name?: string; ARN?: string; Tags?: Tag[]; SecretVersionsToStages?: Record<string, string[]> },
-  knownNames?: readonly string[],
-): (StoredCertificateFacts & { certificateName: string }) | undefined {
-  const tags = new Map((entry.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
-  if (tags.has(TAG.copyOf)) return undefined;
-  const certificateName = tags.get(TAG.certificate);
-  const notBefore = date(tags.get(TAG.notBefore));
-  const notAfter = date(tags.get(TAG.notAfter));
-  const serial = tags.get(TAG.serial);
-  if (!certificateName || !notBefore || !notAfter || !serial) return undefined;
-
-  const decoded = decodeDnsNamesTag(tags.get(TAG.dnsNames) ?? '');
-  const dnsNames =
-    decoded.digest && knownNames && dnsNamesDigest(knownNames) === decoded.digest ? [...knownNames] : decoded.names;
-  const keyAlgorithm = keyAlgorithmSchema.safeParse(tags.get(TAG.keyAlgorithm));
-  const acmCertificateArns: Record<string, string> = {};
-  for (const [key, value] of tags) {
-    if (key.startsWith(TAG.acmPrefix)) acmCertificateArns[key.slice(TAG.acmPrefix.length)] = value;
-  }
-  const currentVersionId = Object.entries(entry.SecretVersionsToStages ?? {}).find(([, s]) => s.includes(CURRENT))?.[0];
-  const pendingOrderUrl = tags.get(TAG.pendingOrder) || undefined;
-  const issuedAt = date(tags.get(TAG.issuedAt));
-  const renewalTime = date(tags.get(TAG.renewalTime));
-  return {
-    certificateName,
-    secretName: entry.Name ?? '',
-    secretArn: entry.ARN ?? '',
-    notBefore,
-    notAfter,
-    serial,
-    dnsNames,
-    issuer: tags.get(TAG.issuer) ?? '',
-    ...(keyAlgorithm.success ? { keyAlgorithm: keyAlgorithm.data } : {}),
-    ...(pendingOrderUrl ? { pendingOrder: true, pendingOrderUrl } : {}),
-    ...(currentVersionId ? { currentVersionId } : {}),
-    ...(issuedAt ? { issuedAt } : {}),
-    ...(renewalTime ? { renewalTime } : {}),
-    acmCertificateArns,
-  };
-}
-
-function date(value: string | undefined): Date | undefined {
-  if (!value) return undefined;
-  const d = new Date(value);
-  return Number.isNaN(d.getTime()) ? undefined : d;
-}
-
-/** Token of the claim that builds on `currentVersionId` (and replaces a dead pending version, if any). */
-export function claimToken(certificateName: string, currentVersionId: string | undefined, replaces = ''): string {
-  return deterministicToken('claim', certificateName, currentVersionId ?? 'none', replaces);
-}
-
-export function issuedToken(certificateName: string, serial: string): string {
-  return deterministicToken('issued', certificateName, serial);
-}
-
-export function copyToken(secretName: string, serial: string): string {
-  return deterministicToken('copy', secretName, serial);
-}
-
-// ---------------------------------------------------------------------------
 
 /**
  * One paginated ListSecrets over the managed secrets: the facts of every issued
@@ -602,50 +432,6 @@ function parseVersion(secretName: string, text: string): PendingClaim | IssuedCe
     return v as IssuedCertificate;
   }
   throw new InvalidInput(`Secret ${secretName} holds JSON that is neither a certificate nor a pending claim`);
-}
-
-// ---------------------------------------------------------------------------
-// Copies in other accounts and regions
-
-/** Write the issued JSON to a secretsmanager target (created on first use); idempotent per serial. */
-export async function publishSecretCopy(
-  sm: SecretsManagerClient,
-  target: Pick<SecretTarget, 'name' | 'region'>,
-  issued: IssuedCertificate,
-): Promise<{ secretName: string; versionId: string }> {
-  const token = copyToken(target.name, issued.serial);
-  const SecretString = JSON.stringify(issued);
-  const tags: Tag[] = [
-    { Key: TAG.managed, Value: 'true' },
-    { Key: TAG.certificate, Value: issued.certificateName },
-    { Key: TAG.copyOf, Value: issued.certificateName },
-    { Key: TAG.notAfter, Value: issued.notAfter },
-    { Key: TAG.serial, Value: issued.serial },
-  ];
-  const where = `secret ${target.name} in ${target.region}`;
-  const put = () => sm.send(new PutSecretValueCommand({ SecretId: target.name, ClientRequestToken: token, SecretString }));
-  try {
-    try {
-      await put();
-    } catch (err) {
-      if (awsErrorName(err) !== 'ResourceNotFoundException') throw err;
-      try {
-        await sm.send(new CreateSecretCommand({ Name: target.name, ClientRequestToken: token, SecretString, Tags: tags }));
-        return { secretName: target.name, versionId: token };
-      } catch (createErr) {
-        // Another execution created it first: write our version on top.
-        if (awsErrorName(createErr) !== 'ResourceExistsException') throw createErr;
-        await put();
-      }
-    }
-    await sm.send(new TagResourceCommand({ SecretId: target.name, Tags: tags }));
-  } catch (err) {
-    if (awsErrorName(err) === 'ResourceExistsException') {
-      throw new PublishFailed(`${where}: version ${token} exists with other content`, [where], { cause: err });
-    }
-    throw asAwsError(err, `Copying ${issued.certificateName} to ${where}`);
-  }
-  return { secretName: target.name, versionId: token };
 }
 
 /** The issued JSON from the CA's full chain (leaf first) and verified facts. */

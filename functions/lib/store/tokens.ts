@@ -11,3 +11,16 @@ export function deterministicToken(...parts: string[]): string {
   const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
+
+/** Token of the claim that builds on `currentVersionId` (and replaces a dead pending version, if any). */
+export function claimToken(certificateName: string, currentVersionId: string | undefined, replaces = ''): string {
+  return deterministicToken('claim', certificateName, currentVersionId ?? 'none', replaces);
+}
+
+export function issuedToken(certificateName: string, serial: string): string {
+  return deterministicToken('issued', certificateName, serial);
+}
+
+export function copyToken(secretName: string, serial: string): string {
+  return deterministicToken('copy', secretName, serial);
+}

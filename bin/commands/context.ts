@@ -1,0 +1,165 @@
+// What every command shares: the injected terminal, the exit codes, and the
+// target (local cloud or deployed stack) with its clients and inventory.
+import fs from 'node:fs';
+import path from 'node:path';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
+import type { AwsCredentialIdentity } from '@aws-sdk/types';
+import pc from 'picocolors';
+import { loadConfig } from '../../infra/config.js';
+import { AwsClients, awsErrorName } from '../../functions/lib/aws.js';
+import { parseInventory, type CertificateSpec, type Inventory } from '../../functions/lib/inventory.js';
+import { readCloudInfo } from '../../local/cloud.js';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION, STATE_MACHINE_NAME, deployLocal } from '../../local/deploy.js';
+import { readLocalEnv } from '../../local/env.js';
+
+/** Documented exit codes (README and `certpipe --help`). */
+export const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3 } as const;
+
+export interface CliIO {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+  /** Colour and prompts only on a terminal. */
+  isTTY: boolean;
+  env: NodeJS.ProcessEnv;
+  /** Asks a yes/no question on the terminal. */
+  confirm?: (question: string) => Promise<boolean>;
+}
+
+/** An error the CLI reports as one line with its own exit code. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+export const notFound = (message: string) => new CliError(message, EXIT.notFound);
+export const usageError = (message: string) => new CliError(message, EXIT.usage);
+
+export interface GlobalOptions {
+  local?: boolean;
+  stack?: string;
+  region?: string;
+  config?: string;
+  json?: boolean;
+  debug?: boolean;
+}
+
+export function colors(io: CliIO) {
+  return pc.createColors(io.isTTY && !io.env.NO_COLOR);
+}
+
+export function println(io: CliIO, text = ''): void {
+  io.stdout.write(`${text}\n`);
+}
+
+export function printJson(io: CliIO, value: unknown): void {
+  io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Where the pipeline runs, and the clients that reach it. */
+export interface Target {
+  readonly kind: 'local' | 'stack';
+  /** e.g. `local cloud http://127.0.0.1:4566` or `stack certpipe`. */
+  readonly description: string;
+  readonly stateMachineArn: string;
+  readonly inventory: Inventory;
+  readonly aws: AwsClients;
+  readonly sfn: SFNClient;
+}
+
+export function findSpec(target: Target, name: string): CertificateSpec {
+  const spec = target.inventory.certificates.find((c) => c.name === name);
+  if (!spec) {
+    const known = target.inventory.certificates.map((c) => c.name).join(', ') || 'none';
+    throw notFound(`no certificate named "${name}" in the inventory (known: ${known})`);
+  }
+  return spec;
+}
+
+/**
+ * --stack wins, then --local; without either the local cloud is used when
+ * AWS_ENDPOINT_URL is unset and a local cloud.json exists (or AWS_ENDPOINT_URL is set).
+ */
+export async function resolveTarget(opts: GlobalOptions, io: CliIO): Promise<Target> {
+  if (opts.stack) return stackTarget(opts, io);
+  const endpointOverride = io.env.AWS_ENDPOINT_URL || undefined;
+  const env = readLocalEnv(io.env);
+  const info = readCloudInfo(env.dataDir);
+  if (opts.local || endpointOverride || info) return localTarget(opts, io, env.dataDir, endpointOverride);
+  throw usageError(
+    `no target: no local cloud in ${env.dataDir} (start one with npm run local:up, or pass --local) and no --stack NAME`,
+  );
+}
+
+async function localTarget(opts: GlobalOptions, io: CliIO, dataDir: string, endpointOverride?: string): Promise<Target> {
+  let info = readCloudInfo(dataDir);
+  if (!info && !endpointOverride) {
+    // Loaded lazily: starting the daemon is the rare path.
+    const { ensureLocalCloud } = await import('../../local/up.js');
+    info = await ensureLocalCloud(readLocalEnv(io.env), { log: (line) => io.stderr.write(`${line}\n`) });
+  }
+  const endpoint = endpointOverride ?? info!.endpoint;
+  const credentials: AwsCredentialIdentity = { accessKeyId: LOCAL_ACCOUNT_ID, secretAccessKey: 'local' };
+  const base = { endpoint, region: LOCAL_REGION, credentials, maxAttempts: 2 };
+  const aws = new AwsClients(base);
+  const sfn = new SFNClient(base);
+  const stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:stateMachine:${STATE_MACHINE_NAME}`;
+  const inventoryPath = path.join(dataDir, 'inventory.json');
+
+  let inventory = readInventoryFile(inventoryPath);
+  if (!inventory || !(await stateMachineExists(sfn, stateMachineArn))) {
+    if (!info) throw usageError(`the pipeline is not deployed at ${endpoint} and no local cloud.json in ${dataDir} says how to deploy it`);
+    io.stderr.write(`deploying the pipeline to the local cloud at ${endpoint}\n`);
+    const deployed = await deployLocal(loadConfig(opts.config), {
+      endpointUrl: endpoint,
+      dnsPort: info.dnsPort,
+      acmeCaBundlePath: info.pebbleCaPath,
+      dataDir,
+    });
+    inventory = deployed.inventory;
+  }
+  return { kind: 'local', description: `local cloud ${endpoint}`, stateMachineArn, inventory, aws, sfn };
+}
+
+function readInventoryFile(file: string): Inventory | undefined {
+  if (!fs.existsSync(file)) return undefined;
+  return parseInventory(JSON.parse(fs.readFileSync(file, 'utf8')));
+}
+
+async function stateMachineExists(sfn: SFNClient, stateMachineArn: string): Promise<boolean> {
+  try {
+    await sfn.send(new DescribeStateMachineCommand({ stateMachineArn }));
+    return true;
+  } catch (err) {
+    if (awsErrorName(err) === 'StateMachineDoesNotExist') return false;
+    throw err;
+  }
+}
+
+async function stackTarget(opts: GlobalOptions, io: CliIO): Promise<Target> {
+  const region = opts.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
+  if (!region) throw usageError('no AWS region: pass --region or set AWS_REGION');
+  const base = { region };
+  const cfn = new CloudFormationClient(base);
+  let outputs;
+  try {
+    const described = await cfn.send(new DescribeStacksCommand({ StackName: opts.stack }));
+    outputs = described.Stacks?.[0]?.Outputs ?? [];
+  } catch (err) {
+    if (awsErrorName(err) === 'ValidationError') throw notFound(`no stack named ${opts.stack} in ${region}`);
+    throw err;
+  }
+  const stateMachineArn = outputs.find((o) => o.OutputKey === 'StateMachineArn')?.OutputValue;
+  if (!stateMachineArn) throw notFound(`stack ${opts.stack} has no StateMachineArn output (is it the certpipe pipeline stack?)`);
+  const aws = new AwsClients(base);
+  // The deployed inventory is built from the same config; account and region come from the state machine's ARN.
+  const [, , , arnRegion, accountId] = stateMachineArn.split(':');
+  const { toInventory } = await import('../../infra/config.js');
+  const inventory = toInventory(loadConfig(opts.config), { accountId, region: arnRegion ?? region });
+  return { kind: 'stack', description: `stack ${opts.stack}`, stateMachineArn, inventory, aws, sfn: new SFNClient(base) };
+}

@@ -1,0 +1,90 @@
+// `certpipe status`: every certificate, when it expires, when and why it renews,
+// what the last run did with it and where it is published.
+import Table from 'cli-table3';
+import type { Target as PublishTarget } from '../../functions/lib/inventory.js';
+import { renewalDecision, type RenewalDecision } from '../../functions/lib/renewal.js';
+import { scanInventory } from '../../functions/lib/store/certificateStore.js';
+import { colors, printJson, println, type CliIO, type GlobalOptions, type Target } from './context.js';
+import { lastRuns, recentExecutions, type LastRun } from './executions.js';
+
+const DAY_MS = 86_400_000;
+/** Executions looked at for "last run": enough to find every certificate's latest in a normal schedule. */
+const RECENT_EXECUTIONS = 10;
+
+export interface StatusRow {
+  name: string;
+  dnsNames: string[];
+  serial?: string;
+  notAfter?: string;
+  daysLeft?: number;
+  renewal: RenewalDecision;
+  lastRun?: LastRun;
+  publishedTo: string[];
+}
+
+export function describePublishTarget(t: PublishTarget): string {
+  const account = t.roleArn ? `${t.roleArn.split(':')[4]}:` : '';
+  return t.type === 'acm' ? `acm ${account}${t.region}` : `secret ${account}${t.region}/${t.name}`;
+}
+
+export async function statusRows(target: Target, now: Date): Promise<StatusRow[]> {
+  const specs = target.inventory.certificates;
+  const stored = await scanInventory(target.aws.secretsManager(), specs);
+  const runs = lastRuns(await recentExecutions(target, RECENT_EXECUTIONS));
+  return specs.map((spec) => {
+    const facts = stored.get(spec.name);
+    const lastRun = runs.get(spec.name);
+    return {
+      name: spec.name,
+      dnsNames: spec.dnsNames,
+      ...(facts
+        ? {
+            serial: facts.serial,
+            notAfter: facts.notAfter.toISOString(),
+            daysLeft: Math.floor((facts.notAfter.getTime() - now.getTime()) / DAY_MS),
+          }
+        : {}),
+      renewal: renewalDecision({ spec, stored: facts, now }),
+      ...(lastRun ? { lastRun } : {}),
+      publishedTo: [`secret ${spec.secretName}`, ...spec.targets.map(describePublishTarget)],
+    };
+  });
+}
+
+export async function statusCommand(target: Target, opts: GlobalOptions, io: CliIO): Promise<number> {
+  const rows = await statusRows(target, new Date());
+  if (opts.json) {
+    printJson(io, { target: target.description, certificates: rows });
+    return 0;
+  }
+  const c = colors(io);
+  const table = new Table({
+    head: ['certificate', 'names', 'not after', 'days left', 'renews at', 'reason', 'last run', 'published to'],
+    style: io.isTTY ? { head: ['cyan'] } : { head: [], border: [] },
+  });
+  for (const row of rows) {
+    const days =
+      row.daysLeft === undefined ? '' : row.daysLeft < 7 ? c.red(String(row.daysLeft)) : row.daysLeft < 30 ? c.yellow(String(row.daysLeft)) : c.green(String(row.daysLeft));
+    const run = row.lastRun;
+    const outcome = !run
+      ? 'never'
+      : run.outcome === 'failed'
+        ? c.red(`failed${run.failedStep ? ` in ${run.failedStep}` : ''}: ${run.error ?? ''}`)
+        : run.outcome === 'renewed'
+          ? c.green('renewed')
+          : run.outcome;
+    table.push([
+      row.name,
+      row.dnsNames.join('\n'),
+      row.notAfter?.replace('.000Z', 'Z') ?? 'not issued',
+      days,
+      row.renewal.renewalTime?.replace('.000Z', 'Z') ?? (row.renewal.due ? 'next run' : ''),
+      row.renewal.due ? c.yellow(row.renewal.reason) : row.renewal.reason,
+      outcome,
+      row.publishedTo.join('\n'),
+    ]);
+  }
+  println(io, `certificates in ${target.description}`);
+  println(io, table.toString());
+  return 0;
+}

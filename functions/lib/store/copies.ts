@@ -1,0 +1,55 @@
+// Copies of an issued certificate in secretsmanager targets (other accounts or
+// regions): the issued JSON as AWSCURRENT, written once per serial.
+import {
+  CreateSecretCommand,
+  PutSecretValueCommand,
+  TagResourceCommand,
+  type SecretsManagerClient,
+  type Tag,
+} from '@aws-sdk/client-secrets-manager';
+import { asAwsError, awsErrorName } from '../aws.js';
+import { PublishFailed } from '../errors.js';
+import type { SecretTarget } from '../inventory.js';
+import { TAG, type IssuedCertificate } from './model.js';
+import { copyToken } from './tokens.js';
+
+/** Write the issued JSON to a secretsmanager target (created on first use); idempotent per serial. */
+export async function publishSecretCopy(
+  sm: SecretsManagerClient,
+  target: Pick<SecretTarget, 'name' | 'region'>,
+  issued: IssuedCertificate,
+): Promise<{ secretName: string; versionId: string }> {
+  const token = copyToken(target.name, issued.serial);
+  const SecretString = JSON.stringify(issued);
+  const tags: Tag[] = [
+    { Key: TAG.managed, Value: 'true' },
+    { Key: TAG.certificate, Value: issued.certificateName },
+    { Key: TAG.copyOf, Value: issued.certificateName },
+    { Key: TAG.notAfter, Value: issued.notAfter },
+    { Key: TAG.serial, Value: issued.serial },
+  ];
+  const where = `secret ${target.name} in ${target.region}`;
+  const put = () => sm.send(new PutSecretValueCommand({ SecretId: target.name, ClientRequestToken: token, SecretString }));
+  try {
+    try {
+      await put();
+    } catch (err) {
+      if (awsErrorName(err) !== 'ResourceNotFoundException') throw err;
+      try {
+        await sm.send(new CreateSecretCommand({ Name: target.name, ClientRequestToken: token, SecretString, Tags: tags }));
+        return { secretName: target.name, versionId: token };
+      } catch (createErr) {
+        // Another execution created it first: write our version on top.
+        if (awsErrorName(createErr) !== 'ResourceExistsException') throw createErr;
+        await put();
+      }
+    }
+    await sm.send(new TagResourceCommand({ SecretId: target.name, Tags: tags }));
+  } catch (err) {
+    if (awsErrorName(err) === 'ResourceExistsException') {
+      throw new PublishFailed(`${where}: version ${token} exists with other content`, [where], { cause: err });
+    }
+    throw asAwsError(err, `Copying ${issued.certificateName} to ${where}`);
+  }
+  return { secretName: target.name, versionId: token };
+}

@@ -1,0 +1,63 @@
+// The shapes the certificate store reads and writes (see certificateStore.ts for the layout).
+import type { KeyAlgorithm } from '../inventory.js';
+import type { StoredFacts } from '../renewal.js';
+
+export const TAG = {
+  managed: 'certpipe:managed',
+  certificate: 'certpipe:certificate',
+  notBefore: 'certpipe:not-before',
+  notAfter: 'certpipe:not-after',
+  serial: 'certpipe:serial',
+  issuedAt: 'certpipe:issued-at',
+  renewalTime: 'certpipe:renewal-time',
+  issuer: 'certpipe:issuer',
+  dnsNames: 'certpipe:dns-names',
+  keyAlgorithm: 'certpipe:key-algorithm',
+  pendingOrder: 'certpipe:pending-order',
+  copyOf: 'certpipe:copy-of',
+  acmPrefix: 'certpipe:acm:',
+} as const;
+
+/** The issued certificate as stored (AWSCURRENT). Holds the private key: never log it or pass it between states. */
+export interface IssuedCertificate {
+  certificate: string;
+  chain: string;
+  fullchain: string;
+  privateKey: string;
+  notBefore: string;
+  notAfter: string;
+  serial: string;
+  dnsNames: string[];
+  issuer: string;
+  keyAlgorithm: KeyAlgorithm;
+  certificateName: string;
+  orderUrl: string;
+}
+
+/** The first AWSPENDING version of a renewal: the order in flight and its new key. */
+export interface PendingClaim {
+  pending: true;
+  certificateName: string;
+  orderUrl: string;
+  privateKey: string;
+  keyAlgorithm: KeyAlgorithm;
+  dnsNames: string[];
+  createdAt: string;
+}
+
+/** What AWSPENDING holds: a claim (order in flight) or the verified certificate awaiting promotion. */
+export type PendingVersion =
+  | { kind: 'claim'; versionId: string; claim: PendingClaim }
+  | { kind: 'issued'; versionId: string; issued: IssuedCertificate };
+
+/** Inventory facts of one certificate, read from its secret's tags. */
+export interface StoredCertificateFacts extends StoredFacts {
+  secretName: string;
+  secretArn: string;
+  currentVersionId?: string;
+  pendingOrderUrl?: string;
+  issuedAt?: Date;
+  renewalTime?: Date;
+  /** `<account>:<region>` → ACM certificate ARN. */
+  acmCertificateArns: Record<string, string>;
+}
