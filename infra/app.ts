@@ -1,0 +1,85 @@
+// The CDK app (cdk.json runs it): the pipeline stack `Certpipe`, and one
+// `CertpipeTarget-<account>` stack per cross-account target role in the config.
+// It needs no AWS credentials and makes no lookups: `npx cdk synth` works offline.
+//
+// Context (-c key=value):
+//   config           path of the config file (default: $CERTPIPE_CONFIG, else certpipe.config.yaml)
+//   region           the pipeline's region (default: $CDK_DEFAULT_REGION, else us-east-1)
+//   pipelineAccount  the pipeline's account. The pipeline stack defaults to $CDK_DEFAULT_ACCOUNT
+//                    (env-agnostic without credentials); the target stacks, deployed with the
+//                    target account's credentials, take it only from here, else they ask for it
+//                    as the PipelineAccountId parameter at deploy time.
+//   nag              "false" skips the cdk-nag checks at synth
+import { pathToFileURL } from 'node:url';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { ConfigError, loadConfig } from './config.js';
+import { InfraPropsError } from './constructs/errors.js';
+import { CertpipePipelineStack } from './pipeline-stack.js';
+import { CertpipeTargetStack, targetRolesOf } from './target-stack.js';
+
+export const PIPELINE_STACK_ID = 'Certpipe';
+export const targetStackId = (accountId: string, roleName: string, shared: boolean) =>
+  shared ? `CertpipeTarget-${accountId}-${roleName.replace(/[^A-Za-z0-9-]/g, '-')}` : `CertpipeTarget-${accountId}`;
+
+export interface BuildOptions {
+  readonly configPath?: string;
+  readonly region?: string;
+  /** The pipeline stack's account (env); absent = env-agnostic. */
+  readonly pipelineAccount?: string;
+  /** The account the target roles trust; absent = the PipelineAccountId parameter. */
+  readonly trustedPipelineAccount?: string;
+  readonly nag?: boolean;
+}
+
+/** Builds both kinds of stack into `app` (the tests call this with their own App). */
+export function buildApp(app: App, options: BuildOptions = {}): { pipeline: CertpipePipelineStack; targets: CertpipeTargetStack[] } {
+  const config = loadConfig(options.configPath);
+  const region = options.region ?? 'us-east-1';
+  const pipeline = new CertpipePipelineStack(app, PIPELINE_STACK_ID, {
+    config,
+    region,
+    ...(options.pipelineAccount ? { env: { account: options.pipelineAccount } } : {}),
+  });
+
+  const roles = targetRolesOf(pipeline.pipeline.inventory);
+  const rolesPerAccount = new Map<string, number>();
+  for (const r of roles) rolesPerAccount.set(r.accountId, (rolesPerAccount.get(r.accountId) ?? 0) + 1);
+  const targets = roles.map((target) => {
+    // Two roles in one account: each stack gets its own id and key alias.
+    const shared = (rolesPerAccount.get(target.accountId) ?? 0) > 1;
+    return new CertpipeTargetStack(app, targetStackId(target.accountId, target.roleName, shared), {
+      target,
+      ...(options.trustedPipelineAccount ? { pipelineAccountId: options.trustedPipelineAccount } : {}),
+      ...(shared ? { keyAlias: `alias/certpipe/${target.roleName.replace(/[^A-Za-z0-9/_-]/g, '-')}` } : {}),
+    });
+  });
+
+  if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
+  return { pipeline, targets };
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isMain) {
+  const app = new App();
+  const context = (key: string): string | undefined => {
+    const value: unknown = app.node.tryGetContext(key);
+    return value === undefined || value === null || value === '' ? undefined : String(value);
+  };
+  try {
+    buildApp(app, {
+      configPath: context('config'),
+      region: context('region') ?? process.env.CDK_DEFAULT_REGION,
+      pipelineAccount: context('pipelineAccount') ?? process.env.CDK_DEFAULT_ACCOUNT,
+      trustedPipelineAccount: context('pipelineAccount'),
+      nag: context('nag') !== 'false',
+    });
+  } catch (err) {
+    // A config or props mistake is the user's to fix: say what and where, without a stack trace.
+    if (err instanceof ConfigError || err instanceof InfraPropsError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
