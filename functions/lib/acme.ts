@@ -260,8 +260,19 @@ export class AcmeSession {
       if (authz.status !== 'pending') throw orderInvalid(order.url, [authorizationReason(authz)]);
       const challenge = dns01(authz, order.url);
       if (challenge.status !== 'pending') continue;
-      await this.call(`Answering ACME challenge ${challenge.url}`, () => this.client.completeChallenge(challenge));
+      try {
+        await this.call(`Answering ACME challenge ${challenge.url}`, () => this.client.completeChallenge(challenge));
+      } catch (err) {
+        // Another execution resuming the same order may have answered it first: then there is nothing to do.
+        if (!(await this.challengeAnswered(order, challenge.url))) throw err;
+      }
     }
+  }
+
+  private async challengeAnswered(order: OrderRecord, challengeUrl: string): Promise<boolean> {
+    const fresh = await this.authorizations(order);
+    const challenge = fresh.flatMap((a) => a.challenges).find((c) => c.url === challengeUrl);
+    return challenge !== undefined && challenge.status !== 'pending';
   }
 
   /** Submit the CSR (PEM) of a `ready` order; returns the order (usually `processing` or `valid`). */
@@ -269,9 +280,17 @@ export class AcmeSession {
     if (order.status !== 'ready') {
       throw new AcmeOrderNotReady(`ACME order ${order.url} is ${order.status}, not ready to finalize`);
     }
-    const updated = await this.call(`Finalizing ACME order ${order.url}`, () =>
-      this.client.finalizeOrder(toAcmeOrder(order), csrPem),
-    );
+    let updated: acme.Order;
+    try {
+      updated = await this.call(`Finalizing ACME order ${order.url}`, () =>
+        this.client.finalizeOrder(toAcmeOrder(order), csrPem),
+      );
+    } catch (err) {
+      // Another execution resuming the same order may have finalized it first (with the same stored key).
+      const fresh = await this.orderStatus(order.url);
+      if (fresh.status === 'processing' || fresh.status === 'valid') return fresh;
+      throw err;
+    }
     if (updated.status === 'invalid') throw await this.invalidOrder({ ...updated, url: order.url });
     return toRecord({ ...updated, url: order.url });
   }

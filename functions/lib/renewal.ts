@@ -14,6 +14,8 @@ export interface StoredFacts {
   issuer: string;
   /** An ACME order was recorded but never finished: resume it rather than order again. */
   pendingOrder?: boolean;
+  /** Targets a previous run could not publish to: publish the stored certificate again, no new order. */
+  publishPending?: string[];
 }
 
 /** ACME Renewal Information (RFC 9773) suggested window. */
@@ -26,6 +28,7 @@ export const RENEWAL_REASONS = [
   'DoesNotExist',
   'Forced',
   'PendingOrder',
+  'PublishIncomplete',
   'Expired',
   'EmergencyRenewal',
   'NamesChanged',
@@ -105,6 +108,14 @@ const CHECKS: Check[] = [
   ({ stored }) =>
     stored?.pendingOrder
       ? { due: true, reason: 'PendingOrder', message: 'An ACME order is in flight; resuming it' }
+      : undefined,
+  ({ stored }) =>
+    stored?.publishPending?.length
+      ? {
+          due: true,
+          reason: 'PublishIncomplete',
+          message: `Not yet published to ${stored.publishPending.join(', ')}; publishing the stored certificate again`,
+        }
       : undefined,
   ({ stored, now }) =>
     stored && now.getTime() >= stored.notAfter.getTime()

@@ -1,40 +1,14 @@
 // Fault matrix, first part (issue 6): AWS-side faults during a real renewal on the
 // local cloud and Pebble. One cloud for the file; each scenario forces a renewal
 // of the certificates it needs and then checks the invariants every fault must keep.
-import { ListSecretVersionIdsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyIssued } from '../../functions/lib/x509.js';
-import type { FinishedExecution } from '../../local/run.js';
 import { startTestCloud, type TestCloud } from '../support/cloud.js';
-import { challengeRecordsLeft, currentSecret, deployTestPipeline, exampleConfig, placesWithPrivateKeys, type TestPipeline } from '../e2e/pipeline.js';
-
-interface ItemResult {
-  name: string;
-  outcome: 'renewed' | 'failed';
-  error?: string;
-  cause?: string;
-}
-
-/** Per-certificate results, also of an execution that ended in CertificatesFailed (read from Summarize's output). */
-function itemResults(run: FinishedExecution): ItemResult[] {
-  if (run.status === 'SUCCEEDED') return (run.output as { results: ItemResult[] }).results;
-  const exited = run.history.find((e) => e.type === 'TaskStateExited' && e.stateExitedEventDetails?.name === 'Summarize');
-  if (!exited) throw new Error(`${run.executionArn} ended ${run.status} (${run.error}: ${run.cause}) before Summarize`);
-  return (JSON.parse(exited.stateExitedEventDetails!.output!) as { results: ItemResult[] }).results;
-}
-
-const byName = (run: FinishedExecution, name: string) => itemResults(run).find((r) => r.name === name);
-
-async function versions(cloud: TestCloud, secretName: string) {
-  const sm = new SecretsManagerClient(cloud.sdkConfig());
-  const res = await sm.send(new ListSecretVersionIdsCommand({ SecretId: secretName, IncludeDeprecated: true }));
-  return res.Versions ?? [];
-}
+import { currentSecret, deployTestPipeline, exampleConfig, type TestPipeline } from '../e2e/pipeline.js';
+import { byName, expectInvariants as sharedInvariants, secretVersions } from './support.js';
 
 describe('fault matrix: AWS faults during renewal', () => {
   let cloud: TestCloud;
   let pipeline: TestPipeline;
-  let root: string;
   const arns: string[] = [];
 
   const run = async (input: { only?: string[]; force?: boolean }) => {
@@ -43,29 +17,10 @@ describe('fault matrix: AWS faults during renewal', () => {
     return done;
   };
 
-  /** The promises of issue 6, after every scenario. */
-  async function expectInvariants(): Promise<void> {
-    for (const spec of pipeline.deployment.inventory.certificates) {
-      const stored = await currentSecret(cloud, spec.secretName);
-      // Throws when the current certificate is not valid, mismatches its key, or misses a name.
-      verifyIssued({
-        certificatePem: stored.certificate,
-        chainPem: stored.chain,
-        privateKeyPem: stored.privateKey,
-        dnsNames: spec.dnsNames,
-        now: new Date(),
-        trustedRoots: [root],
-        certificateName: spec.name,
-      });
-      expect((await versions(cloud, spec.secretName)).filter((v) => v.VersionStages?.includes('AWSCURRENT'))).toHaveLength(1);
-    }
-    expect(await challengeRecordsLeft(cloud)).toEqual([]);
-    expect(await placesWithPrivateKeys(cloud, pipeline.sfn, arns)).toEqual([]);
-  }
+  const expectInvariants = () => sharedInvariants(cloud, pipeline, arns);
 
   beforeAll(async () => {
     cloud = await startTestCloud({ pebble: true, settings: { insyncDelayMs: 200 } });
-    root = await cloud.pebbleRootPem();
     pipeline = await deployTestPipeline(
       cloud,
       exampleConfig(cloud, (doc) => {
@@ -85,7 +40,7 @@ describe('fault matrix: AWS faults during renewal', () => {
 
   it('Secrets Manager PutSecretValue throttled twice: retried, issued, exactly one new current version', async () => {
     const before = await currentSecret(cloud, 'certpipe/web');
-    const beforeIds = new Set((await versions(cloud, 'certpipe/web')).map((v) => v.VersionId));
+    const beforeIds = new Set((await secretVersions(cloud, 'certpipe/web')).map((v) => v.VersionId));
     await cloud.setFault({ service: 'secretsmanager', operation: 'PutSecretValue', error: 'ThrottlingException', count: 2 });
 
     const done = await run({ only: ['web'], force: true });
@@ -95,7 +50,7 @@ describe('fault matrix: AWS faults during renewal', () => {
 
     const after = await currentSecret(cloud, 'certpipe/web');
     expect(after.serial).not.toBe(before.serial);
-    const all = await versions(cloud, 'certpipe/web');
+    const all = await secretVersions(cloud, 'certpipe/web');
     const current = all.filter((v) => v.VersionStages?.includes('AWSCURRENT'));
     expect(current).toHaveLength(1);
     expect(beforeIds.has(current[0]!.VersionId)).toBe(false);

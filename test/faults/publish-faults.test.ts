@@ -1,38 +1,18 @@
 // Fault matrix, first part (issue 6): publishing faults, concurrent executions and
 // an ACM re-import ACM would refuse, on the local cloud and Pebble.
 import { ACMClient, GetCertificateCommand } from '@aws-sdk/client-acm';
-import { ListSecretVersionIdsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCertificate, verifyIssued } from '../../functions/lib/x509.js';
-import { startExecution, waitForExecution, type FinishedExecution } from '../../local/run.js';
+import { parseCertificate } from '../../functions/lib/x509.js';
+import { startExecution, waitForExecution } from '../../local/run.js';
 import { startTestCloud, type TestCloud } from '../support/cloud.js';
 import {
-  challengeRecordsLeft,
   currentSecret,
   deployTestPipeline,
   exampleConfig,
-  placesWithPrivateKeys,
   storedEvents,
   type TestPipeline,
 } from '../e2e/pipeline.js';
-
-interface ItemResult {
-  name: string;
-  outcome: 'renewed' | 'failed';
-  error?: string;
-  cause?: string;
-  published?: { targets: string[] };
-}
-
-/** Per-certificate results, also of an execution that ended in CertificatesFailed (read from Summarize's output). */
-function itemResults(run: FinishedExecution): ItemResult[] {
-  if (run.status === 'SUCCEEDED') return (run.output as { results: ItemResult[] }).results;
-  const exited = run.history.find((e) => e.type === 'TaskStateExited' && e.stateExitedEventDetails?.name === 'Summarize');
-  if (!exited) throw new Error(`${run.executionArn} ended ${run.status} (${run.error}: ${run.cause}) before Summarize`);
-  return (JSON.parse(exited.stateExitedEventDetails!.output!) as { results: ItemResult[] }).results;
-}
-
-const byName = (run: FinishedExecution, name: string) => itemResults(run).find((r) => r.name === name);
+import { byName, expectInvariants as sharedInvariants, itemResults } from './support.js';
 
 const cdnConfig = (cloud: TestCloud, keyAlgorithm: string) =>
   exampleConfig(cloud, (doc) => {
@@ -45,7 +25,6 @@ const cdnConfig = (cloud: TestCloud, keyAlgorithm: string) =>
 describe('fault matrix: publishing, concurrency and ACM re-import', () => {
   let cloud: TestCloud;
   let pipeline: TestPipeline;
-  let root: string;
   const arns: string[] = [];
   /** ACM ARN of the cdn certificate per region, from the first run. */
   const acmArns = new Map<string, string>();
@@ -56,38 +35,16 @@ describe('fault matrix: publishing, concurrency and ACM re-import', () => {
     return done;
   };
 
-  async function versions(secretName: string) {
-    const sm = new SecretsManagerClient(cloud.sdkConfig());
-    return (await sm.send(new ListSecretVersionIdsCommand({ SecretId: secretName, IncludeDeprecated: true }))).Versions ?? [];
-  }
-
   async function acmSerial(region: string): Promise<string> {
     const acm = new ACMClient(cloud.sdkConfig(undefined, region));
     const got = await acm.send(new GetCertificateCommand({ CertificateArn: acmArns.get(region)! }));
     return parseCertificate(got.Certificate!).serial;
   }
 
-  async function expectInvariants(): Promise<void> {
-    for (const spec of pipeline.deployment.inventory.certificates) {
-      const stored = await currentSecret(cloud, spec.secretName);
-      verifyIssued({
-        certificatePem: stored.certificate,
-        chainPem: stored.chain,
-        privateKeyPem: stored.privateKey,
-        dnsNames: spec.dnsNames,
-        now: new Date(),
-        trustedRoots: [root],
-        certificateName: spec.name,
-      });
-      expect((await versions(spec.secretName)).filter((v) => v.VersionStages?.includes('AWSCURRENT'))).toHaveLength(1);
-    }
-    expect(await challengeRecordsLeft(cloud)).toEqual([]);
-    expect(await placesWithPrivateKeys(cloud, pipeline.sfn, arns)).toEqual([]);
-  }
+  const expectInvariants = () => sharedInvariants(cloud, pipeline, arns);
 
   beforeAll(async () => {
     cloud = await startTestCloud({ pebble: true, settings: { insyncDelayMs: 200 } });
-    root = await cloud.pebbleRootPem();
     pipeline = await deployTestPipeline(cloud, cdnConfig(cloud, 'ecdsa-p256'));
     const first = await run({});
     expect(first.status, `${first.error}: ${first.cause}`).toBe('SUCCEEDED');
@@ -131,14 +88,13 @@ describe('fault matrix: publishing, concurrency and ACM re-import', () => {
     await expectInvariants();
   });
 
-  // Skipped: product gap. PublishCertificate tags the secret certpipe:publish-pending
-  // (functions/lib/steps/publishCertificate.ts) but nothing reads the tag: CheckExpiry
-  // (functions/lib/renewal.ts CHECKS) answers UpToDate, so the failed region is only
-  // published at the next renewal, and `force` would order a new certificate.
-  it.skip('after the ACM fault clears, a re-run publishes the same certificate without a new order', async () => {
+  // The failed target is recorded (certpipe:publish-pending): CheckExpiry answers
+  // PublishIncomplete and the run publishes the stored certificate, no new order.
+  it('after the ACM fault clears, a re-run publishes the same certificate without a new order', async () => {
     expect(afterAcmFault).toBeDefined();
     const done = await run({ only: ['cdn'] });
     expect(done.status, `${done.error}: ${done.cause}`).toBe('SUCCEEDED');
+    expect(byName(done, 'cdn')).toMatchObject({ outcome: 'renewed', reason: 'PublishIncomplete' });
     expect((await currentSecret(cloud, 'certpipe/cdn')).serial).toBe(afterAcmFault);
     expect(await acmSerial('eu-west-1')).toBe(afterAcmFault);
     await expectInvariants();
@@ -153,15 +109,9 @@ describe('fault matrix: publishing, concurrency and ACM re-import', () => {
     ]);
     arns.push(...started);
     const done = await Promise.all(started.map((arn) => waitForExecution(pipeline.sfn, arn, { pollMs: 250, timeoutMs: 240_000 })));
-    // Both share one ACME order (the second claim resumes the first). Known race: both may
-    // answer the same challenge and the loser fails with AcmeRequestRejected ("Cannot update
-    // challenge with status valid"). Whatever the interleaving, at least one succeeds and a
-    // failure is recorded with its typed error, never lost.
-    expect(done.some((d) => d.status === 'SUCCEEDED'), JSON.stringify(done.map(itemResults))).toBe(true);
-    for (const d of done.filter((x) => x.status !== 'SUCCEEDED')) {
-      expect(d.error).toBe('CertificatesFailed');
-      expect(byName(d, 'web')).toMatchObject({ outcome: 'failed', error: expect.stringMatching(/^[A-Z]\w+$/) });
-    }
+    // Both share one ACME order (the second claim resumes the first); whichever answers a
+    // challenge or finalizes second finds the work done and carries on.
+    expect(done.map((d) => d.status), JSON.stringify(done.map(itemResults))).toEqual(['SUCCEEDED', 'SUCCEEDED']);
 
     const after = await currentSecret(cloud, 'certpipe/web');
     expect(after.serial).not.toBe(before.serial);

@@ -153,6 +153,13 @@ describe('renewalDecision', () => {
       message: /resuming/,
     },
     {
+      name: 'a target missed the last publish → PublishIncomplete',
+      input: { stored: { ...stored, publishPending: ['acm:000000000000:eu-west-1'] }, now: early },
+      due: true,
+      reason: 'PublishIncomplete',
+      message: /acm:000000000000:eu-west-1/,
+    },
+    {
       name: 'past notAfter → Expired',
       input: { now: d('2025-04-02T00:00:00Z') },
       due: true,

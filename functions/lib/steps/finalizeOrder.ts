@@ -3,7 +3,7 @@
 // verify and store the certificate. "Not yet" is AcmeOrderNotReady: the ASL's
 // Retry does the waiting, never this function.
 import { AcmeSession } from '../acme.js';
-import { AcmeOrderInvalid, AcmeOrderNotReady } from '../errors.js';
+import { AcmeOrderInvalid, AcmeOrderNotReady, CertificateVerificationFailed } from '../errors.js';
 import type { FinalizeOrderInput, IssuedSummary } from '../events.js';
 import { findCertificate, findIssuer } from '../inventory.js';
 import { logger } from '../observability.js';
@@ -23,6 +23,9 @@ export async function finalizeOrder(ctx: StepContext, input: FinalizeOrderInput)
   const pending = await ctx.store.readPending(spec);
   if (pending?.kind === 'issued') return summary(pending.issued);
   if (pending?.kind !== 'claim') {
+    // Another execution working on the same order finished first and promoted it.
+    const current = await ctx.store.readCurrent(spec);
+    if (current && input.order.orderUrl && current.issued.orderUrl === input.order.orderUrl) return summary(current.issued);
     throw new AcmeOrderInvalid(`No ACME order is recorded for ${spec.name} (secret ${spec.secretName} has no AWSPENDING claim)`);
   }
   const { claim } = pending;
@@ -43,14 +46,21 @@ export async function finalizeOrder(ctx: StepContext, input: FinalizeOrderInput)
   }
 
   const certificates = splitPemChain(await session.downloadCertificate(order));
-  const facts = verifyIssued({
-    certificatePem: certificates[0] ?? '',
-    chainPem: certificates.slice(1).join(''),
-    privateKeyPem: claim.privateKey,
-    dnsNames: spec.dnsNames,
-    now: ctx.now(),
-    certificateName: spec.name,
-  });
+  let facts;
+  try {
+    facts = verifyIssued({
+      certificatePem: certificates[0] ?? '',
+      chainPem: certificates.slice(1).join(''),
+      privateKeyPem: claim.privateKey,
+      dnsNames: spec.dnsNames,
+      now: ctx.now(),
+      certificateName: spec.name,
+    });
+  } catch (err) {
+    // This order's certificate will never verify: forget the claim so the next run orders afresh.
+    if (err instanceof CertificateVerificationFailed) await ctx.store.abandonPending(spec, pending.versionId);
+    throw err;
+  }
   const issued = buildIssued({ spec, certificates, privateKeyPem: claim.privateKey, orderUrl: order.url, facts });
   await ctx.store.storeIssued(spec, issued);
   logger.info('certificate issued and verified', { certificate: spec.name, serial: issued.serial, notAfter: issued.notAfter });

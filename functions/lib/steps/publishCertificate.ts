@@ -2,7 +2,6 @@
 // failed target does not stop the others, and is recorded so the next run
 // publishes it again without a new order.
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-secrets-manager';
 import { asAwsError } from '../aws.js';
 import { PublishFailed } from '../errors.js';
 import type { PublishInput, PublishOutput } from '../events.js';
@@ -12,9 +11,6 @@ import { renewalTime } from '../renewal.js';
 import { publishToAcm } from '../store/acm.js';
 import { publishSecretCopy, type IssuedCertificate } from '../store/certificateStore.js';
 import type { StepContext } from '../context.js';
-
-/** Tag listing the targets the last publish could not reach. */
-export const PUBLISH_PENDING_TAG = 'certpipe:publish-pending';
 
 export async function publishTarget(ctx: StepContext, spec: CertificateSpec, target: Target, issued: IssuedCertificate): Promise<string> {
   const clients = await ctx.aws.clientsFor(target);
@@ -54,17 +50,7 @@ export async function publishCertificate(ctx: StepContext, input: PublishInput):
     }
   });
 
-  const sm = ctx.aws.secretsManager();
-  try {
-    if (failures.length) {
-      const value = failures.map((f) => f.target).join(',').slice(0, 255);
-      await sm.send(new TagResourceCommand({ SecretId: spec.secretName, Tags: [{ Key: PUBLISH_PENDING_TAG, Value: value }] }));
-    } else {
-      await sm.send(new UntagResourceCommand({ SecretId: spec.secretName, TagKeys: [PUBLISH_PENDING_TAG] }));
-    }
-  } catch (err) {
-    throw asAwsError(err, `Tagging ${spec.secretName}`);
-  }
+  await ctx.store.recordPublishPending(spec, failures.map((f) => f.target));
 
   // Consumers reload on this event: without it they keep serving the old certificate.
   const detail = {

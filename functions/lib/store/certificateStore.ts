@@ -281,14 +281,21 @@ export class CertificateStore {
         );
       }
       issued = pending.issued;
-      if (pendingId !== currentId) {
-        await this.moveStage(spec, CURRENT, pendingId, currentId);
+      try {
+        if (pendingId !== currentId) {
+          await this.moveStage(spec, CURRENT, pendingId, currentId);
+        }
+        await this.updateStage(spec, {
+          SecretId: spec.secretName,
+          VersionStage: PENDING,
+          RemoveFromVersionId: pendingId,
+        });
+      } catch (err) {
+        // Another execution promoting the same version moved the labels first: the outcome is the same.
+        const now = awsErrorName(err) === 'InvalidParameterException' ? await this.stages(spec) : undefined;
+        const done = now && versionWith(now, CURRENT) === pendingId && versionWith(now, PENDING) !== pendingId;
+        if (!done) throw err;
       }
-      await this.updateStage(spec, {
-        SecretId: spec.secretName,
-        VersionStage: PENDING,
-        RemoveFromVersionId: pendingId,
-      });
     }
     await this.tag(spec, certificateTags(issued, { issuedAt: options.now, renewalTime: options.renewalTime }));
     await this.untag(spec, [TAG.pendingOrder]);
@@ -396,6 +403,12 @@ export class CertificateStore {
     } catch (err) {
       throw asAwsError(err, `Moving ${input.VersionStage} of ${spec.secretName}`);
     }
+  }
+
+  /** Remember the targets a publish could not reach (none: forget them), so CheckExpiry sees PublishIncomplete. */
+  async recordPublishPending(spec: CertificateSpec, targets: readonly string[]): Promise<void> {
+    if (targets.length) await this.tag(spec, [{ Key: TAG.publishPending, Value: targets.join(',').slice(0, 255) }]);
+    else await this.untag(spec, [TAG.publishPending]);
   }
 
   private async tag(spec: CertificateSpec, tags: Tag[]): Promise<void> {

@@ -14,6 +14,8 @@ export const TAG = {
   dnsNames: 'certpipe:dns-names',
   keyAlgorithm: 'certpipe:key-algorithm',
   pendingOrder: 'certpipe:pending-order',
+  /** Targets the last publish could not reach (comma list); the next run publishes them without a new order. */
+  publishPending: 'certpipe:publish-pending',
   copyOf: 'certpipe:copy-of',
   acmPrefix: 'certpipe:acm:',
 } as const;

@@ -84,6 +84,7 @@ export function factsFromTags(
   }
   const currentVersionId = Object.entries(entry.SecretVersionsToStages ?? {}).find(([, s]) => s.includes(CURRENT))?.[0];
   const pendingOrderUrl = tags.get(TAG.pendingOrder) || undefined;
+  const publishPending = (tags.get(TAG.publishPending) ?? '').split(',').filter(Boolean);
   const issuedAt = date(tags.get(TAG.issuedAt));
   const renewalTime = date(tags.get(TAG.renewalTime));
   return {
@@ -97,6 +98,7 @@ export function factsFromTags(
     issuer: tags.get(TAG.issuer) ?? '',
     ...(keyAlgorithm.success ? { keyAlgorithm: keyAlgorithm.data } : {}),
     ...(pendingOrderUrl ? { pendingOrder: true, pendingOrderUrl } : {}),
+    ...(publishPending.length ? { publishPending } : {}),
     ...(currentVersionId ? { currentVersionId } : {}),
     ...(issuedAt ? { issuedAt } : {}),
     ...(renewalTime ? { renewalTime } : {}),

@@ -1,0 +1,58 @@
+// What every fault scenario shares: per-certificate results (also of a failed
+// execution), and the invariants issue 6 promises under every fault.
+import { ListSecretVersionIdsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { expect } from 'vitest';
+import { verifyIssued } from '../../functions/lib/x509.js';
+import type { FinishedExecution } from '../../local/run.js';
+import type { TestCloud } from '../support/cloud.js';
+import { challengeRecordsLeft, currentSecret, placesWithPrivateKeys, type TestPipeline } from '../e2e/pipeline.js';
+
+export interface ItemResult {
+  name: string;
+  reason?: string;
+  outcome: 'renewed' | 'failed';
+  error?: string;
+  cause?: string;
+  published?: { serial: string; notAfter: string; targets: string[] };
+}
+
+/** Per-certificate results, also of an execution that ended in CertificatesFailed (read from Summarize's output). */
+export function itemResults(run: FinishedExecution): ItemResult[] {
+  if (run.status === 'SUCCEEDED') return (run.output as { results: ItemResult[] }).results;
+  const exited = run.history.find((e) => e.type === 'TaskStateExited' && e.stateExitedEventDetails?.name === 'Summarize');
+  if (!exited) throw new Error(`${run.executionArn} ended ${run.status} (${run.error}: ${run.cause}) before Summarize`);
+  return (JSON.parse(exited.stateExitedEventDetails!.output!) as { results: ItemResult[] }).results;
+}
+
+export const byName = (run: FinishedExecution, name: string) => itemResults(run).find((r) => r.name === name);
+
+export async function secretVersions(cloud: TestCloud, secretName: string) {
+  const sm = new SecretsManagerClient(cloud.sdkConfig());
+  const res = await sm.send(new ListSecretVersionIdsCommand({ SecretId: secretName, IncludeDeprecated: true }));
+  return res.Versions ?? [];
+}
+
+/**
+ * The promises of issue 6: every current certificate valid for its key, names and
+ * Pebble's root; exactly one current version; no challenge record left; no private
+ * key in the history of `executionArns`, the logs, events or metrics.
+ */
+export async function expectInvariants(cloud: TestCloud, pipeline: TestPipeline, executionArns: string[]): Promise<void> {
+  const root = await cloud.pebbleRootPem();
+  for (const spec of pipeline.deployment.inventory.certificates) {
+    const stored = await currentSecret(cloud, spec.secretName);
+    verifyIssued({
+      certificatePem: stored.certificate,
+      chainPem: stored.chain,
+      privateKeyPem: stored.privateKey,
+      dnsNames: spec.dnsNames,
+      now: new Date(),
+      trustedRoots: [root],
+      certificateName: spec.name,
+    });
+    const current = (await secretVersions(cloud, spec.secretName)).filter((v) => v.VersionStages?.includes('AWSCURRENT'));
+    expect(current).toHaveLength(1);
+  }
+  expect(await challengeRecordsLeft(cloud)).toEqual([]);
+  expect(await placesWithPrivateKeys(cloud, pipeline.sfn, executionArns)).toEqual([]);
+}
