@@ -1,7 +1,7 @@
 // Bundles a handler the way the CDK stack's NodejsFunction does (local esbuild,
 // ESM, Node 20), so the local runtime executes the same artefact AWS would.
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions, type Message } from 'esbuild';
 
@@ -32,10 +32,37 @@ function describe(messages: Message[]): string {
     .join('; ');
 }
 
+/** Every source file of the last build with its mtime: the bundle is reused while none changed. */
+type InputStamps = Record<string, number>;
+const stampsPath = (outfile: string) => `${outfile}.inputs.json`;
+
+async function upToDate(outfile: string): Promise<boolean> {
+  try {
+    const stamps = JSON.parse(await readFile(stampsPath(outfile), 'utf8')) as InputStamps;
+    await stat(outfile);
+    for (const [file, mtimeMs] of Object.entries(stamps)) {
+      if ((await stat(file)).mtimeMs !== mtimeMs) return false;
+    }
+    return Object.keys(stamps).length > 0;
+  } catch {
+    return false;
+  }
+}
+
 async function bundle(entry: string, outfile: string): Promise<void> {
   await mkdir(dirname(outfile), { recursive: true });
+  if (await upToDate(outfile)) return;
   try {
-    await build({ ...LAMBDA_BUNDLE_OPTIONS, entryPoints: [entry], outfile, logLevel: 'silent' });
+    const result = await build({ ...LAMBDA_BUNDLE_OPTIONS, entryPoints: [entry], outfile, logLevel: 'silent', metafile: true });
+    const stamps: InputStamps = {};
+    for (const input of Object.keys(result.metafile.inputs)) {
+      const file = resolve(input);
+      const mtimeMs = await stat(file).then((st) => st.mtimeMs, () => undefined);
+      // An input that is not a file (a virtual module): no safe reuse of this bundle.
+      if (mtimeMs === undefined) return;
+      stamps[file] = mtimeMs;
+    }
+    await writeFile(stampsPath(outfile), JSON.stringify(stamps));
   } catch (err) {
     const errors = (err as { errors?: Message[] }).errors;
     throw new BundleError(`Could not bundle ${entry}: ${errors?.length ? describe(errors) : (err as Error).message}`);
