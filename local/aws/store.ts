@@ -4,6 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { KeyedLock } from './lock.js';
 import type { Collection, LocalStore } from './types.js';
 
 interface StoredRecord<T> {
@@ -42,7 +43,8 @@ async function writeDurably(path: string, data: string): Promise<void> {
 class FileCollection<T> implements Collection<T> {
   private readonly items = new Map<string, T>();
   private readonly sorted: string[] = [];
-  private readonly pending = new Map<string, Promise<void>>();
+  /** Writes to one key happen in call order, so the last put always wins on disk. */
+  private readonly writes = new KeyedLock();
 
   constructor(private readonly dir: string) {}
 
@@ -93,27 +95,15 @@ class FileCollection<T> implements Collection<T> {
     if (!this.items.has(key)) this.sorted.splice(insertionIndex(this.sorted, key), 0, key);
     this.items.set(key, value);
     const data = JSON.stringify({ key, value } satisfies StoredRecord<T>);
-    return this.serialise(key, () => writeDurably(join(this.dir, fileNameOf(key)), data));
+    return this.writes.run(key, () => writeDurably(join(this.dir, fileNameOf(key)), data));
   }
 
   async delete(key: string): Promise<boolean> {
     if (!this.items.has(key)) return false;
     this.items.delete(key);
     this.sorted.splice(insertionIndex(this.sorted, key), 1);
-    await this.serialise(key, () => rm(join(this.dir, fileNameOf(key)), { force: true }));
+    await this.writes.run(key, () => rm(join(this.dir, fileNameOf(key)), { force: true }));
     return true;
-  }
-
-  /** Writes to one key happen in call order, so the last put always wins on disk. */
-  private serialise(key: string, write: () => Promise<void>): Promise<void> {
-    const previous = this.pending.get(key) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(write);
-    this.pending.set(key, next);
-    const cleanup = () => {
-      if (this.pending.get(key) === next) this.pending.delete(key);
-    };
-    next.then(cleanup, cleanup);
-    return next;
   }
 }
 

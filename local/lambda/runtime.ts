@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Collection, LocalStore } from '../aws/types.js';
+import { KeyedLock } from '../aws/lock.js';
 import { bundleBootstrap, bundleFunction } from './bundle.js';
 import {
   DEFAULT_MEMORY_MB,
@@ -49,7 +50,7 @@ export class LambdaRuntime {
   private readonly functions: Promise<Collection<RegisteredFunction>>;
   private readonly workers = new Map<string, WarmWorker>();
   /** Registrations of one ARN run one after the other: each rewrites the same bundle file. */
-  private readonly registrations = new Map<string, Promise<unknown>>();
+  private readonly registrations = new KeyedLock();
   private bootstrap: Promise<string> | undefined;
 
   constructor(private readonly options: LambdaRuntimeOptions) {
@@ -78,26 +79,17 @@ export class LambdaRuntime {
       memoryMb: def.memoryMb ?? DEFAULT_MEMORY_MB,
       registeredAt: new Date().toISOString(),
     };
-    const previous = this.registrations.get(fn.functionArn) ?? Promise.resolve();
-    const next = previous
-      .catch(() => undefined)
-      .then(async () => {
-        try {
-          await bundleFunction(fn.entry, this.bundlePath(fn));
-        } catch (err) {
-          throw new InvalidFunctionDefinition((err as Error).message);
-        }
-        await (await this.functions).put(fn.functionArn, fn);
-        this.workers.get(fn.functionArn)?.retire();
-        this.workers.delete(fn.functionArn);
-        return fn;
-      });
-    this.registrations.set(fn.functionArn, next);
-    const forget = () => {
-      if (this.registrations.get(fn.functionArn) === next) this.registrations.delete(fn.functionArn);
-    };
-    next.then(forget, forget);
-    return next;
+    return this.registrations.run(fn.functionArn, async () => {
+      try {
+        await bundleFunction(fn.entry, this.bundlePath(fn));
+      } catch (err) {
+        throw new InvalidFunctionDefinition((err as Error).message);
+      }
+      await (await this.functions).put(fn.functionArn, fn);
+      this.workers.get(fn.functionArn)?.retire();
+      this.workers.delete(fn.functionArn);
+      return fn;
+    });
   }
 
   async list(): Promise<RegisteredFunction[]> {
@@ -111,7 +103,7 @@ export class LambdaRuntime {
 
   /** Invokes a function with a JSON payload; throws FunctionNotFound or FunctionError. */
   async invoke(arn: string, payload: unknown, requestId: string = randomUUID()): Promise<unknown> {
-    await this.registrations.get(arn)?.catch(() => undefined);
+    await this.registrations.idle(arn);
     const fn = (await this.functions).get(arn);
     if (!fn) throw new FunctionNotFound(arn);
     let worker = this.workers.get(arn);

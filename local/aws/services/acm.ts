@@ -8,7 +8,7 @@ import { certificateArn, parseCertificateArn } from './acm/arn.js';
 import { notFound, validation } from './acm/errors.js';
 import { checkReimport, validateImport } from './acm/import-rules.js';
 import { listCertificates } from './acm/list.js';
-import { KeyedLock } from './acm/lock.js';
+import { KeyedLock } from '../lock.js';
 import type { StoredCertificate } from './acm/model.js';
 import { addTags, readTags, removeTags } from './acm/tags.js';
 import { certificateDetail } from './acm/views.js';

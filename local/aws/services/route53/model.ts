@@ -9,6 +9,7 @@
 // The DNS view shows a change once insync delay + DNS lag have passed since its
 // submission; the settings are read when asked, and what was shown stays shown.
 import { randomInt } from 'node:crypto';
+import { KeyedLock } from '../../lock.js';
 import { AwsError, type Collection, type LocalCloud } from '../../types.js';
 import { planBatch, type ChangeInput } from './batch.js';
 import { InvalidNameError, isWithin, normalizeName, parentOf, zoneSortKey } from './names.js';
@@ -94,7 +95,8 @@ export class Route53Model {
   private readonly callerReferences = new Map<string, string>();
   /** Public zones by name, newest first: the DNS server answers from the first. */
   private readonly servedZones = new Map<string, StoredZone[]>();
-  private readonly zoneQueues = new Map<string, Promise<unknown>>();
+  /** Batches on one zone run one at a time: each validates against the state the previous one left. */
+  private readonly zoneQueues = new KeyedLock();
   private readonly lastPrune = new Map<string, number>();
   private seq = 0;
   private readonly insync: PassedDelay;
@@ -241,7 +243,7 @@ export class Route53Model {
   }
 
   async deleteHostedZone(accountId: string, id: string): Promise<StoredChange> {
-    return this.serialise(id, async () => {
+    return this.zoneQueues.run(id, async () => {
       const zone = this.zone(accountId, id);
       const records = this.records.get(id)!;
       const required = new Set(['SOA', 'NS']);
@@ -315,7 +317,7 @@ export class Route53Model {
 
   async changeRecordSets(accountId: string, zoneId: string, inputs: readonly ChangeInput[], comment?: string): Promise<StoredChange> {
     this.zone(accountId, zoneId);
-    return this.serialise(zoneId, async () => {
+    return this.zoneQueues.run(zoneId, async () => {
       const zone = this.zone(accountId, zoneId); // it may have been deleted while this batch waited
       const records = this.records.get(zoneId)!;
       const plan = planBatch(zone.name, records, inputs);
@@ -486,17 +488,6 @@ export class Route53Model {
     this.records.get(zoneId)?.prune(now, Math.max(HISTORY_HORIZON_MS, 2 * delay));
   }
 
-  /** Batches on one zone run one at a time: each validates against the state the previous one left. */
-  private serialise<T>(zoneId: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.zoneQueues.get(zoneId) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(work);
-    this.zoneQueues.set(zoneId, next);
-    const cleanup = () => {
-      if (this.zoneQueues.get(zoneId) === next) this.zoneQueues.delete(zoneId);
-    };
-    next.then(cleanup, cleanup);
-    return next;
-  }
 }
 
 function defaultRecordSets(zone: StoredZone): RecordSet[] {

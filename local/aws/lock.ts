@@ -1,5 +1,6 @@
-// Serialises read-modify-write sequences on one certificate (re-import, tag changes,
-// delete), so concurrent calls cannot lose each other's update.
+// Runs the work queued under one key one after the other (in call order), so a
+// read-modify-write sequence on one resource cannot lose a concurrent update and
+// the last write to a file is the last one made. Different keys run in parallel.
 export class KeyedLock {
   private readonly tails = new Map<string, Promise<unknown>>();
 
@@ -12,5 +13,10 @@ export class KeyedLock {
     };
     result.then(release, release);
     return result;
+  }
+
+  /** Resolves once the work queued under `key` so far has finished (successfully or not). */
+  async idle(key: string): Promise<void> {
+    await this.tails.get(key)?.catch(() => undefined);
   }
 }
