@@ -102,6 +102,11 @@ export function xmlEscape(value: unknown): string {
     .replace(/'/g, '&apos;');
 }
 
+/** A plain JSON answer, for the local-only `/_certpipe/` routes. */
+export function jsonResponse(status: number, value: unknown): ServiceResponse {
+  return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) };
+}
+
 /** Opaque pagination token over a sorted key index. */
 export function encodeToken(key: string): string {
   return Buffer.from(key, 'utf8').toString('base64url');

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FaultInjector } from './faults.js';
+import { jsonResponse } from './protocol.js';
 import { loadServices } from './services/index.js';
 import { FileStore } from './store.js';
 import {
@@ -101,10 +102,6 @@ function send(res: ServerResponse, response: ServiceResponse, requestId?: string
   res.end(response.body ?? '');
 }
 
-function json(status: number, value: unknown): ServiceResponse {
-  return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) };
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws> {
@@ -133,39 +130,39 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
 
   const internalRoutes = new Map<string, (req: ServiceRequest) => Promise<ServiceResponse>>();
   internalRoutes.set('GET /_certpipe/health', async () =>
-    json(200, { status: 'ok', services: [...services.keys()].sort() }),
+    jsonResponse(200, { status: 'ok', services: [...services.keys()].sort() }),
   );
-  internalRoutes.set('GET /_certpipe/faults', async () => json(200, { faults: faults.list() }));
+  internalRoutes.set('GET /_certpipe/faults', async () => jsonResponse(200, { faults: faults.list() }));
   internalRoutes.set('POST /_certpipe/faults', async (req) => {
     try {
       const body = JSON.parse(req.body.toString('utf8') || '{}');
       const added = (Array.isArray(body) ? body : [body]).map((rule) => faults.add(rule));
-      return json(201, { faults: added });
+      return jsonResponse(201, { faults: added });
     } catch (err) {
-      return json(400, { error: (err as Error).message });
+      return jsonResponse(400, { error: (err as Error).message });
     }
   });
   internalRoutes.set('DELETE /_certpipe/faults', async () => {
     faults.clear();
-    return json(200, { faults: [] });
+    return jsonResponse(200, { faults: [] });
   });
-  internalRoutes.set('GET /_certpipe/settings', async () => json(200, settings));
+  internalRoutes.set('GET /_certpipe/settings', async () => jsonResponse(200, settings));
   internalRoutes.set('POST /_certpipe/settings', async (req) => {
     let patch: Partial<LocalSettings>;
     try {
       patch = JSON.parse(req.body.toString('utf8') || '{}');
     } catch {
-      return json(400, { error: 'settings must be a JSON object' });
+      return jsonResponse(400, { error: 'settings must be a JSON object' });
     }
     for (const [key, value] of Object.entries(patch)) {
-      if (!(key in settings)) return json(400, { error: `unknown setting "${key}"` });
+      if (!(key in settings)) return jsonResponse(400, { error: `unknown setting "${key}"` });
       const current = settings[key as keyof LocalSettings];
       if (typeof current !== typeof value || Array.isArray(current) !== Array.isArray(value)) {
-        return json(400, { error: `setting "${key}" must be of type ${Array.isArray(current) ? 'array' : typeof current}` });
+        return jsonResponse(400, { error: `setting "${key}" must be of type ${Array.isArray(current) ? 'array' : typeof current}` });
       }
     }
     Object.assign(settings, patch);
-    return json(200, settings);
+    return jsonResponse(200, settings);
   });
   for (const service of services.values()) {
     for (const [route, handler] of Object.entries(service.internalRoutes ?? {})) internalRoutes.set(route, handler);
@@ -184,7 +181,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
 
     if (url.pathname.startsWith('/_certpipe/')) {
       const route = internalRoutes.get(`${request.method} ${url.pathname}`);
-      send(res, route ? await route(request) : json(404, { error: `no route ${request.method} ${url.pathname}` }));
+      send(res, route ? await route(request) : jsonResponse(404, { error: `no route ${request.method} ${url.pathname}` }));
       return;
     }
 
@@ -195,7 +192,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       const message = scope
         ? `The local endpoint does not implement the ${scope.service} service`
         : 'Request is missing Authentication Token';
-      send(res, json(scope ? 400 : 403, { __type: scope ? 'UnknownServiceException' : 'MissingAuthenticationTokenException', message }), requestId);
+      send(res, jsonResponse(scope ? 400 : 403, { __type: scope ? 'UnknownServiceException' : 'MissingAuthenticationTokenException', message }), requestId);
       return;
     }
 
@@ -227,7 +224,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((err) => {
       console.error('[certpipe-local] request failed', err);
-      if (!res.headersSent) send(res, json(500, { __type: 'InternalFailure', message: String(err) }));
+      if (!res.headersSent) send(res, jsonResponse(500, { __type: 'InternalFailure', message: String(err) }));
       else res.end();
     });
   });

@@ -5,7 +5,7 @@
 // ListMetrics and GetMetricData (MetricStat queries) read them back, and
 // `GET /_certpipe/metrics?namespace=` returns the raw datapoints.
 import { randomUUID } from 'node:crypto';
-import { decodeToken, encodeToken, epochSeconds, jsonService } from '../protocol.js';
+import { decodeToken, encodeToken, epochSeconds, jsonService, jsonResponse } from '../protocol.js';
 import {
   AwsError,
   type CallContext,
@@ -227,10 +227,6 @@ function sameDimensions(a: readonly Dimension[], b: readonly Dimension[]): boole
 const metricKey = (d: Pick<StoredDatapoint, 'namespace' | 'metricName' | 'dimensions'>) =>
   JSON.stringify([d.namespace, d.metricName, [...d.dimensions].sort((x, y) => (x.Name < y.Name ? -1 : 1))]);
 
-function json(status: number, value: unknown): ServiceResponse {
-  return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) };
-}
-
 class MetricStore {
   private readonly batches: Promise<Collection<StoredBatch>>;
   private sequence = 0;
@@ -349,7 +345,7 @@ class MetricStore {
         (!q('account') || d.account === q('account')) &&
         (!q('region') || d.region === q('region')),
     );
-    return json(200, { datapoints });
+    return jsonResponse(200, { datapoints });
   }
 
   /** `DELETE /_certpipe/metrics`: forget every stored datapoint. */
@@ -357,7 +353,7 @@ class MetricStore {
     const batches = await this.batches;
     const keys = batches.keys();
     await Promise.all(keys.map((key) => batches.delete(key)));
-    return json(200, { deleted: keys.length });
+    return jsonResponse(200, { deleted: keys.length });
   }
 }
 

@@ -2,7 +2,7 @@
 // and stores accepted events in the envelope a rule target would receive, so
 // tests and the CLI can read them back at `GET /_certpipe/events`.
 import { randomUUID } from 'node:crypto';
-import { jsonService } from '../protocol.js';
+import { jsonService, jsonResponse } from '../protocol.js';
 import {
   AwsError,
   type CallContext,
@@ -54,10 +54,6 @@ function busName(value: unknown): string {
 
 function toIsoSeconds(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-function json(status: number, value: unknown): ServiceResponse {
-  return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) };
 }
 
 class EventStore {
@@ -152,7 +148,7 @@ class EventStore {
     const matches = (event: StoredEvent) =>
       Object.entries(want).every(([field, value]) => !value || event[field as keyof typeof want] === value);
     const found = events.keys().map((key) => events.get(key)!).filter((e) => e && matches(e));
-    return json(200, { events: found });
+    return jsonResponse(200, { events: found });
   }
 
   /** `DELETE /_certpipe/events`: forget every stored event (tests start from a clean slate). */
@@ -160,7 +156,7 @@ class EventStore {
     const events = await this.events;
     const keys = events.keys();
     await Promise.all(keys.map((key) => events.delete(key)));
-    return json(200, { deleted: keys.length });
+    return jsonResponse(200, { deleted: keys.length });
   }
 }
 

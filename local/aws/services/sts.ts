@@ -7,7 +7,7 @@
 // refuse callers that do not present that ExternalId, as a trust policy with an
 // `sts:ExternalId` condition does.
 import { createHash, randomBytes } from 'node:crypto';
-import { queryService, xmlEscape } from '../protocol.js';
+import { queryService, xmlEscape, jsonResponse } from '../protocol.js';
 import {
   AwsError,
   type CallContext,
@@ -67,10 +67,6 @@ function base32Id(bytes: Buffer, length: number): string {
 /** IAM role ids are stable per role: derive one from the ARN. */
 function roleIdOf(roleArn: string): string {
   return `AROA${base32Id(createHash('sha256').update(roleArn).digest(), 17)}`;
-}
-
-function json(status: number, value: unknown): ServiceResponse {
-  return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) };
 }
 
 function parseRole(raw: unknown): RoleRecord {
@@ -187,23 +183,23 @@ class Sts {
       const body = JSON.parse(req.body.toString('utf8') || '{}');
       records = (Array.isArray(body) ? body : [body]).map(parseRole);
     } catch (err) {
-      return json(400, { error: (err as Error).message });
+      return jsonResponse(400, { error: (err as Error).message });
     }
     const roles = await this.roles;
     for (const record of records) await roles.put(record.roleArn, record);
-    return json(201, { roles: records });
+    return jsonResponse(201, { roles: records });
   }
 
   async listRoles(): Promise<ServiceResponse> {
     const roles = await this.roles;
-    return json(200, { roles: roles.keys().map((key) => roles.get(key)) });
+    return jsonResponse(200, { roles: roles.keys().map((key) => roles.get(key)) });
   }
 
   async deleteRole(req: ServiceRequest): Promise<ServiceResponse> {
     const roleArn = req.query.get('roleArn');
-    if (!roleArn) return json(400, { error: 'give the role to forget as ?roleArn=' });
+    if (!roleArn) return jsonResponse(400, { error: 'give the role to forget as ?roleArn=' });
     const deleted = await (await this.roles).delete(roleArn);
-    return json(deleted ? 200 : 404, deleted ? { deleted: roleArn } : { error: `no registered role ${roleArn}` });
+    return jsonResponse(deleted ? 200 : 404, deleted ? { deleted: roleArn } : { error: `no registered role ${roleArn}` });
   }
 }
 
