@@ -1,24 +1,22 @@
 // Inputs and outputs of the workflow's states (statemachines/renewal.asl.json).
 // Only names, ids, URLs and public values pass between states: never key material.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { InvalidInput } from './errors.js';
 
 
 /** Execution input: `{}` from the schedule, or narrowed by the CLI. */
-export const checkExpiryInputSchema = z
-  .object({
-    only: z.array(z.string().min(1)).optional(),
-    force: z.boolean().optional(),
-  })
-  .passthrough();
+export const checkExpiryInputSchema = z.looseObject({
+  only: z.optional(z.array(z.string().check(z.minLength(1)))),
+  force: z.optional(z.boolean()),
+});
 export type CheckExpiryInput = z.infer<typeof checkExpiryInputSchema>;
 
 export const decisionSchema = z.object({
   name: z.string(),
   reason: z.string(),
   message: z.string(),
-  renewalTime: z.string().optional(),
-  notAfter: z.string().optional(),
+  renewalTime: z.optional(z.string()),
+  notAfter: z.optional(z.string()),
 });
 export type DecisionSummary = z.infer<typeof decisionSchema>;
 
@@ -35,7 +33,7 @@ export type CheckExpiryOutput = z.infer<typeof checkExpiryOutputSchema>;
 
 /** The Map item every per-certificate state receives. */
 export const renewalItemSchema = z.object({
-  name: z.string().min(1),
+  name: z.string().check(z.minLength(1)),
   reason: z.string(),
 });
 export type RenewalItem = z.infer<typeof renewalItemSchema>;
@@ -51,13 +49,13 @@ export const challengeRecordSchema = z.object({
 export type ChallengeRecord = z.infer<typeof challengeRecordSchema>;
 
 export const orderStateSchema = z.object({
-  orderUrl: z.string().optional(),
+  orderUrl: z.optional(z.string()),
   /** True when a verified certificate is already stored and only publishing remains. */
   issued: z.boolean(),
   records: z.array(challengeRecordSchema),
   changeIds: z.array(z.string()),
   /** Propagation checks made so far. */
-  attempt: z.number().int().min(0),
+  attempt: z.int().check(z.nonnegative()),
   /** `new` or `resumed`: whether this run created the order. */
   origin: z.enum(['new', 'resumed', 'stored']),
 });
@@ -66,13 +64,13 @@ export type OrderState = z.infer<typeof orderStateSchema>;
 export const checkPropagationInputSchema = z.object({
   name: z.string(),
   order: orderStateSchema,
-  attempt: z.number().int().min(0),
+  attempt: z.int().check(z.nonnegative()),
 });
 export type CheckPropagationInput = z.infer<typeof checkPropagationInputSchema>;
 
 export const checkPropagationOutputSchema = z.object({
   ready: z.boolean(),
-  attempt: z.number().int(),
+  attempt: z.int(),
   missing: z.array(z.string()),
 });
 export type CheckPropagationOutput = z.infer<typeof checkPropagationOutputSchema>;
@@ -99,13 +97,11 @@ export const publishOutputSchema = z.object({
 });
 export type PublishOutput = z.infer<typeof publishOutputSchema>;
 
-export const cleanupInputSchema = z
-  .object({
-    name: z.string(),
-    order: orderStateSchema.partial().optional(),
-    error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
-  })
-  .passthrough();
+export const cleanupInputSchema = z.looseObject({
+  name: z.string(),
+  order: z.optional(z.partial(orderStateSchema)),
+  error: z.optional(z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
+});
 export type CleanupInput = z.infer<typeof cleanupInputSchema>;
 
 export const cleanupOutputSchema = z.object({
@@ -116,11 +112,11 @@ export type CleanupOutput = z.infer<typeof cleanupOutputSchema>;
 
 export const itemResultSchema = z.object({
   name: z.string(),
-  reason: z.string().optional(),
+  reason: z.optional(z.string()),
   outcome: z.enum(['renewed', 'failed']),
-  published: publishOutputSchema.optional(),
-  error: z.string().optional(),
-  cause: z.string().optional(),
+  published: z.optional(publishOutputSchema),
+  error: z.optional(z.string()),
+  cause: z.optional(z.string()),
 });
 export type ItemResult = z.infer<typeof itemResultSchema>;
 
@@ -140,7 +136,7 @@ export const summarizeOutputSchema = z.object({
 export type SummarizeOutput = z.infer<typeof summarizeOutputSchema>;
 
 /** Parse a state's input; the message names the field (an InvalidInput error for the ASL). */
-export function parseEvent<T>(schema: z.ZodType<T>, event: unknown, state: string): T {
+export function parseEvent<T>(schema: z.ZodMiniType<T>, event: unknown, state: string): T {
   const result = schema.safeParse(event);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;

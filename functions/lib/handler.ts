@@ -1,12 +1,12 @@
 // The shape every handler shares: validate the event, add log context, run one
 // step of the core, flush metrics, and let typed errors through for the ASL.
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { CertpipeError } from './errors.js';
 import { parseEvent } from './events.js';
 import { logger, publishMetrics, redactText } from './observability.js';
 
-export function stepHandler<S extends z.ZodType, R>(state: string, schema: S, step: (input: z.output<S>) => Promise<R> | R) {
+export function stepHandler<S extends z.ZodMiniType, R>(state: string, schema: S, step: (input: z.output<S>) => Promise<R> | R) {
   return async (event: unknown, context?: Context): Promise<R> => {
     if (context) logger.addContext(context);
     logger.appendKeys({ state });
