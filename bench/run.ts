@@ -10,7 +10,7 @@ import { startup, type StartupResult } from './startup.js';
 import { throughput, type ThroughputResult } from './throughput.js';
 
 const USAGE = `Usage: npm run bench -- [--n 1,10,100] [--only throughput,startup,cost,scan]
-                      [--runs 10] [--check-size 1000] [--scan-size 10000] [--out FILE]`;
+                      [--runs 10] [--concurrency 10] [--check-size 1000] [--scan-size 10000] [--out FILE]`;
 
 const GOALS = {
   ratioAt100: 2,
@@ -43,6 +43,7 @@ async function main(): Promise<void> {
       n: { type: 'string', default: '1,10,100' },
       only: { type: 'string', default: 'throughput,startup,cost,scan' },
       runs: { type: 'string', default: '10' },
+      concurrency: { type: 'string', default: '10' },
       'check-size': { type: 'string', default: '1000' },
       'scan-size': { type: 'string', default: '10000' },
       out: { type: 'string' },
@@ -72,7 +73,7 @@ async function main(): Promise<void> {
     results.throughput = [];
     for (const n of only.has('throughput') ? sizes : [1]) {
       log(`throughput N=${n}…`);
-      results.throughput.push(await throughput(n, log));
+      results.throughput.push(await throughput(n, log, Number(values.concurrency)));
     }
   }
   if (only.has('cost')) {

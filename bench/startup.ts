@@ -65,7 +65,7 @@ export async function startup(runs = 10, log: (line: string) => void = () => {})
     const results: StartupResult[] = [];
     for (const fn of FUNCTIONS) {
       const file = await bundle(fn.entry, path.join(dir, fn.name));
-      // The environment Lambda gives the function (NODE_OPTIONS=--enable-source-maps included).
+      // The environment the stack gives the function on Lambda.
       const env = { PATH: process.env.PATH, AWS_REGION: 'us-east-1', ...functionEnvironment(fn, { inventoryPath }) };
       const imports: number[] = [];
       const overheads: number[] = [];

@@ -19,6 +19,8 @@ export const FLOOR_CONCURRENCY = 10;
 
 export interface ThroughputResult {
   n: number;
+  /** The pipeline's Map MaxConcurrency for this run. */
+  maxConcurrency: number;
   pipelineMs: number;
   pipelineStatus: string;
   renewed: number;
@@ -115,11 +117,12 @@ export async function floorIssue(opts: {
 }
 
 /** One N: a fresh local cloud with Pebble; the pipeline run, then the floor on the same cloud. */
-export async function throughput(n: number, log: (line: string) => void = () => {}): Promise<ThroughputResult> {
+/** `maxConcurrency` is the pipeline's Map concurrency (the floor always runs 10 at once). */
+export async function throughput(n: number, log: (line: string) => void = () => {}, maxConcurrency = 10): Promise<ThroughputResult> {
   const cloud = await startBenchCloud({ pebble: true });
   try {
     const directoryUrl = cloud.handle.info.directoryUrl!;
-    const config = benchConfig({ n, prefix: 'p', directoryUrl, maxConcurrency: 10 });
+    const config = benchConfig({ n, prefix: 'p', directoryUrl, maxConcurrency });
     const { deployment, sfn } = await deployBench(cloud, config);
     cloud.calls.reset();
     log(`  N=${n}: pipeline…`);
@@ -151,6 +154,7 @@ export async function throughput(n: number, log: (line: string) => void = () => 
     });
     return {
       n,
+      maxConcurrency,
       pipelineMs: round(pipelineMs, 0),
       pipelineStatus: run.status,
       renewed,

@@ -3,7 +3,6 @@
 // its ExternalId. The endpoint comes from the SDK's own AWS_ENDPOINT_URL unless a
 // caller (a test) passes one, so the same code talks to AWS or the local cloud.
 import { ACMClient } from '@aws-sdk/client-acm';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -88,9 +87,6 @@ export class AwsClients {
     return this.cached(`events:${region}`, () => new EventBridgeClient(this.config(region)));
   }
 
-  cloudWatch(region = this.defaultRegion): CloudWatchClient {
-    return this.cached(`cloudwatch:${region}`, () => new CloudWatchClient(this.config(region)));
-  }
 
   /** The pipeline's own account (GetCallerIdentity, once). */
   accountId(): Promise<string> {

@@ -58,7 +58,6 @@ describe('functions', () => {
       POWERTOOLS_METRICS_NAMESPACE: 'Certpipe',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       CERTPIPE_FUNCTION: 'FinalizeOrder',
-      NODE_OPTIONS: '--enable-source-maps',
       CERTPIPE_KMS_KEY_ID: { 'Fn::GetAtt': [logicalIdOf('Certpipe/Pipeline/SecretsKey/Resource'), 'Arn'] },
     });
   });

@@ -6,7 +6,7 @@ import type { CheckPropagationInput, CheckPropagationOutput } from '../events.js
 import { findCertificate } from '../inventory.js';
 import { logger } from '../observability.js';
 import type { StepContext } from '../context.js';
-import { challengeProvider } from './placeChallenges.js';
+import { challengeProvider } from './challengeProvider.js';
 
 export async function checkPropagation(
   ctx: StepContext,

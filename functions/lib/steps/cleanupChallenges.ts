@@ -6,7 +6,7 @@ import type { CleanupInput, CleanupOutput } from '../events.js';
 import { findCertificate, findIssuer, type CertificateSpec } from '../inventory.js';
 import { logger } from '../observability.js';
 import type { StepContext } from '../context.js';
-import { challengeProvider } from './placeChallenges.js';
+import { challengeProvider } from './challengeProvider.js';
 
 /** When the run failed before its records reached the state, find them from the recorded order. */
 async function recordsOfPendingOrder(ctx: StepContext, spec: CertificateSpec): Promise<{ fqdn: string; value: string }[]> {

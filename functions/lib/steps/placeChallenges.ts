@@ -1,7 +1,6 @@
 // PlaceChallenges: create (or resume) the ACME order, record it with its new key
 // BEFORE anything else can fail, and write the DNS-01 TXT values.
 import { AcmeSession, type OrderRecord } from '../acme.js';
-import { Route53ChallengeProvider } from '../dns/route53.js';
 import { AcmeOrderInvalid } from '../errors.js';
 import type { OrderState, RenewalItem } from '../events.js';
 import { findCertificate, findIssuer, type CertificateSpec } from '../inventory.js';
@@ -9,13 +8,7 @@ import { logger } from '../observability.js';
 import type { PendingVersion } from '../store/certificateStore.js';
 import { generateKeyPair } from '../x509.js';
 import type { StepContext } from '../context.js';
-
-export function challengeProvider(ctx: StepContext, spec: CertificateSpec): Route53ChallengeProvider {
-  return new Route53ChallengeProvider(ctx.aws.route53(), {
-    hostedZones: ctx.inventory.hostedZones,
-    hostedZoneIds: spec.hostedZoneIds,
-  });
-}
+import { challengeProvider } from './challengeProvider.js';
 
 const sameNames = (a: readonly string[], b: readonly string[]) =>
   a.length === b.length && [...a].map((n) => n.toLowerCase()).sort().join(',') === [...b].map((n) => n.toLowerCase()).sort().join(',');
