@@ -4,7 +4,7 @@
 // off, and every failure leaves as a typed error from errors.ts.
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates } from 'node:tls';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as acme from 'acme-client';
 import { getAdapter, type AxiosAdapter } from 'axios';
@@ -85,8 +85,10 @@ function configureHttp(): void {
   // Idle sockets close after 5 s (as Node's global agent does), so a Lambda thawed
   // later does not reuse one the server has dropped.
   const keepAlive = { keepAlive: true, timeout: 5000 };
+  // One TLS context for every connection: a `ca` list on the agent would be parsed
+  // again (150 roots) for each new socket and stringified into each request's pool key.
   defaults.httpsAgent = bundlePath
-    ? new Agent({ ...keepAlive, ca: [...rootCertificates, readFileSync(bundlePath, 'utf8')] })
+    ? new Agent({ ...keepAlive, secureContext: createSecureContext({ ca: [...rootCertificates, readFileSync(bundlePath, 'utf8')] }) })
     : new Agent(keepAlive);
 }
 
