@@ -32,7 +32,9 @@ export async function checkExpiry(ctx: StepContext, input: CheckExpiryInput): Pr
       ...(decision.renewalTime ? { renewalTime: decision.renewalTime } : {}),
       ...(facts ? { notAfter: facts.notAfter.toISOString() } : {}),
     };
-    logger.info('renewal decision', { certificate: spec.name, due: decision.due, reason: decision.reason, detail: decision.message });
+    // One line per due certificate; the healthy majority only at DEBUG (10,000 lines a run otherwise).
+    const log = decision.due ? logger.info.bind(logger) : logger.debug.bind(logger);
+    log('renewal decision', { certificate: spec.name, due: decision.due, reason: decision.reason, detail: decision.message });
     if (facts) {
       recordExpiry(spec.name, facts.notAfter, now);
       const days = (facts.notAfter.getTime() - now.getTime()) / 86_400_000;
@@ -44,6 +46,7 @@ export async function checkExpiry(ctx: StepContext, input: CheckExpiryInput): Pr
   // One number for the "something expires soon" alarm; no data at all means the checker stopped.
   if (minDays !== undefined) metrics.addMetric('MinDaysToExpiry', MetricUnit.Count, Math.round(minDays * 100) / 100);
 
+  logger.info('expiry check', { checked: specs.length, due: due.length, notDue: skipped.length, minDaysToExpiry: minDays });
   return {
     checkedAt: now.toISOString(),
     total: specs.length,
