@@ -167,8 +167,9 @@ const CHECKS: Check[] = [
 export function renewalDecision(input: RenewalInput): RenewalDecision {
   const renewalAt = input.stored ? renewalTime(input.stored, input.spec.renewal, input.ari) : undefined;
   const withTime = (v: Verdict): RenewalDecision => (renewalAt ? { ...v, renewalTime: iso(renewalAt) } : v);
+  const ctx: CheckContext = { ...input, renewalAt };
   for (const check of CHECKS) {
-    const verdict = check({ ...input, renewalAt });
+    const verdict = check(ctx);
     if (verdict) return withTime(verdict);
   }
   // Every check passed, so stored and renewalAt exist here.

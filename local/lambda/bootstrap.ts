@@ -14,11 +14,19 @@ const data = workerData as WorkerData;
 const post = (message: FromWorker) => port.postMessage(message);
 
 // Console output travels on the same channel as results, so a function's log
-// lines are on disk before the invocation that printed them completes.
+// lines are on disk before the invocation that printed them completes. Lines are
+// sent in batches (one message per turn of the event loop, and before any
+// result), since a function may print thousands (one EMF record per certificate).
+let pendingLog = '';
+const flushLog = () => {
+  if (pendingLog) post({ type: 'log', text: pendingLog });
+  pendingLog = '';
+};
 for (const stream of [process.stdout, process.stderr]) {
   stream.write = ((chunk: string | Uint8Array, encoding?: unknown, callback?: unknown) => {
     const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-    post({ type: 'log', text });
+    if (!pendingLog) setImmediate(flushLog);
+    pendingLog += text;
     const done = typeof encoding === 'function' ? encoding : callback;
     if (typeof done === 'function') queueMicrotask(() => (done as (err?: Error | null) => void)(null));
     return true;
@@ -92,8 +100,10 @@ port.on('message', (message: ToWorker) => {
     try {
       const handler = await handlerReady;
       const result = await callHandler(handler, JSON.parse(message.event), lambdaContext(message.context));
+      flushLog();
       post({ type: 'result', id: message.id, ok: true, payload: JSON.stringify(result) ?? 'null' });
     } catch (err) {
+      flushLog();
       post({ type: 'result', id: message.id, ok: false, ...describeError(err) });
     }
   })();
