@@ -4,6 +4,7 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { awsErrorName } from '../../functions/lib/aws.js';
 import { publishToAcm } from '../../functions/lib/store/acm.js';
 import { CertificateStore } from '../../functions/lib/store/certificateStore.js';
+import { clientsFor } from '../../functions/lib/targets.js';
 import { renewalTime } from '../../functions/lib/renewal.js';
 import { colors, findSpec, printJson, println, usageError, type CliIO, type GlobalOptions, type Target } from './context.js';
 import { describePublishTarget } from './status.js';
@@ -45,7 +46,7 @@ export async function rollbackCommand(name: string, target: Target, opts: Rollba
   const reimported: { target: string; certificateArn: string }[] = [];
   for (const t of spec.targets) {
     if (t.type !== 'acm') continue;
-    const clients = await target.aws.clientsFor(t);
+    const clients = await clientsFor(target.aws, t);
     const result = await publishToAcm({ store, spec, acm: clients.acm, accountId: clients.accountId, region: t.region, issued: restored });
     reimported.push({ target: describePublishTarget(t), certificateArn: result.certificateArn });
   }

@@ -1,12 +1,8 @@
-// AWS SDK clients, created once per process and per (account, region), and the
-// cross-account credentials the publisher gets by assuming a target's role with
-// its ExternalId. The endpoint comes from the SDK's own AWS_ENDPOINT_URL unless a
-// caller (a test) passes one, so the same code talks to AWS or the local cloud.
-import { ACMClient } from '@aws-sdk/client-acm';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { Route53Client } from '@aws-sdk/client-route-53';
+// AWS SDK clients, created once per process, and how AWS errors are classified.
+// The endpoint comes from the SDK's own AWS_ENDPOINT_URL unless a caller (a test)
+// passes one, so the same code talks to AWS or the local cloud. Cross-account
+// clients for publish targets live in targets.ts, Route 53's in dns/route53.ts.
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { AwsTransient } from './errors.js';
 
@@ -19,174 +15,50 @@ export interface AwsBaseConfig {
   readonly maxAttempts?: number;
 }
 
-/** Where a publish target lives: a region, and a role to assume when it is another account. */
-export interface TargetLocation {
-  readonly region: string;
-  readonly roleArn?: string;
-  readonly externalId?: string;
-}
+/** Any AWS SDK v3 client class. */
+export type ClientClass<C> = new (config: Record<string, unknown>) => C;
 
-export interface TargetClients {
-  readonly accountId: string;
-  readonly region: string;
-  readonly secretsManager: SecretsManagerClient;
-  readonly acm: ACMClient;
-}
-
-// Route 53 answers PriorRequestNotComplete while a change to the same name is in
-// flight and throttles at 5 requests/s per account: adaptive retry with room.
-const ROUTE53_MAX_ATTEMPTS = 8;
-// Refresh assumed-role credentials this long before they expire.
-const CREDENTIAL_MARGIN_MS = 5 * 60_000;
-const ASSUMED_ROLE_SECONDS = 3600;
-
-interface CachedCredentials {
-  identity: AwsCredentialIdentity;
-  expiresAt: number;
-}
-
+/**
+ * SDK clients created once per process, per class, region and options. The
+ * class is the caller's import, so a function bundles only the clients it uses.
+ */
 export class AwsClients {
-  private readonly clients = new Map<string, unknown>();
-  private readonly assumed = new Map<string, Promise<CachedCredentials>>();
-  private callerAccount?: Promise<string>;
+  private readonly clients = new Map<ClientClass<unknown>, Map<string, unknown>>();
 
-  constructor(
-    private readonly base: AwsBaseConfig = {},
-    private readonly now: () => Date = () => new Date(),
-  ) {}
+  constructor(private readonly base: AwsBaseConfig = {}) {}
 
   get defaultRegion(): string {
     return this.base.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   }
 
+  /** The client of `Client` for `region`; `options` are merged into its config (keyed by their JSON). */
+  client<C>(Client: ClientClass<C>, region = this.defaultRegion, options: Record<string, unknown> = {}): C {
+    let byConfig = this.clients.get(Client) as Map<string, C> | undefined;
+    if (!byConfig) {
+      byConfig = new Map();
+      this.clients.set(Client, byConfig);
+    }
+    const key = `${region}\n${JSON.stringify(options)}`;
+    let client = byConfig.get(key);
+    if (!client) {
+      client = new Client({ ...this.config(region), ...options });
+      byConfig.set(key, client);
+    }
+    return client;
+  }
+
   secretsManager(region = this.defaultRegion): SecretsManagerClient {
-    return this.cached(`sm:${region}`, () => new SecretsManagerClient(this.config(region)));
+    return this.client(SecretsManagerClient, region);
   }
 
-  acm(region = this.defaultRegion): ACMClient {
-    return this.cached(`acm:${region}`, () => new ACMClient(this.config(region)));
-  }
-
-  /** Route 53 is global; its API lives in us-east-1. */
-  route53(): Route53Client {
-    return this.cached('route53', () => {
-      const config = this.config('us-east-1');
-      return new Route53Client({
-        ...config,
-        retryMode: 'adaptive',
-        maxAttempts: Math.max(config.maxAttempts ?? 0, ROUTE53_MAX_ATTEMPTS),
-      });
-    });
-  }
-
-  sts(region = this.defaultRegion): STSClient {
-    return this.cached(`sts:${region}`, () => new STSClient(this.config(region)));
-  }
-
-  eventBridge(region = this.defaultRegion): EventBridgeClient {
-    return this.cached(`events:${region}`, () => new EventBridgeClient(this.config(region)));
-  }
-
-
-  /** The pipeline's own account (GetCallerIdentity, once). */
-  accountId(): Promise<string> {
-    this.callerAccount ??= this.sts()
-      .send(new GetCallerIdentityCommand({}))
-      .then((r) => {
-        if (!r.Account) throw new Error('STS GetCallerIdentity returned no account');
-        return r.Account;
-      })
-      .catch((err: unknown) => {
-        this.callerAccount = undefined;
-        throw asAwsError(err, 'STS GetCallerIdentity');
-      });
-    return this.callerAccount;
-  }
-
-  /**
-   * Clients for a publish target: this account's when it names no role, otherwise
-   * clients signed with the role's temporary credentials (assumed with the
-   * target's ExternalId, cached until shortly before they expire).
-   */
-  async clientsFor(target: TargetLocation): Promise<TargetClients> {
-    if (!target.roleArn) {
-      return {
-        accountId: await this.accountId(),
-        region: target.region,
-        secretsManager: this.secretsManager(target.region),
-        acm: this.acm(target.region),
-      };
-    }
-    const roleArn = target.roleArn;
-    const accountId = accountOfRoleArn(roleArn);
-    const credentials: AwsCredentialIdentityProvider = async () => (await this.assumeRole(roleArn, target.externalId)).identity;
-    const key = `role:${roleArn}:${target.externalId ?? ''}:${target.region}`;
-    const config = { ...this.config(target.region), credentials };
-    return this.cached(key, () => ({
-      accountId,
-      region: target.region,
-      secretsManager: new SecretsManagerClient(config),
-      acm: new ACMClient(config),
-    }));
-  }
-
-  private assumeRole(roleArn: string, externalId: string | undefined): Promise<CachedCredentials> {
-    const key = `${roleArn}\n${externalId ?? ''}`;
-    const existing = this.assumed.get(key);
-    if (existing) {
-      return existing.then((c) => (c.expiresAt - CREDENTIAL_MARGIN_MS > this.now().getTime() ? c : this.refresh(key, roleArn, externalId)));
-    }
-    return this.refresh(key, roleArn, externalId);
-  }
-
-  private refresh(key: string, roleArn: string, externalId: string | undefined): Promise<CachedCredentials> {
-    const pending = this.sts()
-      .send(
-        new AssumeRoleCommand({
-          RoleArn: roleArn,
-          ExternalId: externalId,
-          RoleSessionName: 'certpipe-publish',
-          DurationSeconds: ASSUMED_ROLE_SECONDS,
-        }),
-      )
-      .then((r): CachedCredentials => {
-        const c = r.Credentials;
-        if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error(`STS AssumeRole ${roleArn} returned no credentials`);
-        const expiration = c.Expiration ?? new Date(this.now().getTime() + ASSUMED_ROLE_SECONDS * 1000);
-        return {
-          identity: {
-            accessKeyId: c.AccessKeyId,
-            secretAccessKey: c.SecretAccessKey,
-            sessionToken: c.SessionToken,
-            expiration,
-          },
-          expiresAt: expiration.getTime(),
-        };
-      })
-      .catch((err: unknown) => {
-        this.assumed.delete(key);
-        throw asAwsError(err, `STS AssumeRole ${roleArn}`);
-      });
-    this.assumed.set(key, pending);
-    return pending;
-  }
-
-  private config(region: string) {
+  /** The base config for `region` (endpoint, credentials, attempts), for clients built elsewhere. */
+  config(region: string): { region: string; endpoint?: string; credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider; maxAttempts?: number } {
     return {
       region,
       ...(this.base.endpoint ? { endpoint: this.base.endpoint } : {}),
       ...(this.base.credentials ? { credentials: this.base.credentials } : {}),
       ...(this.base.maxAttempts ? { maxAttempts: this.base.maxAttempts } : {}),
     };
-  }
-
-  private cached<T>(key: string, create: () => T): T {
-    let client = this.clients.get(key) as T | undefined;
-    if (!client) {
-      client = create();
-      this.clients.set(key, client);
-    }
-    return client;
   }
 }
 

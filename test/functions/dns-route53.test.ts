@@ -10,7 +10,8 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../functions/lib/aws.js';
 import { authoritativeTxt, checkPropagation, route53Nameservers } from '../../functions/lib/dns/propagation.js';
-import { Route53ChallengeProvider, type ZoneConfig } from '../../functions/lib/dns/route53.js';
+import { Route53ChallengeProvider,
+  route53Client, type ZoneConfig } from '../../functions/lib/dns/route53.js';
 import { startTestCloud, type TestCloud } from '../support/cloud.js';
 
 let tc: TestCloud;
@@ -150,10 +151,10 @@ describe('present', () => {
 });
 
 describe('Route 53 throttling', () => {
-  it('PriorRequestNotComplete is retried by the SDK (adaptive retry from AwsClients)', async () => {
+  it('PriorRequestNotComplete is retried by the SDK (adaptive retry from route53Client)', async () => {
     await tc.setFault({ service: 'route53', operation: 'ChangeResourceRecordSets', error: 'PriorRequestNotComplete', status: 400, count: 2 });
     const clients = new AwsClients({ endpoint: tc.url, credentials: tc.sdkConfig().credentials });
-    const provider = new Route53ChallengeProvider(clients.route53(), zones);
+    const provider = new Route53ChallengeProvider(route53Client(clients), zones);
     const { records } = await provider.present([{ fqdn: '_acme-challenge.throttled.dns.test', value: 't' }]);
     expect(valuesOf(await txt(mainZone, '_acme-challenge.throttled.dns.test'))).toEqual(['"t"']);
     await provider.cleanUp(records);

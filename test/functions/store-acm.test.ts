@@ -13,6 +13,7 @@ import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import * as px509 from '@peculiar/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../functions/lib/aws.js';
+import { clientsFor } from '../../functions/lib/targets.js';
 import type { CertificateSpec, KeyAlgorithm } from '../../functions/lib/inventory.js';
 import { publishToAcm } from '../../functions/lib/store/acm.js';
 import { buildIssued, CertificateStore, type IssuedCertificate } from '../../functions/lib/store/certificateStore.js';
@@ -178,7 +179,7 @@ describe('publishToAcm', () => {
     ];
     const arns: string[] = [];
     for (const target of targets) {
-      const there = await clients.clientsFor(target);
+      const there = await clientsFor(clients, target);
       arns.push((await publishToAcm({ store, spec, acm: there.acm, accountId: there.accountId, region: there.region, issued })).certificateArn);
     }
     expect(arns[0]).toMatch(/^arn:aws:acm:eu-west-1:222222222222:certificate\//);

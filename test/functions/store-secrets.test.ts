@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../functions/lib/aws.js';
+import { clientsFor } from '../../functions/lib/targets.js';
 import type { CertificateSpec } from '../../functions/lib/inventory.js';
 import {
   CertificateStore,
@@ -281,7 +282,7 @@ describe('copies to secretsmanager targets', () => {
     });
     const clients = new AwsClients({ endpoint: tc.url, credentials: tc.sdkConfig().credentials, maxAttempts: 1 });
     const target = { type: 'secretsmanager' as const, name: 'shared/web', region: 'eu-west-1', roleArn, externalId: 'certpipe-ext' };
-    const there = await clients.clientsFor(target);
+    const there = await clientsFor(clients, target);
     expect(there.accountId).toBe('111111111111');
 
     const spec = specFor('copied');
@@ -303,7 +304,7 @@ describe('copies to secretsmanager targets', () => {
     expect((await scanInventory(new SecretsManagerClient(tc.sdkConfig('111111111111', 'eu-west-1')))).size).toBe(0);
 
     // The wrong ExternalId is refused by STS.
-    const wrong = await clients.clientsFor({ region: 'eu-west-1', roleArn, externalId: 'guess' });
+    const wrong = await clientsFor(clients, { region: 'eu-west-1', roleArn, externalId: 'guess' });
     await expect(publishSecretCopy(wrong.secretsManager, target, issuedFor(spec, 'c3'))).rejects.toMatchObject({ name: 'AccessDenied' });
   });
 });

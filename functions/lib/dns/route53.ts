@@ -15,11 +15,21 @@ import {
   ListResourceRecordSetsCommand,
   type Change,
   type ResourceRecordSet,
-  type Route53Client,
+  Route53Client,
 } from '@aws-sdk/client-route-53';
 import { challengeFqdn, groupByFqdn } from '../acme/challenge.js';
-import { asAwsError, awsErrorName } from '../aws.js';
+import { asAwsError, awsErrorName, type AwsClients } from '../aws.js';
 import { HostedZoneNotFound, InvalidInput } from '../errors.js';
+
+// Route 53 answers PriorRequestNotComplete while a change to the same name is in
+// flight and throttles at 5 requests/s per account: adaptive retry with room.
+const ROUTE53_MAX_ATTEMPTS = 8;
+
+/** The Route 53 client (global: its API lives in us-east-1), with retries sized for its throttling. */
+export function route53Client(aws: AwsClients): Route53Client {
+  const attempts = Math.max(aws.config('us-east-1').maxAttempts ?? 0, ROUTE53_MAX_ATTEMPTS);
+  return aws.client(Route53Client, 'us-east-1', { retryMode: 'adaptive', maxAttempts: attempts });
+}
 
 /** A challenge value to place: at `fqdn` (the `_acme-challenge` name), in `zoneId` when already known. */
 export interface ChallengeRecord {

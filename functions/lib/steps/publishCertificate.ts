@@ -1,7 +1,7 @@
 // PublishCertificate: promote the verified version, then every target; one
 // failed target does not stop the others, and is recorded so the next run
 // publishes it again without a new order.
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { asAwsError } from '../aws.js';
 import { PublishFailed } from '../errors.js';
 import type { PublishInput, PublishOutput } from '../events.js';
@@ -11,9 +11,10 @@ import { renewalTime } from '../renewal.js';
 import { publishToAcm } from '../store/acm.js';
 import { publishSecretCopy, type IssuedCertificate } from '../store/certificateStore.js';
 import type { StepContext } from '../context.js';
+import { callerAccountId, clientsFor } from '../targets.js';
 
 export async function publishTarget(ctx: StepContext, spec: CertificateSpec, target: Target, issued: IssuedCertificate): Promise<string> {
-  const clients = await ctx.aws.clientsFor(target);
+  const clients = await clientsFor(ctx.aws, target, ctx.now);
   if (target.type === 'secretsmanager') {
     await publishSecretCopy(clients.secretsManager, target, issued);
     return `secretsmanager:${clients.accountId}:${target.region}:${target.name}`;
@@ -36,7 +37,7 @@ export async function publishCertificate(ctx: StepContext, input: PublishInput):
   const at = facts ? renewalTime({ notBefore: new Date(facts.notBefore), notAfter: new Date(facts.notAfter) }, spec.renewal) : undefined;
   const issued = await ctx.store.promote(spec, { now, renewalTime: at, ...(serial ? { serial } : {}) });
 
-  const primary = `secretsmanager:${await ctx.aws.accountId()}:${ctx.aws.defaultRegion}:${spec.secretName}`;
+  const primary = `secretsmanager:${await callerAccountId(ctx.aws)}:${ctx.aws.defaultRegion}:${spec.secretName}`;
   const settled = await Promise.allSettled(spec.targets.map((t) => publishTarget(ctx, spec, t, issued)));
   const published = [primary];
   const failures: { target: string; error: string; name: string }[] = [];
@@ -66,7 +67,7 @@ export async function publishCertificate(ctx: StepContext, input: PublishInput):
     reason: input.reason,
   };
   try {
-    await ctx.aws.eventBridge().send(
+    await ctx.aws.client(EventBridgeClient).send(
       new PutEventsCommand({
         Entries: [{ Source: 'certpipe', DetailType: 'Certificate Renewed', Detail: JSON.stringify(detail), EventBusName: ctx.inventory.eventBusName }],
       }),
