@@ -97,6 +97,7 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
 
   program
     .command('validate')
+    .alias('validate-config')
     .description('check the config; every problem names the field and the fix')
     .action(async (...args: unknown[]) => {
       setExit(await validateCommand(globals(args[args.length - 1] as Command), io));
