@@ -105,6 +105,12 @@ class FileCollection<T> implements Collection<T> {
     await this.writes.run(key, () => rm(join(this.dir, fileNameOf(key)), { force: true }));
     return true;
   }
+
+  async clear(): Promise<number> {
+    const keys = this.keys();
+    await Promise.all(keys.map((key) => this.delete(key)));
+    return keys.length;
+  }
 }
 
 export class FileStore implements LocalStore {

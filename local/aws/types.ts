@@ -77,6 +77,8 @@ export interface Collection<T> {
   /** Persist `value` under `key` (durable when the promise resolves). Writes to one key are serialised. */
   put(key: string, value: T): Promise<void>;
   delete(key: string): Promise<boolean>;
+  /** Delete every resource; resolves to how many there were. */
+  clear(): Promise<number>;
   /** Keys in ascending (code point) order, for stable pagination. */
   keys(): string[];
   /** Keys >= `from` in ascending order, at most `limit` of them (index for pagination). */

@@ -350,10 +350,7 @@ class MetricStore {
 
   /** `DELETE /_certpipe/metrics`: forget every stored datapoint. */
   async clear(): Promise<ServiceResponse> {
-    const batches = await this.batches;
-    const keys = batches.keys();
-    await Promise.all(keys.map((key) => batches.delete(key)));
-    return jsonResponse(200, { deleted: keys.length });
+    return jsonResponse(200, { deleted: await (await this.batches).clear() });
   }
 }
 

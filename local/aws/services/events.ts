@@ -153,10 +153,7 @@ class EventStore {
 
   /** `DELETE /_certpipe/events`: forget every stored event (tests start from a clean slate). */
   async clear(): Promise<ServiceResponse> {
-    const events = await this.events;
-    const keys = events.keys();
-    await Promise.all(keys.map((key) => events.delete(key)));
-    return jsonResponse(200, { deleted: keys.length });
+    return jsonResponse(200, { deleted: await (await this.events).clear() });
   }
 }
 
