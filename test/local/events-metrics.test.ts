@@ -263,5 +263,8 @@ describe('persistence', () => {
     const cleared = await fetch(`${server.url}/_certpipe/events`, { method: 'DELETE' });
     expect(cleared.status).toBe(200);
     expect(await readEvents({})).toEqual([]);
+    const clearedMetrics = await fetch(`${server.url}/_certpipe/metrics`, { method: 'DELETE' });
+    expect(((await clearedMetrics.json()) as { deleted: number }).deleted).toBeGreaterThan(0);
+    expect(await readMetrics({})).toEqual([]);
   });
 });
