@@ -4,18 +4,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCloud, type TestCloud } from '../support/cloud.js';
 import { currentSecret, deployTestPipeline, exampleConfig, type TestPipeline } from '../e2e/pipeline.js';
-import { byName, expectInvariants as sharedInvariants, secretVersions } from './support.js';
+import { byName, expectInvariants as sharedInvariants, secretVersions, recordingRunner } from './support.js';
 
 describe('fault matrix: AWS faults during renewal', () => {
   let cloud: TestCloud;
   let pipeline: TestPipeline;
   const arns: string[] = [];
 
-  const run = async (input: { only?: string[]; force?: boolean }) => {
-    const done = await pipeline.run(input);
-    arns.push(done.executionArn);
-    return done;
-  };
+  const run = recordingRunner(() => pipeline, arns);
 
   const expectInvariants = () => sharedInvariants(cloud, pipeline, arns);
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CertpipeConfig } from '../../infra/config.js';
 import { startTestCloud, freePort, type TestCloud } from '../support/cloud.js';
 import { challengeRecordsLeft, currentSecret, deployTestPipeline, exampleConfig, type TestPipeline } from '../e2e/pipeline.js';
-import { byName, expectInvariants, secretVersions } from './support.js';
+import { byName, expectInvariants, secretVersions, recordingRunner } from './support.js';
 
 describe('fault matrix: CA outage and a crash before publishing', () => {
   let cloud: TestCloud;
@@ -12,11 +12,7 @@ describe('fault matrix: CA outage and a crash before publishing', () => {
   let config: CertpipeConfig;
   const arns: string[] = [];
 
-  const run = async (input: { only?: string[]; force?: boolean } = {}) => {
-    const done = await pipeline.run(input);
-    arns.push(done.executionArn);
-    return done;
-  };
+  const run = recordingRunner(() => pipeline, arns);
 
   beforeAll(async () => {
     cloud = await startTestCloud({ pebble: true, settings: { insyncDelayMs: 200 } });

@@ -12,7 +12,7 @@ import { createCsr, generateKeyPair } from '../../functions/lib/x509.js';
 import { executionHistory, startExecution, waitForExecution } from '../../local/run.js';
 import { startTestCloud, type TestCloud } from '../support/cloud.js';
 import { currentSecret, deployTestPipeline, exampleConfig, type TestPipeline } from '../e2e/pipeline.js';
-import { byName, expectInvariants } from './support.js';
+import { byName, expectInvariants, recordingRunner } from './support.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -23,11 +23,7 @@ describe('fault matrix: the CA answers wrong', () => {
   let store: CertificateStore;
   const arns: string[] = [];
 
-  const run = async (input: { only?: string[]; force?: boolean } = {}) => {
-    const done = await pipeline.run(input);
-    arns.push(done.executionArn);
-    return done;
-  };
+  const run = recordingRunner(() => pipeline, arns);
 
   beforeAll(async () => {
     cloud = await startTestCloud({ pebble: true, settings: { insyncDelayMs: 200 } });

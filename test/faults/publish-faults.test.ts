@@ -12,7 +12,7 @@ import {
   storedEvents,
   type TestPipeline,
 } from '../e2e/pipeline.js';
-import { byName, expectInvariants as sharedInvariants, itemResults } from './support.js';
+import { byName, expectInvariants as sharedInvariants, itemResults, recordingRunner } from './support.js';
 
 const cdnConfig = (cloud: TestCloud, keyAlgorithm: string) =>
   exampleConfig(cloud, (doc) => {
@@ -29,11 +29,7 @@ describe('fault matrix: publishing, concurrency and ACM re-import', () => {
   /** ACM ARN of the cdn certificate per region, from the first run. */
   const acmArns = new Map<string, string>();
 
-  const run = async (input: { only?: string[]; force?: boolean }) => {
-    const done = await pipeline.run(input);
-    arns.push(done.executionArn);
-    return done;
-  };
+  const run = recordingRunner(() => pipeline, arns);
 
   async function acmSerial(region: string): Promise<string> {
     const acm = new ACMClient(cloud.sdkConfig(undefined, region));

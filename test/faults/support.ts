@@ -24,6 +24,15 @@ export function itemResults(run: FinishedExecution): ItemResult[] {
   return (JSON.parse(exited.stateExitedEventDetails!.output!) as { results: ItemResult[] }).results;
 }
 
+/** Runs the pipeline `current()` returns and remembers each execution, for the key scan of every run. */
+export function recordingRunner(current: () => TestPipeline, executionArns: string[]) {
+  return async (input: { only?: string[]; force?: boolean } = {}) => {
+    const done = await current().run(input);
+    executionArns.push(done.executionArn);
+    return done;
+  };
+}
+
 export const byName = (run: FinishedExecution, name: string) => itemResults(run).find((r) => r.name === name);
 
 export async function secretVersions(cloud: TestCloud, secretName: string) {
