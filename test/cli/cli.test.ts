@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ACMClient, GetCertificateCommand } from '@aws-sdk/client-acm';
-import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run, type CliIO } from '../../bin/cli.js';
 import { parseCertificate } from '../../functions/lib/x509.js';
@@ -207,4 +207,22 @@ describe('certpipe CLI', () => {
       expect(parseCertificate(got.Certificate!).serial, region).toBe(firstSerial);
     }
   });
+
+  it('after a rollback, a forced renewal orders a new certificate (not the rolled-back one again)', async () => {
+    const rolledBackTo = (await currentSecret(cloud, 'certpipe/cdn')).serial;
+    const sm = new SecretsManagerClient(cloud.sdkConfig());
+    const replaced = (await sm.send(new DescribeSecretCommand({ SecretId: 'certpipe/cdn' }))).VersionIdsToStages ?? {};
+    expect(Object.values(replaced).some((s) => s.includes('AWSPREVIOUS'))).toBe(true);
+
+    const renewed = await cli(['renew', 'cdn', '--force', '--wait']);
+    expect(renewed.code, renewed.stderr + renewed.stdout).toBe(0);
+    const now = await currentSecret(cloud, 'certpipe/cdn');
+    expect(now.serial).not.toBe(rolledBackTo);
+    expect(now.serial).not.toBe(firstSerial);
+    const previous = JSON.parse(
+      (await sm.send(new GetSecretValueCommand({ SecretId: 'certpipe/cdn', VersionStage: 'AWSPREVIOUS' }))).SecretString!,
+    ) as { serial: string };
+    // Neither earlier certificate: the one rolled back to is now the previous one.
+    expect(previous.serial).toBe(rolledBackTo);
+  }, 180_000);
 });

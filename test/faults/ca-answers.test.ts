@@ -147,8 +147,14 @@ describe('fault matrix: the CA answers wrong', () => {
     expect((await currentSecret(cloud, spec.secretName)).serial).toBe(before.serial);
     await expectInvariants(cloud, pipeline, arns);
 
+    // The abandoned claim does not make the next run re-publish the old certificate:
+    // a new order, a new serial.
     const again = await run({ only: ['cdn'], force: true });
     expect(again.status, `${again.error}: ${again.cause}`).toBe('SUCCEEDED');
+    expect(byName(again, 'cdn')).toMatchObject({ outcome: 'renewed' });
+    const renewed = await currentSecret(cloud, spec.secretName);
+    expect(renewed.serial).not.toBe(before.serial);
+    expect(renewed.orderUrl).not.toBe(before.orderUrl);
   }, 300_000);
 
   it('a certificate missing a requested name is never published', async () => {

@@ -162,6 +162,51 @@ describe('claimPending', () => {
   });
 });
 
+describe('claims after a rollback or an abandoned claim (the token is not burned for good)', () => {
+  it('claims afresh after the claim built on the same current version was abandoned', async () => {
+    const spec = specFor('abandoned');
+    const first = await store.claimPending(spec, claim('https://ca.test/order/a1'));
+    expect(first.outcome).toBe('claimed');
+    await store.abandonPending(spec, first.outcome === 'claimed' ? first.pending.versionId : '');
+
+    const again = await store.claimPending(spec, claim('https://ca.test/order/a2'), { expectedCurrentVersionId: undefined });
+    expect(again).toMatchObject({ outcome: 'claimed', pending: { kind: 'claim', claim: { orderUrl: 'https://ca.test/order/a2' } } });
+    expect((await tagsOf(spec.secretName))['certpipe:pending-order']).toBe('https://ca.test/order/a2');
+    // Abandoned twice over the same current version: still a fresh claim each time.
+    await store.abandonPending(spec, again.outcome === 'claimed' ? again.pending.versionId : '');
+    expect((await store.claimPending(spec, claim('https://ca.test/order/a3'))).outcome).toBe('claimed');
+  });
+
+  it('claims afresh after a rollback made an older version current again', async () => {
+    const spec = specFor('rolled');
+    await store.claimPending(spec, claim('https://ca.test/order/r1'));
+    const v1 = await store.storeIssued(spec, issuedFor(spec, 'R1'));
+    await store.promote(spec, { now, serial: 'R1' });
+    await store.claimPending(spec, claim('https://ca.test/order/r2'), { expectedCurrentVersionId: v1 });
+    await store.storeIssued(spec, issuedFor(spec, 'R2'));
+    await store.promote(spec, { now, serial: 'R2' });
+    await store.rollback(spec, { now });
+
+    // The claim builds on v1 again, as the R2 claim did: it must not come back `superseded`.
+    const third = await store.claimPending(spec, claim('https://ca.test/order/r3'), { expectedCurrentVersionId: v1 });
+    expect(third).toMatchObject({ outcome: 'claimed', pending: { kind: 'claim', claim: { orderUrl: 'https://ca.test/order/r3' } } });
+  });
+
+  it('two executions racing after an abandoned claim still end with one claim', async () => {
+    const spec = specFor('abandoned-race');
+    const first = await store.claimPending(spec, claim('https://ca.test/order/x0'));
+    await store.abandonPending(spec, first.outcome === 'claimed' ? first.pending.versionId : '');
+    const stores = [new CertificateStore(new SecretsManagerClient(tc.sdkConfig())), new CertificateStore(new SecretsManagerClient(tc.sdkConfig()))];
+    const results = await Promise.all([
+      stores[0]!.claimPending(spec, claim('https://ca.test/order/xA', 'KEY-A')),
+      stores[1]!.claimPending(spec, claim('https://ca.test/order/xB', 'KEY-B')),
+    ]);
+    expect(results.map((r) => r.outcome).sort()).toEqual(['claimed', 'resumed']);
+    const pending = await store.readPending(spec);
+    for (const r of results) expect(r.outcome !== 'superseded' && r.pending.versionId).toBe(pending?.versionId);
+  });
+});
+
 describe('storeIssued, promote, rollback', () => {
   it('promotes the verified certificate, keeps the old one as previous, and rolls back', async () => {
     const spec = specFor('cycle', ['cycle.store.test', '*.cycle.store.test']);

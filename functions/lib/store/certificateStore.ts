@@ -66,6 +66,8 @@ export { publishSecretCopy } from './copies.js';
 const CURRENT = 'AWSCURRENT';
 const PREVIOUS = 'AWSPREVIOUS';
 const PENDING = 'AWSPENDING';
+/** Claims over one current version before giving up: each abandoned claim or rollback spends one. */
+const MAX_CLAIM_ATTEMPTS = 100;
 
 export type ClaimOutcome =
   /** Our order is the one in flight. */
@@ -164,7 +166,6 @@ export class CertificateStore {
     if (options.expectedCurrentVersionId !== undefined && currentId !== options.expectedCurrentVersionId) {
       return { outcome: 'superseded', ...(currentId ? { currentVersionId: currentId } : {}) };
     }
-    const token = claimToken(spec.name, currentId, options.replacePendingVersionId);
     const claim: PendingClaim = {
       pending: true,
       certificateName: spec.name,
@@ -174,32 +175,41 @@ export class CertificateStore {
       dnsNames: [...input.dnsNames],
       createdAt: input.now.toISOString(),
     };
-    try {
-      await this.sm.send(
-        new PutSecretValueCommand({
-          SecretId: spec.secretName,
-          ClientRequestToken: token,
-          SecretString: JSON.stringify(claim),
-          VersionStages: [PENDING],
-        }),
-      );
-    } catch (err) {
-      if (awsErrorName(err) !== 'ResourceExistsException') {
-        throw asAwsError(err, `Claiming the renewal of ${spec.name} in ${spec.secretName}`);
+    // Racing executions derive the same token sequence, so the first write wins and
+    // the other resumes it. A token whose version exists but holds no stage was spent
+    // by a claim since abandoned (or built on a version a rollback made current
+    // again): move on to the next one instead of mistaking it for a finished renewal.
+    for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
+      const token = claimToken(spec.name, currentId, options.replacePendingVersionId, attempt);
+      try {
+        await this.sm.send(
+          new PutSecretValueCommand({
+            SecretId: spec.secretName,
+            ClientRequestToken: token,
+            SecretString: JSON.stringify(claim),
+            VersionStages: [PENDING],
+          }),
+        );
+      } catch (err) {
+        if (awsErrorName(err) !== 'ResourceExistsException') {
+          throw asAwsError(err, `Claiming the renewal of ${spec.name} in ${spec.secretName}`);
+        }
       }
+      // Whatever happened, AWSPENDING now tells who owns the renewal.
+      const pending = await this.readPending(spec);
+      if (pending) {
+        const ours = pending.kind === 'claim' && pending.versionId === token && pending.claim.orderUrl === input.orderUrl;
+        if (!ours) return { outcome: 'resumed', pending };
+        await this.tag(spec, [{ Key: TAG.pendingOrder, Value: input.orderUrl }]);
+        return { outcome: 'claimed', pending };
+      }
+      const nowCurrent = versionWith((await this.stages(spec)) ?? {}, CURRENT);
+      if (nowCurrent !== currentId) return { outcome: 'superseded', ...(nowCurrent ? { currentVersionId: nowCurrent } : {}) };
     }
-    // Whatever happened, AWSPENDING now tells who owns the renewal.
-    const pending = await this.readPending(spec);
-    if (!pending) {
-      const now = versionWith((await this.stages(spec)) ?? {}, CURRENT);
-      return { outcome: 'superseded', ...(now ? { currentVersionId: now } : {}) };
-    }
-    const ours = pending.kind === 'claim' && pending.versionId === token && pending.claim.orderUrl === input.orderUrl;
-    if (ours) {
-      await this.tag(spec, [{ Key: TAG.pendingOrder, Value: input.orderUrl }]);
-      return { outcome: 'claimed', pending };
-    }
-    return { outcome: 'resumed', pending };
+    throw new InvalidInput(
+      `${spec.secretName}: ${MAX_CLAIM_ATTEMPTS} claims built on version ${currentId ?? '(none)'} were abandoned; ` +
+        "look at the secret's versions (certpipe inspect) before renewing again",
+    );
   }
 
   /** What AWSPENDING holds, if anything. */

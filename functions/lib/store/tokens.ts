@@ -12,9 +12,14 @@ export function deterministicToken(...parts: string[]): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-/** Token of the claim that builds on `currentVersionId` (and replaces a dead pending version, if any). */
-export function claimToken(certificateName: string, currentVersionId: string | undefined, replaces = ''): string {
-  return deterministicToken('claim', certificateName, currentVersionId ?? 'none', replaces);
+/**
+ * Token of the claim that builds on `currentVersionId` (and replaces a dead pending
+ * version, if any). `attempt` moves past tokens already spent on claims that were
+ * abandoned or rolled back over: the same current version can be built on again.
+ */
+export function claimToken(certificateName: string, currentVersionId: string | undefined, replaces = '', attempt = 0): string {
+  const parts = ['claim', certificateName, currentVersionId ?? 'none', replaces];
+  return deterministicToken(...(attempt === 0 ? parts : [...parts, String(attempt)]));
 }
 
 export function issuedToken(certificateName: string, serial: string): string {
