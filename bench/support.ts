@@ -110,6 +110,7 @@ export async function deployBench(cloud: BenchCloud, config: CertpipeConfig): Pr
     endpointUrl: cloud.url,
     dnsPort: cloud.handle.info.dnsPort,
     acmeCaBundlePath: cloud.handle.info.pebbleCaPath,
+    acmeManagementUrl: cloud.handle.info.pebbleManagementUrl,
     dataDir: cloud.dataDir,
   });
   return { deployment, sfn: new SFNClient(localSdkConfig(cloud.url)) };

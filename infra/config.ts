@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { InvalidInput } from '../functions/lib/errors.js';
+import { LETSENCRYPT_ROOTS, LETSENCRYPT_STAGING_ROOTS } from '../functions/lib/trust.js';
+import { rootCertificateProblem } from '../functions/lib/x509.js';
 import {
   KEY_ALGORITHMS,
   inventorySchema,
@@ -147,6 +149,12 @@ const target = z.discriminatedUnion('type', [acmTarget, secretTarget]).superRefi
   { when: isObject },
 );
 
+/** A PEM root certificate, checked at validate time so a typo fails synth, not the first renewal. */
+const trustedRootPem = z.string().superRefine((pem, ctx) => {
+  const problem = rootCertificateProblem(pem);
+  if (problem) ctx.addIssue({ code: 'custom', message: `${problem} — paste the CA's root certificate as a PEM block (-----BEGIN CERTIFICATE----- …)` });
+});
+
 const issuer = z
   .strictObject({
     name: resourceName('issuer').describe('Name certificates refer to.'),
@@ -170,6 +178,13 @@ const issuer = z
       .optional()
       .describe('External account binding, for CAs that require it.'),
     profile: z.string().min(1).optional().describe('ACME profile to request (if the CA offers profiles).'),
+    trustedRoots: z
+      .array(trustedRootPem)
+      .min(1)
+      .optional()
+      .describe(
+        "Root certificates (PEM) the issued chains must lead to. Default: the Let's Encrypt roots for a preset, otherwise the public roots Node.js ships.",
+      ),
     accountSecretName: secretName.optional().describe('Secret for the ACME account key; default certpipe/acme-account/<name>.'),
   })
   .superRefine(
@@ -211,6 +226,10 @@ const certificate = z
       .optional()
       .describe('Hosted zone id per DNS name, when the longest matching zone is not the right one.'),
     keyAlgorithm: z.enum(KEY_ALGORITHMS).default('ecdsa-p256'),
+    storeFullchain: z
+      .boolean()
+      .default(false)
+      .describe('Also store `fullchain` (leaf + chain, one PEM) in the secret, for consumers that need one bundle; it doubles the leaf in the secret.'),
     privateKeyRotation: z
       .enum(['always', 'never'])
       .default('always')
@@ -404,6 +423,14 @@ export function directoryUrlOf(issuer: CertpipeConfig['issuers'][number]): strin
   return issuer.directoryUrl ?? ISSUER_PRESETS[issuer.preset!];
 }
 
+/** The issuer's trust anchors: its own, or the ones its preset's CA publishes; undefined = the public roots. */
+export function trustedRootsOf(issuer: CertpipeConfig['issuers'][number]): string[] | undefined {
+  if (issuer.trustedRoots) return issuer.trustedRoots.map((pem) => pem.trim() + '\n');
+  if (issuer.preset === 'letsencrypt') return [...LETSENCRYPT_ROOTS];
+  if (issuer.preset === 'letsencrypt-staging') return [...LETSENCRYPT_STAGING_ROOTS];
+  return undefined;
+}
+
 export function renewalPolicyOf(renewBefore: string | undefined): RenewalPolicy {
   if (renewBefore === undefined) return DEFAULT_RENEWAL;
   const parsed = parseRenewBefore(renewBefore);
@@ -426,6 +453,7 @@ export function toInventory(config: CertpipeConfig, opts: { accountId?: string; 
     ...(i.email !== undefined && { email: i.email }),
     ...(i.eab && { eab: { keyId: i.eab.keyId, hmacKeySecretId: i.eab.hmacKeySecret } }),
     ...(i.profile !== undefined && { profile: i.profile }),
+    ...(trustedRootsOf(i) && { trustedRoots: trustedRootsOf(i) }),
     accountSecretName: i.accountSecretName ?? `certpipe/acme-account/${i.name}`,
   }));
 
@@ -456,6 +484,7 @@ export function toInventory(config: CertpipeConfig, opts: { accountId?: string; 
         Object.entries(c.hostedZoneIds ?? {}).map(([name, id]) => [normaliseDnsName(name), normaliseZoneId(id)]),
       ),
       targets,
+      ...(c.storeFullchain && { storeFullchain: true }),
     };
   });
   if (problems.length) throw new ConfigError('certpipe config', problems);

@@ -1,7 +1,7 @@
 // The local stand-in for `cdk deploy`: everything the pipeline stack would create,
 // created in the local cloud through the same AWS APIs (Route 53 zones, the state
 // machine) plus the local-only registrations (functions, target-account roles).
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   CreateHostedZoneCommand,
@@ -14,6 +14,7 @@ import { FUNCTIONS, functionEnvironment } from '../infra/functions.js';
 import type { Inventory } from '../functions/lib/inventory.js';
 import { renderDefinition, type TaskFunction } from '../statemachines/definition.js';
 import { registerFunction } from './lambda/registry.js';
+import { httpsGetText } from './pebble.js';
 
 export const LOCAL_ACCOUNT_ID = '000000000000';
 export const LOCAL_REGION = 'us-east-1';
@@ -26,6 +27,11 @@ export interface LocalTarget {
   readonly dnsPort: number;
   /** PEM file the functions trust for the ACME server's TLS (Pebble's generated CA). */
   readonly acmeCaBundlePath?: string;
+  /**
+   * Pebble's management URL: its current root (`/roots/0`, new at every Pebble start)
+   * becomes the trust anchor of every issuer that names none, as `trustedRoots` would.
+   */
+  readonly acmeManagementUrl?: string;
   readonly dataDir: string;
 }
 
@@ -75,6 +81,15 @@ async function registerTargetRoles(endpointUrl: string, inventory: Inventory): P
   }
 }
 
+/** The local CA's root, when the target names Pebble's management endpoint. */
+async function localAcmeRoot(target: LocalTarget): Promise<string | undefined> {
+  if (!target.acmeManagementUrl || !target.acmeCaBundlePath) return undefined;
+  const url = `${target.acmeManagementUrl}/roots/0`;
+  const res = await httpsGetText(url, await readFile(target.acmeCaBundlePath, 'utf8'));
+  if (res.status !== 200) throw new Error(`Reading the local CA's root from ${url} failed: HTTP ${res.status}`);
+  return res.body;
+}
+
 export async function deployLocal(config: CertpipeConfig, target: LocalTarget): Promise<LocalDeployment> {
   const sdk = localSdkConfig(target.endpointUrl);
   const route53 = new Route53Client(sdk);
@@ -83,8 +98,10 @@ export async function deployLocal(config: CertpipeConfig, target: LocalTarget): 
   const inventory = toInventory(config, { accountId: LOCAL_ACCOUNT_ID, region: LOCAL_REGION });
   // Local zones get local ids: ids written in the config are the AWS account's.
   const zoneIds = await ensureHostedZones(route53, inventory.hostedZones.map((z) => z.name));
+  const localRoot = await localAcmeRoot(target);
   const localInventory: Inventory = {
     ...inventory,
+    issuers: inventory.issuers.map((i) => (i.trustedRoots || !localRoot ? i : { ...i, trustedRoots: [localRoot] })),
     hostedZones: inventory.hostedZones.map((z) => ({ name: z.name, id: zoneIds.get(z.name) })),
     certificates: inventory.certificates.map((c) => ({ ...c, hostedZoneIds: {} })),
     // The local nameserver's name does not resolve: ask the local DNS server directly.

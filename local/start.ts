@@ -40,6 +40,7 @@ async function main(): Promise<number> {
     endpointUrl: cloud.endpoint,
     dnsPort: cloud.dnsPort,
     acmeCaBundlePath: cloud.pebbleCaPath,
+    acmeManagementUrl: cloud.pebbleManagementUrl,
     dataDir: cloud.dataDir,
   });
 

@@ -119,6 +119,7 @@ async function localTarget(opts: GlobalOptions, io: CliIO, dataDir: string, endp
       endpointUrl: endpoint,
       dnsPort: info.dnsPort,
       acmeCaBundlePath: info.pebbleCaPath,
+      acmeManagementUrl: info.pebbleManagementUrl,
       dataDir,
     });
     inventory = deployed.inventory;

@@ -50,6 +50,8 @@ export const issuerSchema = z.object({
   /** External account binding: key id and the ARN/name of the secret holding the base64url HMAC key. */
   eab: z.optional(z.object({ keyId: z.string(), hmacKeySecretId: z.string() })),
   profile: z.optional(z.string()),
+  /** Trust anchors (PEM) the issued chains must lead to; absent = the public roots Node.js ships. */
+  trustedRoots: z.optional(z.array(z.string())),
   /** Secret holding this issuer's ACME account key and URL (created on first use). */
   accountSecretName: z.string(),
 });
@@ -67,6 +69,8 @@ export const certificateSpecSchema = z.object({
   /** Hosted zone per DNS name when the config fixes it; otherwise found by the longest matching zone. */
   hostedZoneIds: z.record(z.string(), z.string()),
   targets: z.array(targetSchema),
+  /** Also store `fullchain` (leaf + chain) in the secret, for consumers that read one PEM bundle. */
+  storeFullchain: z.optional(z.boolean()),
 });
 export type CertificateSpec = z.infer<typeof certificateSpecSchema>;
 

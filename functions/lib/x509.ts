@@ -177,24 +177,51 @@ export function nameCovers(san: string, requested: string): boolean {
 
 export interface VerifyIssuedInput {
   certificatePem: string;
-  /** The issuer chain (intermediates); a copy of the leaf at its head is ignored. */
+  /** What the CA sent after the leaf: intermediates in any order; extra or alternate certificates are ignored. */
   chainPem: string;
   privateKeyPem: string;
   dnsNames: string[];
   now: Date;
-  /** When given, the chain must end at (or be signed by) one of these. */
-  trustedRoots?: string[];
+  /** Trust anchors (PEM): the chain must lead to one of them. Nothing is trusted by default. */
+  trustedRoots: readonly string[];
+  /** When given, the leaf's key must be of this algorithm (ACM re-import and CloudFront depend on it). */
+  keyAlgorithm?: KeyAlgorithm;
   /** Used only in the error message. */
   certificateName?: string;
 }
 
+/** A verified certificate's facts and the chain that was verified (intermediates, leaf first order, no root). */
+export interface VerifiedCertificate extends CertificateFacts {
+  chainPem: string;
+}
+
+const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
+/** Intermediates between a leaf and its root; deeper paths are not what a public CA issues. */
+const MAX_CHAIN_DEPTH = 8;
+
+// Anchors are parsed once per process: the public store alone holds ~150 roots.
+const anchorCache = new Map<string, NodeCertificate | null>();
+function anchor(pem: string): NodeCertificate | null {
+  let cert = anchorCache.get(pem);
+  if (cert === undefined) {
+    try {
+      cert = new NodeCertificate(pem);
+    } catch {
+      cert = null;
+    }
+    anchorCache.set(pem, cert);
+  }
+  return cert;
+}
+
 /**
  * Check what the CA returned before it is stored as current: the key matches,
- * every requested name is covered, it is valid now, and each certificate is
- * signed by the next one up to a trusted root when roots are given.
- * Throws CertificateVerificationFailed listing every problem found.
+ * every requested name is covered, the leaf is a TLS server certificate and no
+ * CA, it is valid now, and a path of valid certificates leads from it to one
+ * of the trusted roots. Throws CertificateVerificationFailed listing every
+ * problem found.
  */
-export function verifyIssued(input: VerifyIssuedInput): CertificateFacts {
+export function verifyIssued(input: VerifyIssuedInput): VerifiedCertificate {
   const label = input.certificateName ? `Certificate "${input.certificateName}"` : 'The certificate';
   const leaf = readCertificate(input.certificatePem, `${label}'s PEM`);
   const problems: string[] = [];
@@ -209,42 +236,62 @@ export function verifyIssued(input: VerifyIssuedInput): CertificateFacts {
   if (privateKey && !leaf.node.checkPrivateKey(privateKey)) {
     problems.push("the certificate's public key does not match the private key");
   }
+  const algorithm = keyAlgorithmOf(leaf.node.publicKey);
+  if (input.keyAlgorithm && algorithm !== input.keyAlgorithm) {
+    problems.push(`its key is ${algorithm ?? 'of an unsupported type'}, not ${input.keyAlgorithm} as configured`);
+  }
 
   const sans = dnsNamesOf(leaf.peculiar);
   const uncovered = input.dnsNames.filter((name) => !sans.some((san) => nameCovers(san, name)));
   if (uncovered.length) {
     problems.push(`the certificate does not cover ${uncovered.join(', ')} (its names: ${sans.join(', ') || 'none'})`);
   }
-
+  problems.push(...leafUsageProblems(leaf.peculiar));
   problems.push(...validityProblems(leaf.peculiar, input.now, 'the certificate'));
 
   const leafFingerprint = leaf.node.fingerprint256;
-  const chain = splitPemChain(input.chainPem)
-    .map((pem, i) => readCertificate(pem, `chain certificate ${i + 1}`))
+  const candidates = splitPemChain(input.chainPem)
+    .map((pem, i) => ({ pem, ...readCertificate(pem, `chain certificate ${i + 1}`) }))
     .filter((c) => c.node.fingerprint256 !== leafFingerprint);
-  const roots = (input.trustedRoots ?? []).flatMap(splitPemChain).map((pem, i) => readCertificate(pem, `trusted root ${i + 1}`));
+  const anchors = input.trustedRoots.flatMap(splitPemChain).map(anchor).filter((a): a is NodeCertificate => a !== null);
+  const isAnchor = (cert: NodeCertificate) => anchors.some((a) => a.fingerprint256 === cert.fingerprint256);
 
-  if (chain.length === 0 && roots.length === 0) {
-    problems.push('the issuer chain is empty');
-  }
-  const path = [leaf, ...chain];
-  for (let i = 0; i + 1 < path.length; i++) {
-    const child = path[i]!;
-    const parent = path[i + 1]!;
-    if (!signedBy(child.node, parent.node)) {
-      problems.push(`the chain does not link: "${child.peculiar.subject}" is not signed by "${parent.peculiar.subject}"`);
+  // Build the path upwards from the leaf with whatever the CA sent, in any order.
+  const path: typeof candidates = [];
+  let current: { node: NodeCertificate; peculiar: px509.X509Certificate } = leaf;
+  for (let depth = 0; ; depth++) {
+    if (isAnchor(current.node) || anchors.some((a) => signedBy(current.node, a))) break;
+    const parent = depth < MAX_CHAIN_DEPTH ? candidates.find((c) => !path.includes(c) && signedBy(current.node, c.node)) : undefined;
+    if (!parent) {
+      const namesake = candidates.find((c) => c.node !== current.node && c.peculiar.subject === current.peculiar.issuer);
+      problems.push(
+        namesake && !path.includes(namesake)
+          ? `the chain does not link: "${current.peculiar.subject}" is not signed by "${namesake.peculiar.subject}"`
+          : `the chain does not lead to a trusted root ("${current.peculiar.issuer}" is not trusted)`,
+      );
+      break;
     }
+    path.push(parent);
+    current = parent;
   }
-  for (const c of chain) problems.push(...validityProblems(c.peculiar, input.now, `chain certificate "${c.peculiar.subject}"`));
-
-  if (roots.length) {
-    const top = path[path.length - 1]!;
-    const trusted = roots.some((root) => root.node.fingerprint256 === top.node.fingerprint256 || signedBy(top.node, root.node));
-    if (!trusted) problems.push(`the chain does not lead to a trusted root ("${top.peculiar.issuer}" is not trusted)`);
-  }
+  for (const c of path) problems.push(...validityProblems(c.peculiar, input.now, `chain certificate "${c.peculiar.subject}"`));
 
   if (problems.length) throw new CertificateVerificationFailed(`${label} failed verification: ${problems.join('; ')}`);
-  return parseCertificate(input.certificatePem);
+  return {
+    ...parseCertificate(input.certificatePem),
+    chainPem: path.filter((c) => !isAnchor(c.node)).map((c) => c.pem).join(''),
+  };
+}
+
+/** A leaf must be for TLS servers and must not be able to sign other certificates. */
+function leafUsageProblems(cert: px509.X509Certificate): string[] {
+  const problems: string[] = [];
+  const eku = cert.getExtension(px509.ExtendedKeyUsageExtension);
+  if (!eku || !eku.usages.map(String).includes(SERVER_AUTH)) {
+    problems.push('it is not for TLS servers (no serverAuth extended key usage)');
+  }
+  if (cert.getExtension(px509.BasicConstraintsExtension)?.ca) problems.push('it is a CA certificate, not a leaf');
+  return problems;
 }
 
 function signedBy(child: NodeCertificate, parent: NodeCertificate): boolean {
@@ -259,4 +306,16 @@ function validityProblems(cert: px509.X509Certificate, now: Date, what: string):
   if (now.getTime() < cert.notBefore.getTime()) return [`${what} is not valid until ${cert.notBefore.toISOString()}`];
   if (now.getTime() > cert.notAfter.getTime()) return [`${what} expired at ${cert.notAfter.toISOString()}`];
   return [];
+}
+
+/** Why `pem` cannot serve as a trust anchor (not one PEM certificate, or not a CA), or undefined when it can. */
+export function rootCertificateProblem(pem: string): string | undefined {
+  const blocks = splitPemChain(pem);
+  if (blocks.length !== 1) return blocks.length ? `holds ${blocks.length} certificates, not one` : 'is not a PEM certificate';
+  try {
+    const cert = new NodeCertificate(blocks[0]!);
+    return cert.ca ? undefined : `"${cert.subject.split('\n').join(', ')}" is not a CA certificate`;
+  } catch {
+    return 'is not a readable X.509 certificate';
+  }
 }

@@ -33,6 +33,7 @@ export async function deployTestPipeline(cloud: TestCloud, config: CertpipeConfi
     endpointUrl: cloud.url,
     dnsPort: cloud.dnsPort,
     acmeCaBundlePath: cloud.handle.info.pebbleCaPath,
+    acmeManagementUrl: cloud.handle.info.pebbleManagementUrl,
     dataDir: cloud.dataDir,
   });
   const sfn = new SFNClient(cloud.sdkConfig());

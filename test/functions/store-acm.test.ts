@@ -68,7 +68,7 @@ async function issue(spec: CertificateSpec, keyAlgorithm: KeyAlgorithm = spec.ke
   const leafPem = leaf.toString('pem') + '\n';
   const chainPem = ca.cert.toString('pem') + '\n';
   const facts = parseCertificate(leafPem);
-  return buildIssued({ spec, certificates: [leafPem, chainPem], privateKeyPem: key.privateKeyPem, orderUrl: 'https://ca.test/order/1', facts });
+  return buildIssued({ spec, certificatePem: leafPem, privateKeyPem: key.privateKeyPem, orderUrl: 'https://ca.test/order/1', facts: { ...facts, chainPem } });
 }
 
 /** Names of the commands an ACM client sends. */
@@ -86,7 +86,7 @@ function recordCalls(client: ACMClient): string[] {
 
 async function seedSecret(spec: CertificateSpec, issued: IssuedCertificate): Promise<void> {
   await store.claimPending(spec, { orderUrl: issued.orderUrl, privateKeyPem: issued.privateKey, keyAlgorithm: issued.keyAlgorithm, dnsNames: issued.dnsNames, now: new Date() });
-  await store.storeIssued(spec, issued);
+  await store.storeIssued(spec, issued, { claimVersionId: (await store.readPending(spec))!.versionId });
   await store.promote(spec, { now: new Date() });
 }
 

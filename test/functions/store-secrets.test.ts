@@ -58,6 +58,13 @@ function issuedFor(spec: CertificateSpec, serial: string, orderUrl = `https://ca
   };
 }
 
+/** The version id AWSPENDING holds: the claim a finalize builds on. */
+async function pendingId(spec: CertificateSpec): Promise<string> {
+  const pending = await store.readPending(spec);
+  if (!pending) throw new Error(`no AWSPENDING on ${spec.secretName}`);
+  return pending.versionId;
+}
+
 const claim = (orderUrl: string, key = 'NEW-KEY') => ({
   orderUrl,
   privateKeyPem: key,
@@ -101,14 +108,17 @@ beforeAll(async () => {
 afterAll(() => tc?.close());
 
 describe('claimPending', () => {
-  it('on a first issuance creates the secret with no current version and the claim as AWSPENDING', async () => {
+  it('on a first issuance creates the secret with a placeholder as AWSCURRENT (no key) and the claim as AWSPENDING', async () => {
     const spec = specFor('first');
     const result = await store.claimPending(spec, claim('https://ca.test/order/1'));
     expect(result.outcome).toBe('claimed');
     expect(await store.readCurrent(spec)).toBeUndefined();
     const pending = await store.readPending(spec);
     expect(pending).toMatchObject({ kind: 'claim', claim: { pending: true, orderUrl: 'https://ca.test/order/1', privateKey: 'NEW-KEY', certificateName: 'first' } });
-    expect(Object.values(await stages(spec.secretName))).toEqual([['AWSPENDING']]);
+    // AWS labels a secret's first version AWSCURRENT whatever is asked: that version is a keyless placeholder.
+    expect(Object.values(await stages(spec.secretName)).sort()).toEqual([['AWSCURRENT'], ['AWSPENDING']]);
+    expect(await valueAt(spec.secretName, 'AWSCURRENT')).toMatchObject({ placeholder: true, certificateName: 'first' });
+    expect(JSON.stringify(await valueAt(spec.secretName, 'AWSCURRENT'))).not.toContain('KEY');
     expect(await tagsOf(spec.secretName)).toMatchObject({
       'certpipe:managed': 'true',
       'certpipe:certificate': 'first',
@@ -116,7 +126,7 @@ describe('claimPending', () => {
     });
     // Repeating the same claim is a no-op.
     expect((await store.claimPending(spec, { ...claim('https://ca.test/order/1'), now: new Date() })).outcome).toBe('claimed');
-    expect(Object.keys(await stages(spec.secretName))).toHaveLength(1);
+    expect(Object.keys(await stages(spec.secretName))).toHaveLength(2);
   });
 
   it('two executions racing end with ONE pending version; the loser resumes the winner\'s order', async () => {
@@ -132,7 +142,8 @@ describe('claimPending', () => {
     expect(loser.outcome === 'resumed' && loser.pending).toEqual(winner.outcome === 'claimed' && winner.pending);
 
     const versions = await sm.send(new ListSecretVersionIdsCommand({ SecretId: spec.secretName }));
-    expect(versions.Versions).toHaveLength(1);
+    expect(versions.Versions?.filter((v) => v.VersionStages?.includes('AWSPENDING'))).toHaveLength(1);
+    expect(versions.Versions).toHaveLength(2); // the placeholder and one claim
     const pending = await valueAt(spec.secretName, 'AWSPENDING');
     const winnerOrder = winner.outcome === 'claimed' && winner.pending.kind === 'claim' ? winner.pending.claim.orderUrl : '';
     expect(pending.orderUrl).toBe(winnerOrder);
@@ -142,7 +153,7 @@ describe('claimPending', () => {
   it('a late loser finds the winner\'s verified certificate and resumes from it', async () => {
     const spec = specFor('late');
     await store.claimPending(spec, claim('https://ca.test/order/W'));
-    await store.storeIssued(spec, issuedFor(spec, '0a', 'https://ca.test/order/W'));
+    await store.storeIssued(spec, issuedFor(spec, '0a', 'https://ca.test/order/W'), { claimVersionId: await pendingId(spec) });
     const late = await store.claimPending(spec, claim('https://ca.test/order/L'));
     expect(late).toMatchObject({ outcome: 'resumed', pending: { kind: 'issued', issued: { serial: '0a' } } });
   });
@@ -156,7 +167,7 @@ describe('claimPending', () => {
     const replaced = await store.claimPending(spec, claim('https://ca.test/order/new'), { replacePendingVersionId: deadId });
     expect(replaced).toMatchObject({ outcome: 'claimed', pending: { kind: 'claim', claim: { orderUrl: 'https://ca.test/order/new' } } });
 
-    expect(await store.claimPending(spec, claim('https://ca.test/order/x'), { expectedCurrentVersionId: 'some-older-version' })).toEqual({
+    expect(await store.claimPending(spec, claim('https://ca.test/order/x'), { expectedCurrentVersionId: 'some-older-version' })).toMatchObject({
       outcome: 'superseded',
     });
   });
@@ -180,10 +191,10 @@ describe('claims after a rollback or an abandoned claim (the token is not burned
   it('claims afresh after a rollback made an older version current again', async () => {
     const spec = specFor('rolled');
     await store.claimPending(spec, claim('https://ca.test/order/r1'));
-    const v1 = await store.storeIssued(spec, issuedFor(spec, 'R1'));
+    const v1 = await store.storeIssued(spec, issuedFor(spec, 'R1'), { claimVersionId: await pendingId(spec) });
     await store.promote(spec, { now, serial: 'R1' });
     await store.claimPending(spec, claim('https://ca.test/order/r2'), { expectedCurrentVersionId: v1 });
-    await store.storeIssued(spec, issuedFor(spec, 'R2'));
+    await store.storeIssued(spec, issuedFor(spec, 'R2'), { claimVersionId: await pendingId(spec) });
     await store.promote(spec, { now, serial: 'R2' });
     await store.rollback(spec, { now });
 
@@ -208,12 +219,28 @@ describe('claims after a rollback or an abandoned claim (the token is not burned
 });
 
 describe('storeIssued, promote, rollback', () => {
+  it('does not store a certificate over a claim that another execution replaced meanwhile', async () => {
+    const spec = specFor('replaced-claim');
+    const first = await store.claimPending(spec, claim('https://ca.test/order/old'));
+    const oldClaim = first.outcome === 'claimed' ? first.pending.versionId : '';
+    // Another execution decides the order is dead and replaces the claim while ours finalizes.
+    const other = await store.claimPending(spec, claim('https://ca.test/order/other'), { replacePendingVersionId: oldClaim });
+    expect(other.outcome).toBe('claimed');
+
+    await expect(store.storeIssued(spec, issuedFor(spec, 'bb'), { claimVersionId: oldClaim })).rejects.toMatchObject({
+      name: 'RenewalInProgress',
+    });
+    // The other execution's claim is untouched.
+    expect(await store.readPending(spec)).toMatchObject({ kind: 'claim', claim: { orderUrl: 'https://ca.test/order/other' } });
+  });
+
+
   it('promotes the verified certificate, keeps the old one as previous, and rolls back', async () => {
     const spec = specFor('cycle', ['cycle.store.test', '*.cycle.store.test']);
 
     await store.claimPending(spec, claim('https://ca.test/order/1'));
-    const v1 = await store.storeIssued(spec, issuedFor(spec, '01'));
-    expect(await store.storeIssued(spec, issuedFor(spec, '01'))).toBe(v1); // a retried step writes nothing new
+    const v1 = await store.storeIssued(spec, issuedFor(spec, '01'), { claimVersionId: await pendingId(spec) });
+    expect(await store.storeIssued(spec, issuedFor(spec, '01'), { claimVersionId: await pendingId(spec) })).toBe(v1); // a retried step writes nothing new
     expect(await store.readPending(spec)).toMatchObject({ kind: 'issued', versionId: v1, issued: { serial: '01' } });
     await expect(store.readCurrent(spec)).resolves.toBeUndefined();
 
@@ -242,7 +269,7 @@ describe('storeIssued, promote, rollback', () => {
     // The next renewal builds on the new current version.
     const second = await store.claimPending(spec, claim('https://ca.test/order/2'), { expectedCurrentVersionId: v1 });
     expect(second.outcome).toBe('claimed');
-    const v2 = await store.storeIssued(spec, issuedFor(spec, '02'));
+    const v2 = await store.storeIssued(spec, issuedFor(spec, '02'), { claimVersionId: await pendingId(spec) });
     await store.promote(spec, { now, serial: '02' });
     expect((await store.readCurrent(spec))?.issued.serial).toBe('02');
     const after = await stages(spec.secretName);
@@ -272,7 +299,7 @@ describe('scanInventory', () => {
     const specs = Array.from({ length: 105 }, (_, i) => specFor(`bulk-${String(i).padStart(3, '0')}`));
     for (const spec of specs.slice(0, 3)) {
       await scanStore.claimPending(spec, claim(`https://ca.test/order/${spec.name}`));
-      await scanStore.storeIssued(spec, issuedFor(spec, `aa${spec.name.slice(-3)}`));
+      await scanStore.storeIssued(spec, issuedFor(spec, `aa${spec.name.slice(-3)}`), { claimVersionId: (await scanStore.readPending(spec))!.versionId });
       await scanStore.promote(spec, { now });
     }
     // The rest carry tags only, to make the listing page.

@@ -166,6 +166,19 @@ describe('PutSecretValue and staging labels', () => {
     expect(old).toMatchObject({ SecretString: 'v1', VersionStages: [] });
   });
 
+  it('attaches AWSCURRENT to the first version of a secret created empty, whatever VersionStages says (as AWS does)', async () => {
+    const sm = client();
+    await sm.send(new CreateSecretCommand({ Name: 'empty-first' }));
+    const put = await sm.send(
+      new PutSecretValueCommand({ SecretId: 'empty-first', SecretString: 'v1', ClientRequestToken: TOKEN_1, VersionStages: ['AWSPENDING'] }),
+    );
+    expect(put.VersionStages).toEqual(['AWSPENDING', 'AWSCURRENT']);
+    expect(await stagesOf(sm, 'empty-first')).toEqual({ [TOKEN_1]: ['AWSPENDING', 'AWSCURRENT'] });
+    // Only the first: a second version gets exactly the labels asked for.
+    await sm.send(new PutSecretValueCommand({ SecretId: 'empty-first', SecretString: 'v2', ClientRequestToken: TOKEN_2, VersionStages: ['AWSPENDING'] }));
+    expect(await stagesOf(sm, 'empty-first')).toEqual({ [TOKEN_1]: ['AWSCURRENT'], [TOKEN_2]: ['AWSPENDING'] });
+  });
+
   it('is idempotent on ClientRequestToken: same data is a no-op, other data fails', async () => {
     const sm = client();
     await sm.send(new CreateSecretCommand({ Name: 'idempotent', SecretString: 'v1', ClientRequestToken: TOKEN_1 }));

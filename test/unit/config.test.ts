@@ -1,3 +1,5 @@
+import { X509Certificate } from 'node:crypto';
+import { LETSENCRYPT_ROOTS, LETSENCRYPT_STAGING_ROOTS } from '../../functions/lib/trust.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -474,6 +476,8 @@ describe('valid configs', () => {
         {
           name: 'le',
           directoryUrl: 'https://acme-staging-v02.api.letsencrypt.org/directory',
+          // The preset's staging roots: issued chains must lead to one of them.
+          trustedRoots: [...LETSENCRYPT_STAGING_ROOTS],
           accountSecretName: 'certpipe/acme-account/le',
         },
       ],
@@ -659,5 +663,42 @@ describe('JSON Schema', () => {
     const certificate = schema.properties.certificates.items;
     expect(certificate.required).toEqual(['name', 'dnsNames']);
     expect(certificate.properties.keyAlgorithm).toMatchObject({ default: 'ecdsa-p256' });
+  });
+});
+
+describe('issuer trust anchors', () => {
+  const base = (issuer: Record<string, unknown>) => ({
+    issuers: [{ name: 'ca', ...issuer }],
+    hostedZones: [{ name: 'example.com' }],
+    certificates: [{ name: 'www', dnsNames: ['www.example.com'] }],
+  });
+
+  it.each([
+    ['letsencrypt', LETSENCRYPT_ROOTS, /CN=ISRG Root X1/],
+    ['letsencrypt-staging', LETSENCRYPT_STAGING_ROOTS, /Pretend Pear X1/],
+  ] as const)('the %s preset carries its published roots', (preset, roots, subject) => {
+    const inventory = toInventory(validateConfig(base({ preset })), { region: 'eu-west-1' });
+    expect(inventory.issuers[0]!.trustedRoots).toEqual([...roots]);
+    expect(roots.map((pem) => new X509Certificate(pem).subject).join(' ')).toMatch(subject);
+  });
+
+  it('a custom issuer without trustedRoots falls back to the public roots (none in the inventory)', () => {
+    const inventory = toInventory(validateConfig(base({ directoryUrl: 'https://acme.example.net/dir' })), { region: 'eu-west-1' });
+    expect(inventory.issuers[0]!.trustedRoots).toBeUndefined();
+  });
+
+  it('keeps the trustedRoots an issuer names', () => {
+    const [root] = LETSENCRYPT_STAGING_ROOTS;
+    const inventory = toInventory(validateConfig(base({ directoryUrl: 'https://acme.example.net/dir', trustedRoots: [root] })), {
+      region: 'eu-west-1',
+    });
+    expect(inventory.issuers[0]!.trustedRoots).toEqual([root]);
+  });
+
+  it.each([
+    ['text that is no PEM', 'not a certificate', /issuers\[0\]\.trustedRoots\[0\]: is not a PEM certificate — paste the CA's root/],
+    ['two certificates in one entry', LETSENCRYPT_ROOTS.join(''), /holds 2 certificates, not one/],
+  ])('rejects %s, naming the field and the fix', (_case, pem, message) => {
+    expect(() => validateConfig(base({ directoryUrl: 'https://acme.example.net/dir', trustedRoots: [pem] }))).toThrow(message);
   });
 });

@@ -69,11 +69,19 @@ async function makeIntermediate(cn: string, parent: Ca): Promise<Ca> {
   return { cert, keys };
 }
 
+interface LeafShape {
+  /** Extended key usages; default serverAuth. */
+  eku?: string[];
+  /** Mark the leaf as a CA (basicConstraints cA=true). */
+  ca?: boolean;
+}
+
 async function issueLeaf(
   issuer: Ca,
   key: GeneratedKey,
   dnsNames: string[],
   validity: { notBefore: Date; notAfter: Date } = LEAF_VALIDITY,
+  shape: LeafShape = {},
 ): Promise<string> {
   const spki = createPublicKey(key.privateKey).export({ type: 'spki', format: 'der' });
   const alg = keyAlgorithmOf(key.privateKey)!;
@@ -92,6 +100,10 @@ async function issueLeaf(
       signingAlgorithm: ecdsa,
       extensions: [
         new px509.SubjectAlternativeNameExtension(dnsNames.map((value) => ({ type: 'dns' as const, value }))),
+        new px509.BasicConstraintsExtension(shape.ca ?? false, undefined, true),
+        ...((shape.eku ?? [px509.ExtendedKeyUsage.serverAuth]).length
+          ? [new px509.ExtendedKeyUsageExtension(shape.eku ?? [px509.ExtendedKeyUsage.serverAuth])]
+          : []),
         await px509.AuthorityKeyIdentifierExtension.create(issuer.cert, false, crypto),
       ],
     },
@@ -239,8 +251,27 @@ describe('verifyIssued', () => {
   it('accepts a chain that also contains the root, and a leaf at the head of the chain', () => {
     expect(() => verifyIssued({ ...base(), chainPem: leafPem + pem(intermediate) + pem(root) })).not.toThrow();
   });
-  it('accepts a chain without trusted roots when it links', () => {
-    expect(() => verifyIssued({ ...base(), trustedRoots: undefined })).not.toThrow();
+  it('accepts extra certificates and a chain out of order: only a path to a trusted root counts', () => {
+    const stray = pem(otherIntermediate) + pem(otherRoot);
+    const facts = verifyIssued({ ...base(), chainPem: pem(root) + stray + pem(intermediate) });
+    // What is stored is the path that was verified: the intermediate, nothing stray.
+    expect(facts.chainPem).toBe(pem(intermediate));
+  });
+  it('accepts an alternate chain when one of several roots is trusted', () => {
+    expect(() => verifyIssued({ ...base(), trustedRoots: [pem(otherRoot), pem(root)] })).not.toThrow();
+  });
+  it('rejects a chain that links but ends at a root nobody trusts (trust is never implied)', () => {
+    expect(failure({ ...base(), trustedRoots: [] })).toMatch(/does not lead to a trusted root/);
+  });
+  it('rejects a leaf without the serverAuth extended key usage', async () => {
+    const clientOnly = await issueLeaf(intermediate, key, NAMES, LEAF_VALIDITY, { eku: [px509.ExtendedKeyUsage.clientAuth] });
+    expect(failure({ ...base(), certificatePem: clientOnly })).toMatch(/not for TLS servers \(no serverAuth extended key usage\)/);
+    const none = await issueLeaf(intermediate, key, NAMES, LEAF_VALIDITY, { eku: [] });
+    expect(failure({ ...base(), certificatePem: none })).toMatch(/no serverAuth extended key usage/);
+  });
+  it('rejects a leaf that is itself a CA', async () => {
+    const caLeaf = await issueLeaf(intermediate, key, NAMES, LEAF_VALIDITY, { ca: true });
+    expect(failure({ ...base(), certificatePem: caLeaf })).toMatch(/is a CA certificate/);
   });
   it('accepts a wildcard covering a requested host name', async () => {
     const wildcardOnly = await issueLeaf(intermediate, key, ['*.example.test']);
@@ -273,8 +304,8 @@ describe('verifyIssued', () => {
   it('rejects a chain that leads to an untrusted root', () => {
     expect(failure({ ...base(), trustedRoots: [pem(otherRoot)] })).toMatch(/does not lead to a trusted root/);
   });
-  it('rejects an empty chain when there is nothing to link to', () => {
-    expect(failure({ ...base(), chainPem: '', trustedRoots: undefined })).toMatch(/the issuer chain is empty/);
+  it('rejects an empty chain when the leaf is not signed by a root itself', () => {
+    expect(failure({ ...base(), chainPem: '' })).toMatch(/does not lead to a trusted root/);
   });
   it('rejects an expired certificate', () => {
     expect(failure({ ...base(), now: new Date('2025-05-01T00:00:00Z') })).toMatch(

@@ -10,6 +10,7 @@ import { logger } from '../observability.js';
 import { buildIssued, type IssuedCertificate } from '../store/certificateStore.js';
 import { createCsr, splitPemChain, verifyIssued } from '../x509.js';
 import type { StepContext } from '../context.js';
+import { trustAnchors } from '../trust.js';
 
 const summary = (issued: IssuedCertificate): IssuedSummary => ({
   serial: issued.serial,
@@ -29,7 +30,8 @@ export async function finalizeOrder(ctx: StepContext, input: FinalizeOrderInput)
     throw new AcmeOrderInvalid(`No ACME order is recorded for ${spec.name} (secret ${spec.secretName} has no AWSPENDING claim)`);
   }
   const { claim } = pending;
-  const session = await AcmeSession.open(findIssuer(ctx.inventory, spec.issuer), ctx.aws.secretsManager());
+  const issuer = findIssuer(ctx.inventory, spec.issuer);
+  const session = await AcmeSession.open(issuer, ctx.aws.secretsManager());
 
   let order = await session.orderStatus(claim.orderUrl);
   if (order.status === 'pending') {
@@ -45,14 +47,16 @@ export async function finalizeOrder(ctx: StepContext, input: FinalizeOrderInput)
     throw new AcmeOrderNotReady(`Order ${order.url} for ${spec.name} is ${order.status}`);
   }
 
-  const certificates = splitPemChain(await session.downloadCertificate(order));
+  const [leaf = '', ...chain] = splitPemChain(await session.downloadCertificate(order));
   let facts;
   try {
     facts = verifyIssued({
-      certificatePem: certificates[0] ?? '',
-      chainPem: certificates.slice(1).join(''),
+      certificatePem: leaf,
+      chainPem: chain.join(''),
       privateKeyPem: claim.privateKey,
       dnsNames: spec.dnsNames,
+      keyAlgorithm: claim.keyAlgorithm,
+      trustedRoots: trustAnchors(issuer),
       now: ctx.now(),
       certificateName: spec.name,
     });
@@ -61,8 +65,8 @@ export async function finalizeOrder(ctx: StepContext, input: FinalizeOrderInput)
     if (err instanceof CertificateVerificationFailed) await ctx.store.abandonPending(spec, pending.versionId);
     throw err;
   }
-  const issued = buildIssued({ spec, certificates, privateKeyPem: claim.privateKey, orderUrl: order.url, facts });
-  await ctx.store.storeIssued(spec, issued);
+  const issued = buildIssued({ spec, certificatePem: leaf, privateKeyPem: claim.privateKey, orderUrl: order.url, facts });
+  await ctx.store.storeIssued(spec, issued, { claimVersionId: pending.versionId });
   logger.info('certificate issued and verified', { certificate: spec.name, serial: issued.serial, notAfter: issued.notAfter });
   return summary(issued);
 }

@@ -3,13 +3,15 @@
 // publishes it again without a new order.
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { asAwsError } from '../aws.js';
-import { PublishFailed } from '../errors.js';
+import { CertificateVerificationFailed, PublishFailed } from '../errors.js';
 import type { PublishInput, PublishOutput } from '../events.js';
-import { findCertificate, type CertificateSpec, type Target } from '../inventory.js';
+import { findCertificate, findIssuer, type CertificateSpec, type Target } from '../inventory.js';
 import { logger } from '../observability.js';
 import { renewalTime } from '../renewal.js';
 import { publishToAcm } from '../store/acm.js';
-import { publishSecretCopy, type IssuedCertificate } from '../store/certificateStore.js';
+import { publishSecretCopy, type IssuedCertificate, type PendingVersion } from '../store/certificateStore.js';
+import { trustAnchors } from '../trust.js';
+import { verifyIssued } from '../x509.js';
 import type { StepContext } from '../context.js';
 import { callerAccountId, clientsFor } from '../targets.js';
 
@@ -28,10 +30,35 @@ function targetLabel(target: Target): string {
   return target.type === 'secretsmanager' ? `secretsmanager:${where}:${target.name}` : `acm:${where}`;
 }
 
+/**
+ * Check again what is about to become current: the config may have changed since
+ * FinalizeOrder stored it (names, key algorithm, issuer roots), or time passed.
+ * A certificate that no longer fits is dropped, so the next run orders afresh.
+ */
+async function reverify(ctx: StepContext, spec: CertificateSpec, pending: Extract<PendingVersion, { kind: 'issued' }>): Promise<void> {
+  const { issued } = pending;
+  try {
+    verifyIssued({
+      certificatePem: issued.certificate,
+      chainPem: issued.chain,
+      privateKeyPem: issued.privateKey,
+      dnsNames: spec.dnsNames,
+      keyAlgorithm: spec.keyAlgorithm,
+      trustedRoots: trustAnchors(findIssuer(ctx.inventory, spec.issuer)),
+      now: ctx.now(),
+      certificateName: spec.name,
+    });
+  } catch (err) {
+    if (err instanceof CertificateVerificationFailed) await ctx.store.abandonPending(spec, pending.versionId);
+    throw err;
+  }
+}
+
 export async function publishCertificate(ctx: StepContext, input: PublishInput): Promise<PublishOutput> {
   const spec = findCertificate(ctx.inventory, input.name);
   const now = ctx.now();
   const pendingOrCurrent = await ctx.store.readPending(spec);
+  if (pendingOrCurrent?.kind === 'issued') await reverify(ctx, spec, pendingOrCurrent);
   const serial = pendingOrCurrent?.kind === 'issued' ? pendingOrCurrent.issued.serial : undefined;
   const facts = pendingOrCurrent?.kind === 'issued' ? pendingOrCurrent.issued : (await ctx.store.readCurrent(spec))?.issued;
   const at = facts ? renewalTime({ notBefore: new Date(facts.notBefore), notAfter: new Date(facts.notAfter) }, spec.renewal) : undefined;

@@ -4,9 +4,11 @@
 // Primary secret `spec.secretName`, in the pipeline's account and region:
 //
 //   AWSCURRENT   the certificate in use, JSON
-//                { certificate, chain, fullchain, privateKey, notBefore, notAfter,
-//                  serial, dnsNames, issuer, keyAlgorithm, certificateName, orderUrl }
-//                (PEM strings; ISO dates; `issuer` is the config's issuer name).
+//                { certificate, chain, privateKey, notBefore, notAfter, serial,
+//                  dnsNames, issuer, keyAlgorithm, certificateName, orderUrl }
+//                (PEM strings; ISO dates; `issuer` is the config's issuer name;
+//                `chain` is the verified path to the trust anchor, root excluded),
+//                plus `fullchain` (leaf + chain) when the certificate sets storeFullchain.
 //   AWSPREVIOUS  the one before it, for rollback.
 //   AWSPENDING   while a renewal is in flight. First a claim
 //                { pending: true, certificateName, orderUrl, privateKey, keyAlgorithm,
@@ -46,7 +48,7 @@ import {
   type Tag,
 } from '@aws-sdk/client-secrets-manager';
 import { asAwsError, awsErrorName } from '../aws.js';
-import { InvalidInput } from '../errors.js';
+import { InvalidInput, RenewalInProgress } from '../errors.js';
 import type { CertificateSpec, KeyAlgorithm } from '../inventory.js';
 import {
   TAG,
@@ -56,7 +58,7 @@ import {
   type StoredCertificateFacts,
 } from './model.js';
 import { acmTagKey, certificateTags, factsFromTags } from './tags.js';
-import { claimToken, issuedToken } from './tokens.js';
+import { claimToken, deterministicToken, issuedToken } from './tokens.js';
 
 export * from './model.js';
 export * from './tags.js';
@@ -66,6 +68,8 @@ export { publishSecretCopy } from './copies.js';
 const CURRENT = 'AWSCURRENT';
 const PREVIOUS = 'AWSPREVIOUS';
 const PENDING = 'AWSPENDING';
+/** Labels the verified certificate between storing it and moving AWSPENDING to it. */
+const VERIFIED = 'certpipe-verified';
 /** Claims over one current version before giving up: each abandoned claim or rollback spends one. */
 const MAX_CLAIM_ATTEMPTS = 100;
 
@@ -217,6 +221,7 @@ export class CertificateStore {
     const value = await this.read(spec, { VersionStage: PENDING });
     if (!value) return undefined;
     const parsed = parseVersion(spec.secretName, value.text);
+    if ('placeholder' in parsed) return undefined;
     return 'pending' in parsed
       ? { kind: 'claim', versionId: value.versionId, claim: parsed }
       : { kind: 'issued', versionId: value.versionId, issued: parsed };
@@ -227,20 +232,28 @@ export class CertificateStore {
     const value = await this.read(spec, { VersionStage: CURRENT });
     if (!value) return undefined;
     const parsed = parseVersion(spec.secretName, value.text);
-    if ('pending' in parsed) throw new InvalidInput(`${spec.secretName}: AWSCURRENT holds a pending claim, not a certificate`);
+    // Before the first issuance AWSCURRENT holds the placeholder (or, in a secret an
+    // earlier certpipe created empty, the first claim, which AWS labelled current too).
+    if ('placeholder' in parsed || 'pending' in parsed) return undefined;
     return { versionId: value.versionId, issued: parsed };
   }
 
-  /** Store the verified certificate as the new AWSPENDING version (idempotent per serial). */
-  async storeIssued(spec: CertificateSpec, issued: IssuedCertificate): Promise<string> {
+  /**
+   * Store the verified certificate as the new AWSPENDING version (idempotent per
+   * serial), but only while AWSPENDING is still the claim it was finalized from:
+   * if another execution replaced or abandoned that claim meanwhile, its renewal
+   * wins and this certificate is not promoted (RenewalInProgress).
+   */
+  async storeIssued(spec: CertificateSpec, issued: IssuedCertificate, options: { claimVersionId: string }): Promise<string> {
     const token = issuedToken(spec.name, issued.serial);
     try {
+      // A label of our own first: PutSecretValue would move AWSPENDING unconditionally.
       await this.sm.send(
         new PutSecretValueCommand({
           SecretId: spec.secretName,
           ClientRequestToken: token,
           SecretString: JSON.stringify(issued),
-          VersionStages: [PENDING],
+          VersionStages: [VERIFIED],
         }),
       );
     } catch (err) {
@@ -250,12 +263,36 @@ export class CertificateStore {
       // The same serial was stored before (a retry): fine as long as it is that certificate.
       const stored = await this.read(spec, { VersionId: token });
       const parsed = stored ? parseVersion(spec.secretName, stored.text) : undefined;
-      if (!parsed || 'pending' in parsed || parsed.serial !== issued.serial) {
+      if (!parsed || !('serial' in parsed) || parsed.serial !== issued.serial) {
         throw new InvalidInput(`${spec.secretName}: version ${token} exists and is not certificate ${issued.serial}`, {
           cause: err,
         });
       }
     }
+    // Compare-and-set: RemoveFromVersionId fails unless AWSPENDING is still on our claim.
+    try {
+      await this.sm.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: spec.secretName,
+          VersionStage: PENDING,
+          MoveToVersionId: token,
+          RemoveFromVersionId: options.claimVersionId,
+        }),
+      );
+    } catch (err) {
+      if (awsErrorName(err) !== 'InvalidParameterException') throw asAwsError(err, `Moving AWSPENDING of ${spec.secretName}`);
+      const holder = versionWith((await this.stages(spec)) ?? {}, PENDING);
+      if (holder !== token) {
+        throw new RenewalInProgress(
+          `${spec.name}: the claim this certificate (serial ${issued.serial}) was ordered for is no longer AWSPENDING of ` +
+            `${spec.secretName} (another execution replaced it); not storing it over that renewal`,
+        );
+      }
+      // A retry: AWSPENDING already moved to this certificate.
+    }
+    await this.updateStage(spec, { SecretId: spec.secretName, VersionStage: VERIFIED, RemoveFromVersionId: token }).catch(() => {
+      // Only a label of ours is left behind; the next storeIssued moves it.
+    });
     return token;
   }
 
@@ -317,6 +354,10 @@ export class CertificateStore {
     const stages = await this.stages(spec);
     const previousId = stages ? versionWith(stages, PREVIOUS) : undefined;
     if (!stages || !previousId) throw new InvalidInput(`${spec.secretName} has no previous version to roll back to`);
+    const previous = await this.read(spec, { VersionId: previousId });
+    if (!previous || !('serial' in parseVersion(spec.secretName, previous.text))) {
+      throw new InvalidInput(`${spec.secretName}: the previous version is not a certificate (only one was ever issued); nothing to roll back to`);
+    }
     await this.moveStage(spec, CURRENT, previousId, versionWith(stages, CURRENT));
     const current = await this.readCurrent(spec);
     if (!current) throw new InvalidInput(`${spec.secretName} has no current version after rollback`);
@@ -344,11 +385,14 @@ export class CertificateStore {
 
   private async createEmpty(spec: CertificateSpec): Promise<void> {
     try {
-      // No value: the first version must be a pending claim, never AWSCURRENT.
+      // AWS labels a secret's first version AWSCURRENT whatever else is asked, so the
+      // first version is a placeholder holding no key: the first claim must not become current.
       await this.sm.send(
         new CreateSecretCommand({
           Name: spec.secretName,
           Description: `certpipe certificate ${spec.name}`,
+          SecretString: JSON.stringify(placeholder(spec.name)),
+          ClientRequestToken: deterministicToken('placeholder', spec.name),
           ...(this.kmsKeyId ? { KmsKeyId: this.kmsKeyId } : {}),
           Tags: [
             { Key: TAG.managed, Value: 'true' },
@@ -442,7 +486,18 @@ function versionWith(stages: Record<string, string[]>, stage: string): string | 
   return Object.entries(stages).find(([, s]) => s.includes(stage))?.[0];
 }
 
-function parseVersion(secretName: string, text: string): PendingClaim | IssuedCertificate {
+/** The first version of a certificate secret, before anything was issued: no key, no certificate. */
+interface Placeholder {
+  placeholder: true;
+  certificateName: string;
+  note: string;
+}
+
+function placeholder(certificateName: string): Placeholder {
+  return { placeholder: true, certificateName, note: 'No certificate issued yet: certpipe writes the first one here.' };
+}
+
+function parseVersion(secretName: string, text: string): PendingClaim | IssuedCertificate | Placeholder {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -450,6 +505,7 @@ function parseVersion(secretName: string, text: string): PendingClaim | IssuedCe
     throw new InvalidInput(`Secret ${secretName} does not hold certpipe JSON`);
   }
   const v = value as Partial<PendingClaim & IssuedCertificate>;
+  if ((value as Partial<Placeholder>).placeholder === true) return value as Placeholder;
   if (v.pending === true && typeof v.orderUrl === 'string' && typeof v.privateKey === 'string') return v as PendingClaim;
   if (typeof v.certificate === 'string' && typeof v.privateKey === 'string' && typeof v.serial === 'string') {
     return v as IssuedCertificate;
@@ -457,20 +513,19 @@ function parseVersion(secretName: string, text: string): PendingClaim | IssuedCe
   throw new InvalidInput(`Secret ${secretName} holds JSON that is neither a certificate nor a pending claim`);
 }
 
-/** The issued JSON from the CA's full chain (leaf first) and verified facts. */
+/** The issued JSON from the verified leaf and chain (`fullchain` only when the spec asks for it). */
 export function buildIssued(input: {
-  spec: Pick<CertificateSpec, 'name' | 'issuer' | 'keyAlgorithm'>;
-  certificates: readonly string[];
+  spec: Pick<CertificateSpec, 'name' | 'issuer' | 'keyAlgorithm' | 'storeFullchain'>;
+  certificatePem: string;
   privateKeyPem: string;
   orderUrl: string;
-  facts: { notBefore: Date; notAfter: Date; serial: string; dnsNames: string[]; keyAlgorithm?: KeyAlgorithm };
+  facts: { notBefore: Date; notAfter: Date; serial: string; dnsNames: string[]; keyAlgorithm?: KeyAlgorithm; chainPem: string };
 }): IssuedCertificate {
-  const [leaf, ...chain] = input.certificates;
-  if (!leaf) throw new InvalidInput(`The CA returned no certificate for ${input.spec.name}`);
+  if (!input.certificatePem) throw new InvalidInput(`The CA returned no certificate for ${input.spec.name}`);
   return {
-    certificate: leaf,
-    chain: chain.join(''),
-    fullchain: input.certificates.join(''),
+    certificate: input.certificatePem,
+    chain: input.facts.chainPem,
+    ...(input.spec.storeFullchain ? { fullchain: input.certificatePem + input.facts.chainPem } : {}),
     privateKey: input.privateKeyPem,
     notBefore: input.facts.notBefore.toISOString(),
     notAfter: input.facts.notAfter.toISOString(),

@@ -23,8 +23,10 @@ export const TAG = {
 /** The issued certificate as stored (AWSCURRENT). Holds the private key: never log it or pass it between states. */
 export interface IssuedCertificate {
   certificate: string;
+  /** The verified intermediates, nearest first, without the root. */
   chain: string;
-  fullchain: string;
+  /** Leaf + chain, stored only when the certificate sets `storeFullchain`. */
+  fullchain?: string;
   privateKey: string;
   notBefore: string;
   notAfter: string;

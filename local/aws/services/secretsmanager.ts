@@ -247,9 +247,12 @@ class SecretsManager {
   async putSecretValue(input: Input, ctx: CallContext) {
     const value = secretValue(input);
     if (!value) throw new AwsError('InvalidRequestException', 'You must provide either SecretString or SecretBinary.');
-    const stages = input.VersionStages === undefined ? [CURRENT] : stageList(input.VersionStages);
-    const token = requestToken(input) ?? randomUUID();
     const { secrets, secret } = await this.locate(input, ctx);
+    const requested = input.VersionStages === undefined ? [CURRENT] : stageList(input.VersionStages);
+    // AWS: "If this operation creates the first version for the secret, then Secrets
+    // Manager automatically attaches the staging label AWSCURRENT to it."
+    const stages = secret.versions.length === 0 && !requested.includes(CURRENT) ? [...requested, CURRENT] : requested;
+    const token = requestToken(input) ?? randomUUID();
     const updated = structuredClone(secret);
     const version = addVersion(updated, value, stages, token, ctx.now.getTime());
     if (version.isNew) await secrets.put(updated.name, updated);
