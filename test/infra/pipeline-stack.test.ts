@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { renderDefinition, TASK_FUNCTIONS } from '../../statemachines/definition.js';
 import { FUNCTIONS } from '../../infra/functions.js';
 import { CertpipePipelineStack } from '../../infra/pipeline-stack.js';
-import { acknowledgements, allStates, fixtureConfig, nagFindings, normaliseTemplate, PIPELINE_ACCOUNT, REGION, TARGET_ROLE_ARN, testApp } from './support.js';
+import { acknowledgements, acmGuardViolations, allStates, fixtureConfig, nagFindings, normaliseTemplate, PIPELINE_ACCOUNT, REGION, TARGET_ROLE_ARN, testApp } from './support.js';
 
 let app: App;
 let stack: CertpipePipelineStack;
@@ -144,16 +144,22 @@ describe('IAM', () => {
   it('imports into ACM only certificates tagged certpipe:managed, in the configured regions', () => {
     const publish = statementsOf('PublishCertificate');
     const acmArn = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:acm:us-east-1:${PIPELINE_ACCOUNT}:certificate/*`]] };
-    expect(publish.AcmImportTagged).toMatchObject({
-      Action: ['acm:ImportCertificate', 'acm:AddTagsToCertificate'],
+    expect(publish.AcmImportNewTagged).toMatchObject({
+      Action: 'acm:ImportCertificate',
       Resource: acmArn,
       Condition: { StringEquals: { 'aws:RequestTag/certpipe:managed': 'true' }, 'ForAllValues:StringLike': { 'aws:TagKeys': ['certpipe:*'] } },
     });
-    expect(publish.AcmReimportManaged).toMatchObject({
-      Action: ['acm:ImportCertificate', 'acm:DescribeCertificate', 'acm:ListTagsForCertificate'],
+    expect(publish.AcmManagedOnly).toMatchObject({
+      Action: ['acm:ImportCertificate', 'acm:AddTagsToCertificate', 'acm:DescribeCertificate', 'acm:ListTagsForCertificate'],
       Resource: acmArn,
-      Condition: { StringEquals: { 'aws:ResourceTag/certpipe:managed': 'true' } },
+      Condition: { StringEquals: { 'aws:ResourceTag/certpipe:managed': 'true' }, 'ForAllValues:StringLike': { 'aws:TagKeys': ['certpipe:*'] } },
     });
+  });
+
+  it("never lets the publisher tag or re-import an ACM certificate that is not certpipe's (tag a foreign one, then import over it)", () => {
+    const publish = Object.values(statementsOf('PublishCertificate'));
+    expect(publish.some((s) => [s.Action].flat().includes('acm:AddTagsToCertificate'))).toBe(true);
+    expect(acmGuardViolations(publish)).toEqual([]);
   });
 
   it('assumes only the configured target roles and puts events only on the configured bus', () => {
