@@ -335,6 +335,57 @@ const cases: Case[] = [
       ]),
     expected: ['certificates[0].targets[1]: repeats targets[0] (same type, account, region and name) — remove one'],
   },
+  // Secrets that would overwrite each other (per account and region)
+  {
+    name: "a copy onto another certificate's secret",
+    mutate: (c) => (c.certificates[1].targets = [{ type: 'secretsmanager', name: 'certpipe/web' }]),
+    expected: [
+      'certificates[1].targets[0]: secret "certpipe/web" (pipeline account, pipeline region) is also the secret of certificates[0] "web" — it would overwrite it; give this target another name, region or account',
+    ],
+  },
+  {
+    name: 'two certificates copying to one secret in another region',
+    mutate: (c) => {
+      c.certificates[0].targets = [{ type: 'secretsmanager', name: 'shared/tls', region: 'eu-west-1' }];
+      c.certificates[1].secretName = 'shared/tls';
+      c.certificates[1].targets = [{ type: 'secretsmanager', name: 'shared/tls', region: 'eu-west-1' }];
+    },
+    expected: [
+      'certificates[1].targets[0]: secret "shared/tls" (pipeline account, eu-west-1) is also the copy certificates[0].targets[0] of "web" — it would overwrite it; give this target another name, region or account',
+    ],
+  },
+  {
+    name: "two certificates copying to the same secret in another account",
+    mutate: (c) => {
+      const cross = { type: 'secretsmanager', name: 'tls/app', roleArn: 'arn:aws:iam::111111111111:role/t', externalId: 'ext-1' };
+      c.certificates[0].targets = [cross];
+      c.certificates[1].targets = [{ ...cross, roleArn: 'arn:aws:iam::111111111111:role/other' }];
+    },
+    expected: ['certificates[1].targets[0]: secret "tls/app" (account 111111111111, pipeline region) is also the copy certificates[0].targets[0] of "web"'],
+  },
+  {
+    name: "a certificate secret equal to an issuer's ACME account secret",
+    mutate: (c) => (c.certificates[0].secretName = 'certpipe/acme-account/pebble'),
+    expected: [
+      'certificates[0].secretName: secret "certpipe/acme-account/pebble" (pipeline account, pipeline region) is also the ACME account secret of issuers[0] "pebble" — it would overwrite it; set a different secretName',
+    ],
+  },
+  {
+    name: "a copy onto an issuer's EAB secret",
+    mutate: (c) => {
+      c.issuers[0].eab = { keyId: 'kid-1', hmacKeySecret: 'certpipe/eab/pebble' };
+      c.certificates[0].targets = [{ type: 'secretsmanager', name: 'certpipe/eab/pebble' }];
+    },
+    expected: ['certificates[0].targets[0]: secret "certpipe/eab/pebble" (pipeline account, pipeline region) is also the EAB key secret of issuers[0] "pebble" — it would overwrite it'],
+  },
+  {
+    name: 'two issuers sharing one ACME account secret',
+    mutate: (c) => {
+      c.issuers.push({ name: 'other', directoryUrl: 'https://acme.example.test/dir', accountSecretName: 'certpipe/acme-account/pebble' });
+      for (const cert of c.certificates) cert.issuer = 'pebble';
+    },
+    expected: ['issuers[1].accountSecretName: secret "certpipe/acme-account/pebble" (pipeline account, pipeline region) is also the ACME account secret of issuers[0] "pebble" — it would overwrite it; set a different accountSecretName'],
+  },
   // Pipeline and alarms
   {
     name: 'concurrency above 40',
@@ -566,6 +617,22 @@ describe('valid configs', () => {
     expect(error.message).toContain(`certificates[0].targets[0]: is the certificate's own secret "certpipe/web" in us-east-1 — give it another region`);
     expect(error.message).toContain('certificates[0].targets[1]: ');
     expect(() => toInventory(validateConfig(config), { region: 'eu-west-1' })).not.toThrow();
+  });
+
+  it('rejects at toInventory a copy that lands on another secret once the pipeline region is known', () => {
+    const config = base();
+    config.certificates[1].targets = [{ type: 'secretsmanager', name: 'certpipe/web', region: 'us-east-1' }];
+    const error = errorOf(() => toInventory(validateConfig(config), PIPELINE));
+    expect(error.problems).toEqual([
+      {
+        path: 'certificates[1].targets[0]',
+        message: 'secret "certpipe/web" (account 000000000000, us-east-1) is also the secret of certificates[0] "web" — it would overwrite it; give this target another name, region or account',
+      },
+    ]);
+    expect(() => toInventory(validateConfig(config), { ...PIPELINE, region: 'eu-west-1' })).not.toThrow();
+    // A copy in another account with the same name is another secret.
+    config.certificates[1].targets = [{ type: 'secretsmanager', name: 'certpipe/web', roleArn: 'arn:aws:iam::111111111111:role/t', externalId: 'ext-1' }];
+    expect(() => toInventory(validateConfig(config), PIPELINE)).not.toThrow();
   });
 
   it('accepts resolvers with and without ports, and schedules of each form', () => {
