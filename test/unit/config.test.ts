@@ -16,6 +16,8 @@ import {
   validateConfig,
   writeJsonSchema,
 } from '../../infra/config.js';
+import { configWarnings } from '../../infra/config/warnings.js';
+import { validateCommand } from '../../bin/commands/validate.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'certpipe-'));
 const PIPELINE = { accountId: '000000000000', region: 'us-east-1' };
@@ -682,6 +684,47 @@ describe('the example config (certpipe.config.yaml)', () => {
         expect.objectContaining({ type: 'acm', roleArn, externalId: expect.any(String) }),
       ]),
     );
+  });
+});
+
+describe('warnings', () => {
+  const withZones = (zones: Array<{ name: string; id?: string }>) => {
+    const config = base();
+    config.hostedZones = zones;
+    return toInventory(validateConfig(config), PIPELINE);
+  };
+
+  it.each([
+    { name: 'every zone has an id', zones: [{ name: 'example.test', id: 'Z0TEST' }, { name: 'example.org.test', id: 'Z0ORG' }], warnings: 0 },
+    { name: 'one zone without an id', zones: [{ name: 'example.test' }, { name: 'example.org.test', id: 'Z0ORG' }], warnings: 1 },
+    { name: 'two zones without ids (still one warning)', zones: [{ name: 'example.test' }, { name: 'example.org.test' }], warnings: 1 },
+  ])('$name: $warnings warning(s)', ({ zones, warnings }) => {
+    expect(configWarnings(withZones(zones))).toHaveLength(warnings);
+  });
+
+  it('names the broader grant, the zones and the fix', () => {
+    const [warning] = configWarnings(withZones([{ name: 'example.test' }, { name: 'example.org.test' }]));
+    expect(warning).toEqual({
+      path: 'hostedZones',
+      message:
+        'zones "example.test", "example.org.test" have no id, so PlaceChallenges and CleanupChallenges may change _acme-challenge TXT records in every hosted zone of the account (route53:ChangeResourceRecordSets on hostedzone/*) — add each zone\'s id (aws route53 list-hosted-zones-by-name --dns-name <zone>) to limit the grant to those zones',
+    });
+  });
+
+  it('certpipe validate prints the warning once and still exits 0; --json lists it', async () => {
+    const config = base();
+    const file = join(dir, 'warn.yaml');
+    writeFileSync(file, stringify(config));
+    let stdout = '';
+    let stderr = '';
+    const io = { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) }, isTTY: false, env: {} };
+    expect(await validateCommand({ config: file } as never, io)).toBe(0);
+    expect(stdout).toContain('is valid');
+    expect(stderr.match(/hostedzone\/\*/g)).toHaveLength(1);
+    expect(stderr).toContain('warning: hostedZones: zone "example.test" has no id');
+    stdout = '';
+    expect(await validateCommand({ config: file, json: true } as never, io)).toBe(0);
+    expect(JSON.parse(stdout).warnings).toEqual([expect.objectContaining({ path: 'hostedZones', message: expect.stringContaining('hostedzone/*') })]);
   });
 });
 
