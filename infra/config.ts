@@ -18,6 +18,7 @@ import {
 } from '../functions/lib/inventory.js';
 import { crossCheck, defaultSecretName, secretUses } from './config/checks.js';
 import { PIPELINE_ACCOUNT, secretCollisions } from './config/secrets.js';
+import { sizeProblems } from './config/sizes.js';
 import {
   EXTERNAL_ID_PATTERN,
   NAME_FIX,
@@ -445,6 +446,9 @@ export function toInventory(config: CertpipeConfig, opts: { accountId?: string; 
       }
       return resolved;
     });
+    for (const message of sizeProblems(c.dnsNames, c.keyAlgorithm, targets.some((t) => t.type === 'acm'))) {
+      problems.push({ path: formatPath(['certificates', ci, 'dnsNames']), message });
+    }
     return {
       name: c.name,
       dnsNames: c.dnsNames.map(normaliseDnsName),

@@ -17,6 +17,7 @@ import {
   writeJsonSchema,
 } from '../../infra/config.js';
 import { configWarnings } from '../../infra/config/warnings.js';
+import { ACM_CERTIFICATE_LIMIT, SECRET_STRING_LIMIT, estimateSizes } from '../../infra/config/sizes.js';
 import { validateCommand } from '../../bin/commands/validate.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'certpipe-'));
@@ -684,6 +685,49 @@ describe('the example config (certpipe.config.yaml)', () => {
         expect.objectContaining({ type: 'acm', roleArn, externalId: expect.any(String) }),
       ]),
     );
+  });
+});
+
+describe('size limits (worst case, fullchain stored)', () => {
+  const names = (count: number, length: number) =>
+    Array.from({ length: count }, (_, i) => {
+      // Valid DNS names of exactly `length` characters: labels of at most 63 under example.org.test.
+      const suffix = '.example.org.test';
+      let body = `n${String(i).padStart(3, '0')}`;
+      while (body.length < length - suffix.length) body += body.length % 62 === 61 ? '.' : 'a';
+      return (body.replace(/\.$/, 'b') + suffix).slice(0, length);
+    });
+
+  it.each([
+    { name: 'one short name, ECDSA P-256', dnsNames: ['example.test'], key: 'ecdsa-p256', secret: [20_000, 28_000], leaf: [2_800, 3_200] },
+    { name: 'one short name, RSA-4096', dnsNames: ['example.test'], key: 'rsa-4096', secret: [24_000, 32_000], leaf: [3_400, 3_800] },
+    { name: '100 names of 60 characters', dnsNames: names(100, 60), key: 'ecdsa-p256', secret: [44_000, 52_000], leaf: [11_000, 12_500] },
+    { name: '100 names of 253 characters', dnsNames: names(100, 253), key: 'rsa-4096', secret: [110_000, 140_000], leaf: [37_000, 40_000] },
+  ] as const)('$name', ({ dnsNames, key, secret, leaf }) => {
+    const estimate = estimateSizes(dnsNames, key);
+    expect(estimate.secretJson).toBeGreaterThanOrEqual(secret[0]);
+    expect(estimate.secretJson).toBeLessThanOrEqual(secret[1]);
+    expect(estimate.leafPem).toBeGreaterThanOrEqual(leaf[0]);
+    expect(estimate.leafPem).toBeLessThanOrEqual(leaf[1]);
+  });
+
+  it('grows with each name and with the key size', () => {
+    expect(estimateSizes(['a.example.test', 'b.example.test'], 'ecdsa-p256').secretJson).toBeGreaterThan(estimateSizes(['a.example.test'], 'ecdsa-p256').secretJson);
+    expect(estimateSizes(['a.example.test'], 'rsa-4096').secretJson).toBeGreaterThan(estimateSizes(['a.example.test'], 'rsa-2048').secretJson);
+  });
+
+  it('validate and synth reject a certificate that cannot fit in its secret or in ACM, naming the limit and the fix', () => {
+    const config = base();
+    config.certificates[1].dnsNames = names(100, 253);
+    config.certificates[1].keyAlgorithm = 'rsa-4096';
+    config.certificates[1].targets = [{ type: 'acm', region: 'us-east-1' }];
+    const error = errorOf(() => toInventory(validateConfig(config), PIPELINE));
+    expect(error.problems.map((p) => p.path)).toEqual(['certificates[1].dnsNames', 'certificates[1].dnsNames']);
+    expect(error.message).toContain(`over Secrets Manager's ${SECRET_STRING_LIMIT}-byte SecretString limit — split the names over two certificates`);
+    expect(error.message).toContain(`over ACM's ${ACM_CERTIFICATE_LIMIT}-byte import limit`);
+    // Without an ACM target only the secret limit applies.
+    config.certificates[1].targets = [];
+    expect(errorOf(() => toInventory(validateConfig(config), PIPELINE)).problems).toHaveLength(1);
   });
 });
 
