@@ -18,7 +18,9 @@ import {
   type RenewalPolicy,
   type Target,
 } from '../functions/lib/inventory.js';
-import { crossCheck, defaultSecretName } from './config/checks.js';
+import { crossCheck, defaultSecretName, secretUses } from './config/checks.js';
+import { PIPELINE_ACCOUNT, secretCollisions } from './config/secrets.js';
+import { sizeProblems } from './config/sizes.js';
 import {
   EXTERNAL_ID_PATTERN,
   NAME_FIX,
@@ -472,6 +474,9 @@ export function toInventory(config: CertpipeConfig, opts: { accountId?: string; 
       }
       return resolved;
     });
+    for (const message of sizeProblems(c.dnsNames, c.keyAlgorithm, targets.some((t) => t.type === 'acm'))) {
+      problems.push({ path: formatPath(['certificates', ci, 'dnsNames']), message });
+    }
     return {
       name: c.name,
       dnsNames: c.dnsNames.map(normaliseDnsName),
@@ -487,6 +492,12 @@ export function toInventory(config: CertpipeConfig, opts: { accountId?: string; 
       ...(c.storeFullchain && { storeFullchain: true }),
     };
   });
+  const pipeline = { account: opts.accountId ?? PIPELINE_ACCOUNT, region: opts.region };
+  // A target that is the certificate's own secret is reported above, in its own words.
+  const ownTargets = new Set(problems.map((p) => p.path));
+  for (const p of secretCollisions(secretUses(config, pipeline))) {
+    if (!ownTargets.has(formatPath(p.path))) problems.push({ path: formatPath(p.path), message: p.message });
+  }
   if (problems.length) throw new ConfigError('certpipe config', problems);
 
   return inventorySchema.parse({

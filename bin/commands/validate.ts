@@ -2,6 +2,7 @@
 // problem names its field and the fix. Needs no cloud.
 import { resolve } from 'node:path';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig, toInventory } from '../../infra/config.js';
+import { configWarnings } from '../../infra/config/warnings.js';
 import { colors, EXIT, printJson, println, type CliIO, type GlobalOptions } from './context.js';
 
 export async function validateCommand(opts: GlobalOptions, io: CliIO): Promise<number> {
@@ -10,10 +11,14 @@ export async function validateCommand(opts: GlobalOptions, io: CliIO): Promise<n
   try {
     const config = loadConfig(file);
     // Some problems only show once defaults are resolved for a deployment.
-    toInventory(config, { region: io.env.AWS_REGION ?? 'us-east-1' });
-    const summary = { valid: true, file, certificates: config.certificates.length, issuers: config.issuers.length, problems: [] };
+    const inventory = toInventory(config, { region: io.env.AWS_REGION ?? 'us-east-1' });
+    const warnings = configWarnings(inventory);
+    const summary = { valid: true, file, certificates: config.certificates.length, issuers: config.issuers.length, problems: [], warnings };
     if (opts.json) printJson(io, summary);
-    else println(io, c.green(`${file} is valid: ${summary.certificates} certificates, ${summary.issuers} issuers`));
+    else {
+      println(io, c.green(`${file} is valid: ${summary.certificates} certificates, ${summary.issuers} issuers`));
+      for (const w of warnings) io.stderr.write(`${c.yellow('warning')}: ${w.path ? `${w.path}: ` : ''}${w.message}\n`);
+    }
     return EXIT.ok;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;

@@ -8,6 +8,7 @@ import {
   normaliseZoneId,
   roleAccount,
 } from './formats.js';
+import { PIPELINE_ACCOUNT, PIPELINE_REGION, secretCollisions, secretIdLocation, type SecretUse } from './secrets.js';
 
 export interface CrossProblem {
   path: (string | number)[];
@@ -46,6 +47,48 @@ function duplicates<T>(items: T[], key: (item: T) => string | undefined): Map<nu
     else dupes.set(i, seen);
   });
   return dupes;
+}
+
+/**
+ * Every secret the config names, in order: issuers' ACME account and EAB
+ * secrets, then each certificate's secret and its secretsmanager copies. A copy
+ * with a role lives in the role's account; without a region, in the pipeline's.
+ */
+export function secretUses(doc: unknown, pipeline: { account: string; region: string }): SecretUse[] {
+  if (!isRec(doc)) return [];
+  const uses: SecretUse[] = [];
+  list(doc.issuers).forEach((issuer, ii) => {
+    if (!isRec(issuer) || !str(issuer.name)) return;
+    const owner = `issuers[${ii}]`;
+    const ownerLabel = `${owner} "${issuer.name as string}"`;
+    const accountSecret = str(issuer.accountSecretName) ?? `certpipe/acme-account/${issuer.name as string}`;
+    uses.push({ path: ['issuers', ii, 'accountSecretName'], owner, ownerLabel, role: 'acme-account', ...pipeline, name: accountSecret });
+    const eab = isRec(issuer.eab) ? str(issuer.eab.hmacKeySecret) : undefined;
+    if (eab) uses.push({ path: ['issuers', ii, 'eab', 'hmacKeySecret'], owner, ownerLabel, role: 'eab', ...secretIdLocation(eab, pipeline) });
+  });
+  list(doc.certificates).forEach((cert, ci) => {
+    if (!isRec(cert) || !str(cert.name)) return;
+    const owner = `certificates[${ci}]`;
+    const ownerLabel = `${owner} "${cert.name as string}"`;
+    const secret = str(cert.secretName) ?? defaultSecretName(cert.name as string);
+    uses.push({ path: ['certificates', ci, 'secretName'], owner, ownerLabel, role: 'secret', ...pipeline, name: secret });
+    list(cert.targets).forEach((t, ti) => {
+      if (!isRec(t) || t.type !== 'secretsmanager') return;
+      const roleArn = str(t.roleArn);
+      const account = roleArn ? roleAccount(roleArn) : pipeline.account;
+      if (!account) return;
+      uses.push({
+        path: ['certificates', ci, 'targets', ti],
+        owner,
+        ownerLabel,
+        role: 'copy',
+        account,
+        region: str(t.region) ?? pipeline.region,
+        name: str(t.name) ?? secret,
+      });
+    });
+  });
+  return uses;
 }
 
 export function crossCheck(doc: unknown): CrossProblem[] {
@@ -151,5 +194,7 @@ export function crossCheck(doc: unknown): CrossProblem[] {
       add(at('targets', i), `repeats targets[${j}] (same type, account, region and name) — remove one`);
     }
   });
+  // A region given explicitly may still be the pipeline's: toInventory checks again once it is known.
+  problems.push(...secretCollisions(secretUses(doc, { account: PIPELINE_ACCOUNT, region: PIPELINE_REGION })));
   return problems;
 }

@@ -1,7 +1,7 @@
 // CertificateRenewalPipeline: the whole certpipe pipeline in one construct. The
 // functions and the workflow definition are the project's own (infra/functions.ts,
 // statemachines/renewal.asl.json); the props say what to renew and how to page.
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -11,6 +11,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { Inventory } from '../../functions/lib/inventory.js';
 import { arnSubstitution, renderDefinition, type TaskFunction } from '../../statemachines/definition.js';
+import { configWarnings } from '../config/warnings.js';
 import { FUNCTIONS, type FunctionSpec } from '../functions.js';
 import { InfraPropsError } from './errors.js';
 import { acknowledge, acknowledgeStatement, wildcardFindings } from './nag.js';
@@ -215,6 +216,8 @@ export class CertificateRenewalPipeline extends Construct {
       roleNames: { PublishCertificate: publisherRoleName },
     });
     const permissions = new PipelinePermissions(stack, inventory, this.secretsKey.keyArn);
+    // Once per construct, whatever the number of zones or functions the grant lands in.
+    for (const w of configWarnings(inventory)) Annotations.of(this).addWarningV2('certpipe:config-warning', `certpipe config: ${w.path}: ${w.message}`);
     for (const spec of specs) {
       const role = this.functions.roles.get(spec.name)!;
       for (const statement of NEEDS[spec.name](permissions)) {

@@ -119,30 +119,33 @@ export function keyViaSecretsManager(sid: string, keyArn: string, region: string
 }
 
 /**
- * ACM import in the stack's account: a new import must carry the managed tag
- * (ImportCertificate with Tags also authorises acm:AddTagsToCertificate, and
- * only certpipe tag keys are allowed); a re-import, which cannot carry tags, and
- * the reads are allowed only on certificates that already carry it.
+ * ACM import in the stack's account. Tagging is what a takeover needs (tag a
+ * foreign certificate certpipe:managed=true, then re-import over it), so:
+ * - a new import must carry certpipe:managed=true and only certpipe tag keys
+ *   (ACM refuses tags on a re-import, so a tagged request is always a new certificate);
+ * - tagging, re-import and the reads are allowed only on certificates that
+ *   already carry certpipe:managed=true; acm:AddTagsToCertificate has no
+ *   statement without that aws:ResourceTag condition.
  */
 export function acmImportStatements(stack: Stack, regions: readonly string[]): iam.PolicyStatement[] {
   if (regions.length === 0) return [];
   const resources = regions.map((region) => stack.formatArn({ service: 'acm', region, resource: 'certificate', resourceName: '*' }));
-  const why = 'ACM certificate ARNs end in a random id; the aws:RequestTag / aws:ResourceTag condition on certpipe:managed limits the grant to certpipe certificates.';
+  const why =
+    'ACM assigns certificate ARNs a random id at import, so certificate/* in the configured regions only. A new import must carry certpipe:managed=true (aws:RequestTag); ' +
+    'tagging, re-import and reads need a certificate already tagged certpipe:managed=true (aws:ResourceTag); only certpipe:* tag keys. No statement can tag or import over another team\'s certificate.';
+  const certpipeKeysOnly = { 'ForAllValues:StringLike': { 'aws:TagKeys': [TAG_KEY_PATTERN] } };
   return [
     justifyWildcard(new iam.PolicyStatement({
-      sid: 'AcmImportTagged',
-      actions: ['acm:ImportCertificate', 'acm:AddTagsToCertificate'],
+      sid: 'AcmImportNewTagged',
+      actions: ['acm:ImportCertificate'],
       resources,
-      conditions: {
-        StringEquals: { [`aws:RequestTag/${MANAGED_TAG_KEY}`]: MANAGED_TAG_VALUE },
-        'ForAllValues:StringLike': { 'aws:TagKeys': [TAG_KEY_PATTERN] },
-      },
+      conditions: { StringEquals: { [`aws:RequestTag/${MANAGED_TAG_KEY}`]: MANAGED_TAG_VALUE }, ...certpipeKeysOnly },
     }), why),
     justifyWildcard(new iam.PolicyStatement({
-      sid: 'AcmReimportManaged',
-      actions: ['acm:ImportCertificate', 'acm:DescribeCertificate', 'acm:ListTagsForCertificate'],
+      sid: 'AcmManagedOnly',
+      actions: ['acm:ImportCertificate', 'acm:AddTagsToCertificate', 'acm:DescribeCertificate', 'acm:ListTagsForCertificate'],
       resources,
-      conditions: { StringEquals: { [`aws:ResourceTag/${MANAGED_TAG_KEY}`]: MANAGED_TAG_VALUE } },
+      conditions: { StringEquals: { [`aws:ResourceTag/${MANAGED_TAG_KEY}`]: MANAGED_TAG_VALUE }, ...certpipeKeysOnly },
     }), why),
   ];
 }

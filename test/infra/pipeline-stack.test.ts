@@ -1,13 +1,13 @@
 // The pipeline stack's template, built once from the fixture config (esbuild is
 // skipped here; bundling.test.ts bundles for real). Each test names the property
 // of the template it guards.
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { CfnElement, type App } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { renderDefinition, TASK_FUNCTIONS } from '../../statemachines/definition.js';
 import { FUNCTIONS } from '../../infra/functions.js';
 import { CertpipePipelineStack } from '../../infra/pipeline-stack.js';
-import { acknowledgements, allStates, fixtureConfig, nagFindings, normaliseTemplate, PIPELINE_ACCOUNT, REGION, TARGET_ROLE_ARN, testApp } from './support.js';
+import { acknowledgements, acmGuardViolations, allStates, fixtureConfig, fixtureConfigDocument, nagFindings, normaliseTemplate, PIPELINE_ACCOUNT, REGION, TARGET_ROLE_ARN, testApp } from './support.js';
 
 let app: App;
 let stack: CertpipePipelineStack;
@@ -144,16 +144,22 @@ describe('IAM', () => {
   it('imports into ACM only certificates tagged certpipe:managed, in the configured regions', () => {
     const publish = statementsOf('PublishCertificate');
     const acmArn = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:acm:us-east-1:${PIPELINE_ACCOUNT}:certificate/*`]] };
-    expect(publish.AcmImportTagged).toMatchObject({
-      Action: ['acm:ImportCertificate', 'acm:AddTagsToCertificate'],
+    expect(publish.AcmImportNewTagged).toMatchObject({
+      Action: 'acm:ImportCertificate',
       Resource: acmArn,
       Condition: { StringEquals: { 'aws:RequestTag/certpipe:managed': 'true' }, 'ForAllValues:StringLike': { 'aws:TagKeys': ['certpipe:*'] } },
     });
-    expect(publish.AcmReimportManaged).toMatchObject({
-      Action: ['acm:ImportCertificate', 'acm:DescribeCertificate', 'acm:ListTagsForCertificate'],
+    expect(publish.AcmManagedOnly).toMatchObject({
+      Action: ['acm:ImportCertificate', 'acm:AddTagsToCertificate', 'acm:DescribeCertificate', 'acm:ListTagsForCertificate'],
       Resource: acmArn,
-      Condition: { StringEquals: { 'aws:ResourceTag/certpipe:managed': 'true' } },
+      Condition: { StringEquals: { 'aws:ResourceTag/certpipe:managed': 'true' }, 'ForAllValues:StringLike': { 'aws:TagKeys': ['certpipe:*'] } },
     });
+  });
+
+  it("never lets the publisher tag or re-import an ACM certificate that is not certpipe's (tag a foreign one, then import over it)", () => {
+    const publish = Object.values(statementsOf('PublishCertificate'));
+    expect(publish.some((s) => [s.Action].flat().includes('acm:AddTagsToCertificate'))).toBe(true);
+    expect(acmGuardViolations(publish)).toEqual([]);
   });
 
   it('assumes only the configured target roles and puts events only on the configured bus', () => {
@@ -316,6 +322,25 @@ describe('alarms and paging', () => {
     const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard')) as any[];
     const body = JSON.stringify(dashboard.Properties.DashboardBody);
     for (const text of ['MinDaysToExpiry', 'DaysToExpiry', 'AcmeRequests', 'RenewalsFailed', 'ApproximateNumberOfMessagesVisible']) expect(body).toContain(text);
+  });
+});
+
+describe('synth warnings', () => {
+  const warningsOf = (s: CertpipePipelineStack) =>
+    Annotations.fromStack(s).findWarning('*', Match.stringLikeRegexp('hostedzone/\\*')).map((w) => String(w.entry.data));
+
+  it('warns once, naming hostedzone/* and the fix, when a hosted zone has no id', () => {
+    const doc = fixtureConfigDocument();
+    doc.hostedZones = [{ name: 'example.com' }, { name: 'example.org' }];
+    const noIds = new CertpipePipelineStack(testApp(), 'Certpipe', { config: fixtureConfig(doc), region: REGION, env: { account: PIPELINE_ACCOUNT } });
+    const warnings = warningsOf(noIds);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('zones "example.com", "example.org" have no id');
+    expect(warnings[0]).toContain("add each zone's id");
+  });
+
+  it('says nothing when every zone has its id', () => {
+    expect(warningsOf(stack)).toEqual([]);
   });
 });
 

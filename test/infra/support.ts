@@ -114,3 +114,26 @@ export function allStates(definition: { States: Record<string, any> }): Array<[s
   }
   return out;
 }
+
+const conditionValue = (statement: any, operator: string, key: string): unknown => statement.Condition?.[operator]?.[key];
+
+/**
+ * ACM statements that would let a role take over a certificate that is not
+ * certpipe's: tagging (acm:AddTagsToCertificate) without requiring the
+ * certificate to carry certpipe:managed=true already, or ImportCertificate that
+ * requires neither the managed tag on the request (a new import) nor on the
+ * certificate (a re-import). Returns the Sids of the offending statements.
+ */
+export function acmGuardViolations(statements: any[]): string[] {
+  const managed = (s: any, key: string) => conditionValue(s, 'StringEquals', key) === 'true';
+  return statements
+    .filter((s) => s.Effect === 'Allow')
+    .filter((s) => {
+      const actions = [s.Action].flat() as string[];
+      const tags = actions.some((a) => a === 'acm:AddTagsToCertificate' || a === 'acm:*');
+      const imports = actions.some((a) => a === 'acm:ImportCertificate' || a === 'acm:*');
+      if (tags && !managed(s, 'aws:ResourceTag/certpipe:managed')) return true;
+      return imports && !managed(s, 'aws:ResourceTag/certpipe:managed') && !managed(s, 'aws:RequestTag/certpipe:managed');
+    })
+    .map((s) => s.Sid ?? '?');
+}

@@ -4,7 +4,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toInventory } from '../../infra/config.js';
 import { CertpipeTargetStack, targetRolesOf } from '../../infra/target-stack.js';
-import { acknowledgements, fixtureConfig, nagFindings, PIPELINE_ACCOUNT, REGION, TARGET_ACCOUNT, TARGET_ROLE_ARN, testApp } from './support.js';
+import { acknowledgements, acmGuardViolations, fixtureConfig, nagFindings, PIPELINE_ACCOUNT, REGION, TARGET_ACCOUNT, TARGET_ROLE_ARN, testApp } from './support.js';
 
 const partitionArn = (rest: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, rest]] });
 
@@ -86,9 +86,15 @@ describe.each([
 
   it('may only import certpipe-tagged ACM certificates in the configured regions', () => {
     const acm = partitionArn(`:acm:us-east-1:${TARGET_ACCOUNT}:certificate/*`);
-    expect(statements.AcmImportTagged).toMatchObject({ Resource: acm, Condition: { StringEquals: { 'aws:RequestTag/certpipe:managed': 'true' } } });
-    expect(statements.AcmReimportManaged).toMatchObject({ Resource: acm, Condition: { StringEquals: { 'aws:ResourceTag/certpipe:managed': 'true' } } });
-    expect(Object.keys(statements).sort()).toEqual(['AcmImportTagged', 'AcmReimportManaged', 'SecretsKeyViaSecretsManager', 'TargetSecretsTag', 'TargetSecretsWrite']);
+    expect(statements.AcmImportNewTagged).toMatchObject({ Action: 'acm:ImportCertificate', Resource: acm, Condition: { StringEquals: { 'aws:RequestTag/certpipe:managed': 'true' } } });
+    expect(statements.AcmManagedOnly).toMatchObject({ Resource: acm, Condition: { StringEquals: { 'aws:ResourceTag/certpipe:managed': 'true' } } });
+    expect(Object.keys(statements).sort()).toEqual(['AcmImportNewTagged', 'AcmManagedOnly', 'SecretsKeyViaSecretsManager', 'TargetSecretsTag', 'TargetSecretsWrite']);
+  });
+
+  it("never lets the target role tag or re-import an ACM certificate that is not certpipe's", () => {
+    const all = Object.values(statements);
+    expect(all.some((s: any) => [s.Action].flat().includes('acm:AddTagsToCertificate'))).toBe(true);
+    expect(acmGuardViolations(all)).toEqual([]);
   });
 
   it('is clean under cdk-nag, each acknowledgement with a reason', () => {

@@ -18,6 +18,9 @@ import {
   validateConfig,
   writeJsonSchema,
 } from '../../infra/config.js';
+import { configWarnings } from '../../infra/config/warnings.js';
+import { ACM_CERTIFICATE_LIMIT, SECRET_STRING_LIMIT, estimateSizes } from '../../infra/config/sizes.js';
+import { validateCommand } from '../../bin/commands/validate.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'certpipe-'));
 const PIPELINE = { accountId: '000000000000', region: 'us-east-1' };
@@ -337,6 +340,57 @@ const cases: Case[] = [
       ]),
     expected: ['certificates[0].targets[1]: repeats targets[0] (same type, account, region and name) — remove one'],
   },
+  // Secrets that would overwrite each other (per account and region)
+  {
+    name: "a copy onto another certificate's secret",
+    mutate: (c) => (c.certificates[1].targets = [{ type: 'secretsmanager', name: 'certpipe/web' }]),
+    expected: [
+      'certificates[1].targets[0]: secret "certpipe/web" (pipeline account, pipeline region) is also the secret of certificates[0] "web" — it would overwrite it; give this target another name, region or account',
+    ],
+  },
+  {
+    name: 'two certificates copying to one secret in another region',
+    mutate: (c) => {
+      c.certificates[0].targets = [{ type: 'secretsmanager', name: 'shared/tls', region: 'eu-west-1' }];
+      c.certificates[1].secretName = 'shared/tls';
+      c.certificates[1].targets = [{ type: 'secretsmanager', name: 'shared/tls', region: 'eu-west-1' }];
+    },
+    expected: [
+      'certificates[1].targets[0]: secret "shared/tls" (pipeline account, eu-west-1) is also the copy certificates[0].targets[0] of "web" — it would overwrite it; give this target another name, region or account',
+    ],
+  },
+  {
+    name: "two certificates copying to the same secret in another account",
+    mutate: (c) => {
+      const cross = { type: 'secretsmanager', name: 'tls/app', roleArn: 'arn:aws:iam::111111111111:role/t', externalId: 'ext-1' };
+      c.certificates[0].targets = [cross];
+      c.certificates[1].targets = [{ ...cross, roleArn: 'arn:aws:iam::111111111111:role/other' }];
+    },
+    expected: ['certificates[1].targets[0]: secret "tls/app" (account 111111111111, pipeline region) is also the copy certificates[0].targets[0] of "web"'],
+  },
+  {
+    name: "a certificate secret equal to an issuer's ACME account secret",
+    mutate: (c) => (c.certificates[0].secretName = 'certpipe/acme-account/pebble'),
+    expected: [
+      'certificates[0].secretName: secret "certpipe/acme-account/pebble" (pipeline account, pipeline region) is also the ACME account secret of issuers[0] "pebble" — it would overwrite it; set a different secretName',
+    ],
+  },
+  {
+    name: "a copy onto an issuer's EAB secret",
+    mutate: (c) => {
+      c.issuers[0].eab = { keyId: 'kid-1', hmacKeySecret: 'certpipe/eab/pebble' };
+      c.certificates[0].targets = [{ type: 'secretsmanager', name: 'certpipe/eab/pebble' }];
+    },
+    expected: ['certificates[0].targets[0]: secret "certpipe/eab/pebble" (pipeline account, pipeline region) is also the EAB key secret of issuers[0] "pebble" — it would overwrite it'],
+  },
+  {
+    name: 'two issuers sharing one ACME account secret',
+    mutate: (c) => {
+      c.issuers.push({ name: 'other', directoryUrl: 'https://acme.example.test/dir', accountSecretName: 'certpipe/acme-account/pebble' });
+      for (const cert of c.certificates) cert.issuer = 'pebble';
+    },
+    expected: ['issuers[1].accountSecretName: secret "certpipe/acme-account/pebble" (pipeline account, pipeline region) is also the ACME account secret of issuers[0] "pebble" — it would overwrite it; set a different accountSecretName'],
+  },
   // Pipeline and alarms
   {
     name: 'concurrency above 40',
@@ -572,6 +626,22 @@ describe('valid configs', () => {
     expect(() => toInventory(validateConfig(config), { region: 'eu-west-1' })).not.toThrow();
   });
 
+  it('rejects at toInventory a copy that lands on another secret once the pipeline region is known', () => {
+    const config = base();
+    config.certificates[1].targets = [{ type: 'secretsmanager', name: 'certpipe/web', region: 'us-east-1' }];
+    const error = errorOf(() => toInventory(validateConfig(config), PIPELINE));
+    expect(error.problems).toEqual([
+      {
+        path: 'certificates[1].targets[0]',
+        message: 'secret "certpipe/web" (account 000000000000, us-east-1) is also the secret of certificates[0] "web" — it would overwrite it; give this target another name, region or account',
+      },
+    ]);
+    expect(() => toInventory(validateConfig(config), { ...PIPELINE, region: 'eu-west-1' })).not.toThrow();
+    // A copy in another account with the same name is another secret.
+    config.certificates[1].targets = [{ type: 'secretsmanager', name: 'certpipe/web', roleArn: 'arn:aws:iam::111111111111:role/t', externalId: 'ext-1' }];
+    expect(() => toInventory(validateConfig(config), PIPELINE)).not.toThrow();
+  });
+
   it('accepts resolvers with and without ports, and schedules of each form', () => {
     const config = base();
     config.pipeline = { resolvers: ['10.0.0.2', '10.0.0.2:5353', '::1', '[fd00::2]:53'], schedule: 'cron(0 6 ? * MON-FRI *)' };
@@ -619,6 +689,90 @@ describe('the example config (certpipe.config.yaml)', () => {
         expect.objectContaining({ type: 'acm', roleArn, externalId: expect.any(String) }),
       ]),
     );
+  });
+});
+
+describe('size limits (worst case, fullchain stored)', () => {
+  const names = (count: number, length: number) =>
+    Array.from({ length: count }, (_, i) => {
+      // Valid DNS names of exactly `length` characters: labels of at most 63 under example.org.test.
+      const suffix = '.example.org.test';
+      let body = `n${String(i).padStart(3, '0')}`;
+      while (body.length < length - suffix.length) body += body.length % 62 === 61 ? '.' : 'a';
+      return (body.replace(/\.$/, 'b') + suffix).slice(0, length);
+    });
+
+  it.each([
+    { name: 'one short name, ECDSA P-256', dnsNames: ['example.test'], key: 'ecdsa-p256', secret: [20_000, 28_000], leaf: [2_800, 3_200] },
+    { name: 'one short name, RSA-4096', dnsNames: ['example.test'], key: 'rsa-4096', secret: [24_000, 32_000], leaf: [3_400, 3_800] },
+    { name: '100 names of 60 characters', dnsNames: names(100, 60), key: 'ecdsa-p256', secret: [44_000, 52_000], leaf: [11_000, 12_500] },
+    { name: '100 names of 253 characters', dnsNames: names(100, 253), key: 'rsa-4096', secret: [110_000, 140_000], leaf: [37_000, 40_000] },
+  ] as const)('$name', ({ dnsNames, key, secret, leaf }) => {
+    const estimate = estimateSizes(dnsNames, key);
+    expect(estimate.secretJson).toBeGreaterThanOrEqual(secret[0]);
+    expect(estimate.secretJson).toBeLessThanOrEqual(secret[1]);
+    expect(estimate.leafPem).toBeGreaterThanOrEqual(leaf[0]);
+    expect(estimate.leafPem).toBeLessThanOrEqual(leaf[1]);
+  });
+
+  it('grows with each name and with the key size', () => {
+    expect(estimateSizes(['a.example.test', 'b.example.test'], 'ecdsa-p256').secretJson).toBeGreaterThan(estimateSizes(['a.example.test'], 'ecdsa-p256').secretJson);
+    expect(estimateSizes(['a.example.test'], 'rsa-4096').secretJson).toBeGreaterThan(estimateSizes(['a.example.test'], 'rsa-2048').secretJson);
+  });
+
+  it('validate and synth reject a certificate that cannot fit in its secret or in ACM, naming the limit and the fix', () => {
+    const config = base();
+    config.certificates[1].dnsNames = names(100, 253);
+    config.certificates[1].keyAlgorithm = 'rsa-4096';
+    config.certificates[1].targets = [{ type: 'acm', region: 'us-east-1' }];
+    const error = errorOf(() => toInventory(validateConfig(config), PIPELINE));
+    expect(error.problems.map((p) => p.path)).toEqual(['certificates[1].dnsNames', 'certificates[1].dnsNames']);
+    expect(error.message).toContain(`over Secrets Manager's ${SECRET_STRING_LIMIT}-byte SecretString limit — split the names over two certificates`);
+    expect(error.message).toContain(`over ACM's ${ACM_CERTIFICATE_LIMIT}-byte import limit`);
+    // Without an ACM target only the secret limit applies.
+    config.certificates[1].targets = [];
+    expect(errorOf(() => toInventory(validateConfig(config), PIPELINE)).problems).toHaveLength(1);
+  });
+});
+
+describe('warnings', () => {
+  const withZones = (zones: Array<{ name: string; id?: string }>) => {
+    const config = base();
+    config.hostedZones = zones;
+    return toInventory(validateConfig(config), PIPELINE);
+  };
+
+  it.each([
+    { name: 'every zone has an id', zones: [{ name: 'example.test', id: 'Z0TEST' }, { name: 'example.org.test', id: 'Z0ORG' }], warnings: 0 },
+    { name: 'one zone without an id', zones: [{ name: 'example.test' }, { name: 'example.org.test', id: 'Z0ORG' }], warnings: 1 },
+    { name: 'two zones without ids (still one warning)', zones: [{ name: 'example.test' }, { name: 'example.org.test' }], warnings: 1 },
+  ])('$name: $warnings warning(s)', ({ zones, warnings }) => {
+    expect(configWarnings(withZones(zones))).toHaveLength(warnings);
+  });
+
+  it('names the broader grant, the zones and the fix', () => {
+    const [warning] = configWarnings(withZones([{ name: 'example.test' }, { name: 'example.org.test' }]));
+    expect(warning).toEqual({
+      path: 'hostedZones',
+      message:
+        'zones "example.test", "example.org.test" have no id, so PlaceChallenges and CleanupChallenges may change _acme-challenge TXT records in every hosted zone of the account (route53:ChangeResourceRecordSets on hostedzone/*) — add each zone\'s id (aws route53 list-hosted-zones-by-name --dns-name <zone>) to limit the grant to those zones',
+    });
+  });
+
+  it('certpipe validate prints the warning once and still exits 0; --json lists it', async () => {
+    const config = base();
+    const file = join(dir, 'warn.yaml');
+    writeFileSync(file, stringify(config));
+    let stdout = '';
+    let stderr = '';
+    const io = { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) }, isTTY: false, env: {} };
+    expect(await validateCommand({ config: file } as never, io)).toBe(0);
+    expect(stdout).toContain('is valid');
+    expect(stderr.match(/hostedzone\/\*/g)).toHaveLength(1);
+    expect(stderr).toContain('warning: hostedZones: zone "example.test" has no id');
+    stdout = '';
+    expect(await validateCommand({ config: file, json: true } as never, io)).toBe(0);
+    expect(JSON.parse(stdout).warnings).toEqual([expect.objectContaining({ path: 'hostedZones', message: expect.stringContaining('hostedzone/*') })]);
   });
 });
 
