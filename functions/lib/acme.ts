@@ -248,9 +248,17 @@ export class AcmeSession {
 
   /** ONE status request for the order; an invalid order throws AcmeOrderInvalid with the CA's reasons. */
   async orderStatus(orderUrl: string): Promise<OrderRecord> {
-    const order = await this.call(`Reading ACME order ${orderUrl}`, () =>
-      this.client.getOrder({ url: orderUrl } as acme.Order),
-    );
+    let order: acme.Order;
+    try {
+      order = await this.call(`Reading ACME order ${orderUrl}`, () => this.client.getOrder({ url: orderUrl } as acme.Order));
+    } catch (err) {
+      // The CA no longer has it (a CA reset takes every order with it): as dead as an invalid one.
+      const problem = (err as Error).cause;
+      if (problem instanceof AcmeProblem && problem.status === 404) {
+        throw orderInvalid(orderUrl, [`the CA no longer knows this order (${describeProblem(problem)})`]);
+      }
+      throw err;
+    }
     if (order.status === 'invalid') throw await this.invalidOrder(order);
     return toRecord(order);
   }

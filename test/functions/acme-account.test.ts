@@ -44,6 +44,7 @@ describe('an account the CA forgot', () => {
     const before = await AcmeSession.open(issuer, freshSm());
     const stored = await storedAccount(issuer.accountSecretName);
     expect(stored.accountUrl).toBe(before.accountUrl);
+    const inFlight = await before.createOrder(['in-flight.acme.test']);
 
     restarted = await restartPebble(tc, restarted);
 
@@ -59,6 +60,11 @@ describe('an account the CA forgot', () => {
     const warm = await before.createOrder(['warm.acme.test']);
     expect(warm.status).toBe('pending');
     expect(before.accountUrl).toBe(session.accountUrl);
+
+    // An order placed before the reset is gone with it: AcmeOrderInvalid, so the workflow orders afresh.
+    const lost = session.resumeOrder(inFlight.url);
+    await expect(lost).rejects.toMatchObject({ name: 'AcmeOrderInvalid' });
+    await expect(lost).rejects.toThrow(inFlight.url);
   }, 60_000);
 });
 
