@@ -248,14 +248,19 @@ export class AcmeSession {
 
   /** ONE status request for the order; an invalid order throws AcmeOrderInvalid with the CA's reasons. */
   async orderStatus(orderUrl: string): Promise<OrderRecord> {
+    const askedAs = this.account;
     let order: acme.Order;
     try {
       order = await this.call(`Reading ACME order ${orderUrl}`, () => this.client.getOrder({ url: orderUrl } as acme.Order));
     } catch (err) {
-      // The CA no longer has it (a CA reset takes every order with it): as dead as an invalid one.
       const problem = (err as Error).cause;
-      if (problem instanceof AcmeProblem && problem.status === 404) {
-        throw orderInvalid(orderUrl, [`the CA no longer knows this order (${describeProblem(problem)})`]);
+      if (!(problem instanceof AcmeProblem)) throw err;
+      // Either way the order is as dead as an invalid one, and the workflow orders afresh.
+      // The CA no longer has it (a CA reset takes every order with it):
+      if (problem.status === 404) throw orderInvalid(orderUrl, [`the CA no longer knows this order (${describeProblem(problem)})`]);
+      // It belongs to the account just replaced by a new key, which the new account may not read:
+      if (accountSuspicion(problem) === 'ask' && this.account.key !== askedAs.key) {
+        throw orderInvalid(orderUrl, [`it belongs to the ACME account ${askedAs.url}, which the CA no longer accepts`]);
       }
       throw err;
     }

@@ -86,6 +86,28 @@ describe('a deactivated account', () => {
   }, 60_000);
 });
 
+describe('an order of an account that was deactivated', () => {
+  it('is AcmeOrderInvalid after one re-registration, and asking again registers nothing more', async () => {
+    const issuer = issuerNamed('retired');
+    const session = await AcmeSession.open(issuer, freshSm());
+    const order = await session.createOrder(['retired.acme.test']);
+    const stored = await storedAccount(issuer.accountSecretName);
+    await new acme.Client({ directoryUrl: issuer.directoryUrl, accountKey: stored.accountKey, accountUrl: stored.accountUrl! }).updateAccount({
+      status: 'deactivated',
+    });
+
+    // The new account may not read the old account's order: it is dead to the workflow, which orders afresh.
+    await expect(session.orderStatus(order.url)).rejects.toMatchObject({ name: 'AcmeOrderInvalid' });
+    const replaced = await storedAccount(issuer.accountSecretName);
+    expect(replaced.accountKey).not.toBe(stored.accountKey);
+    expect(replaced.accountUrl).toBe(session.accountUrl);
+
+    // The new account is valid: the same refusal now is about the order, not the account. No loop, no new key.
+    await expect(session.orderStatus(order.url)).rejects.toMatchObject({ name: 'AcmeRequestRejected' });
+    expect(await storedAccount(issuer.accountSecretName)).toEqual(replaced);
+  }, 60_000);
+});
+
 describe('an "unauthorized" that is not about the account', () => {
   it('stays AcmeRequestRejected and leaves the account as it is', async () => {
     const owner = await AcmeSession.open(issuerNamed('owner'), freshSm());
