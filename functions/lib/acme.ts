@@ -102,8 +102,8 @@ function configureHttp(): void {
 
 // ---------------------------------------------------------------------------
 // acme-client internals we hook, per client instance: its HTTP funnel (to count
-// requests into the AcmeRequests metric the handler flushes) and its API funnel (to keep the problem document it would flatten
-// into a message string).
+// requests into the AcmeRequests metric the handler flushes) and its API funnel
+// (to keep the problem document it would flatten into a message string).
 
 interface HttpResponse {
   status: number;
