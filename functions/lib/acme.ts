@@ -8,12 +8,20 @@ import { createSecureContext, rootCertificates } from 'node:tls';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as acme from 'acme-client';
 import { getAdapter, type AxiosAdapter } from 'axios';
-import { loadOrCreateAccountSecret, saveAccountSecret, type AcmeAccountSecret } from './acme/account.js';
+import { generateAccountKey, loadOrCreateAccountSecret, readAccountSecret, saveAccountSecret } from './acme/account.js';
 import { dnsChallengeRecord, jwkThumbprint, type DnsChallengeRecord } from './acme/challenge.js';
 import { AcmeNetworkError, AcmeProblem, describeProblem, orderInvalid, parseRetryAfter, toAcmeError } from './acme/problems.js';
+import {
+  accountActionAfterLookup,
+  accountActionForDirectory,
+  accountSuspicion,
+  type AccountAction,
+  type AccountLookup,
+} from './acme/recovery.js';
 import { asAwsError } from './aws.js';
 import { AcmeOrderNotReady, InvalidInput } from './errors.js';
 import type { Issuer } from './inventory.js';
+import { logger, recordAcmeRequest } from './observability.js';
 
 export type { DnsChallengeRecord } from './acme/challenge.js';
 
@@ -93,28 +101,9 @@ function configureHttp(): void {
 }
 
 // ---------------------------------------------------------------------------
-// Request counts by HTTP status (or `error` when no answer came), for metrics.
-
-const requestCounts = new Map<string, number>();
-
-/** ACME requests made by this process since the last reset, keyed by HTTP status or `error`. */
-export function acmeRequestCounts(): Record<string, number> {
-  return Object.fromEntries(requestCounts);
-}
-
-export function resetAcmeRequestCounts(): void {
-  requestCounts.clear();
-}
-
-function countRequest(status: number | 'error'): void {
-  const key = String(status);
-  requestCounts.set(key, (requestCounts.get(key) ?? 0) + 1);
-}
-
-// ---------------------------------------------------------------------------
-// acme-client internals we hook, per client instance: its HTTP funnel (for
-// counting) and its API funnel (to keep the problem document it would flatten
-// into a message string).
+// acme-client internals we hook, per client instance: its HTTP funnel (to count
+// requests into the AcmeRequests metric the handler flushes) and its API funnel
+// (to keep the problem document it would flatten into a message string).
 
 interface HttpResponse {
   status: number;
@@ -141,10 +130,10 @@ function instrument(client: acme.Client): void {
   http.request = async (url, method, opts) => {
     try {
       const resp = await request(url, method, opts);
-      countRequest(resp.status);
+      recordAcmeRequest(resp.status);
       return resp;
     } catch (err) {
-      countRequest('error');
+      recordAcmeRequest('error');
       throw err;
     }
   };
@@ -183,15 +172,48 @@ export interface AcmeSessionOptions {
   kmsKeyId?: string;
 }
 
+/** A registered account and the acme-client instance that signs with its key. */
+export interface RegisteredAccount {
+  readonly client: acme.Client;
+  /** PKCS#8 PEM. Never logged. */
+  readonly key: string;
+  readonly thumbprint: string;
+  readonly url: string;
+}
+
+/** What re-registering needs besides the issuer: where the account is stored, and the EAB if the CA wants one. */
+export interface AccountContext {
+  readonly sm: SecretsManagerClient;
+  readonly eab?: { kid: string; hmacKey: string };
+}
+
 /** An issuer's ACME account, ready to order. Open with `AcmeSession.open`. */
 export class AcmeSession {
-  /** Use `AcmeSession.open`; the constructor is for that and for tests. */
+  private account: RegisteredAccount;
+  /** One repair at a time per session: concurrent requests refused for the same account share it. */
+  private repairing: Promise<void> | undefined;
+
+  /** Use `AcmeSession.open`. */
   constructor(
     readonly issuer: Issuer,
-    private readonly client: acme.Client,
-    private readonly thumbprint: string,
-    readonly accountUrl: string,
-  ) {}
+    account: RegisteredAccount,
+    private readonly context: AccountContext,
+  ) {
+    this.account = account;
+  }
+
+  /** The account URL in use (it changes when the CA forgot the account and it was registered again). */
+  get accountUrl(): string {
+    return this.account.url;
+  }
+
+  private get client(): acme.Client {
+    return this.account.client;
+  }
+
+  private get thumbprint(): string {
+    return this.account.thumbprint;
+  }
 
   /** Load (or create and register) the issuer's account. Cached per process, secret and directory. */
   static open(issuer: Issuer, sm: SecretsManagerClient, options: AcmeSessionOptions = {}): Promise<AcmeSession> {
@@ -226,9 +248,22 @@ export class AcmeSession {
 
   /** ONE status request for the order; an invalid order throws AcmeOrderInvalid with the CA's reasons. */
   async orderStatus(orderUrl: string): Promise<OrderRecord> {
-    const order = await this.call(`Reading ACME order ${orderUrl}`, () =>
-      this.client.getOrder({ url: orderUrl } as acme.Order),
-    );
+    const askedAs = this.account;
+    let order: acme.Order;
+    try {
+      order = await this.call(`Reading ACME order ${orderUrl}`, () => this.client.getOrder({ url: orderUrl } as acme.Order));
+    } catch (err) {
+      const problem = (err as Error).cause;
+      if (!(problem instanceof AcmeProblem)) throw err;
+      // Either way the order is as dead as an invalid one, and the workflow orders afresh.
+      // The CA no longer has it (a CA reset takes every order with it):
+      if (problem.status === 404) throw orderInvalid(orderUrl, [`the CA no longer knows this order (${describeProblem(problem)})`]);
+      // It belongs to the account just replaced by a new key, which the new account may not read:
+      if (accountSuspicion(problem) === 'ask' && this.account.key !== askedAs.key) {
+        throw orderInvalid(orderUrl, [`it belongs to the ACME account ${askedAs.url}, which the CA no longer accepts`]);
+      }
+      throw err;
+    }
     if (order.status === 'invalid') throw await this.invalidOrder(order);
     return toRecord(order);
   }
@@ -331,11 +366,76 @@ export class AcmeSession {
     return orderInvalid(order.url, reasons);
   }
 
+  /**
+   * One request. When the CA refuses it because of the account itself (forgotten,
+   * deactivated), the account is repaired and the request sent once more, never more.
+   */
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    const signedWith = this.account;
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(await this.repairAccount(err, signedWith))) throw toAcmeError(err, what);
+    }
     try {
       return await fn();
     } catch (err) {
       throw toAcmeError(err, what);
+    }
+  }
+
+  /** Whether the account is now another one than `signedWith`, so the refused request is worth sending again. */
+  private async repairAccount(err: unknown, signedWith: RegisteredAccount): Promise<boolean> {
+    if (!(err instanceof AcmeProblem)) return false;
+    const suspicion = accountSuspicion(err);
+    if (suspicion === 'unrelated') return false;
+    if (this.account === signedWith) {
+      this.repairing ??= this.repair(suspicion === 'gone' ? 'register' : undefined, err).finally(() => {
+        this.repairing = undefined;
+      });
+      await this.repairing;
+    }
+    return this.account !== signedWith;
+  }
+
+  /** `action` undefined: ask the account itself first (an `unauthorized` may be about something else). */
+  private async repair(action: AccountAction | undefined, refused: AcmeProblem): Promise<void> {
+    const decided = action ?? accountActionAfterLookup(await this.lookupAccount());
+    if (decided === 'keep') return;
+    const { issuer, context } = this;
+    // Another process may have repaired it already: use what it stored rather than registering twice.
+    const stored = await readAccountSecret(context.sm, issuer.accountSecretName);
+    if (
+      stored?.accountUrl &&
+      stored.directoryUrl === issuer.directoryUrl &&
+      stored.accountUrl !== this.account.url &&
+      (decided === 'register' || stored.accountKey !== this.account.key)
+    ) {
+      this.account = accountFor(issuer, stored.accountKey, stored.accountUrl, context.eab);
+      logger.warn('ACME account: using the account another process registered again', { issuer: issuer.name, accountUrl: stored.accountUrl });
+      return;
+    }
+    const key = decided === 'newKey' ? generateAccountKey() : this.account.key;
+    const previousUrl = this.account.url;
+    this.account = await registerAccount(issuer, key, context);
+    logger.warn('ACME account registered again', {
+      issuer: issuer.name,
+      reason: `${refused.status} ${refused.type ?? 'unknown problem'}`,
+      newKey: decided === 'newKey',
+      previousAccountUrl: previousUrl,
+      accountUrl: this.account.url,
+    });
+  }
+
+  /** POST-as-GET of the account's own URL (RFC 8555 §7.3.3 allows it): its status, or the CA's refusal. */
+  private async lookupAccount(): Promise<AccountLookup> {
+    const api = (this.client as unknown as ClientInternals).api;
+    try {
+      const resp = await api.apiRequest(this.account.url, null, [200]);
+      const status = (resp.data as { status?: unknown } | null)?.status;
+      return { account: typeof status === 'string' ? { status } : {} };
+    } catch (err) {
+      return err instanceof AcmeProblem ? { problem: err } : { unreachable: true };
     }
   }
 }
@@ -345,36 +445,60 @@ const sessions = new WeakMap<SecretsManagerClient, Map<string, Promise<AcmeSessi
 async function openSession(issuer: Issuer, sm: SecretsManagerClient, options: AcmeSessionOptions): Promise<AcmeSession> {
   const kmsKeyId = options.kmsKeyId ?? process.env.CERTPIPE_KMS_KEY_ID;
   const stored = await loadOrCreateAccountSecret(sm, issuer, kmsKeyId ? { kmsKeyId } : {});
-  const sameCa = stored.directoryUrl === issuer.directoryUrl;
   const eab = issuer.eab ? { kid: issuer.eab.keyId, hmacKey: await readEabHmacKey(sm, issuer.eab.hmacKeySecretId) } : undefined;
+  const context: AccountContext = { sm, ...(eab ? { eab } : {}) };
+  const action = accountActionForDirectory(stored, issuer.directoryUrl);
+  const account =
+    action === 'keep' && stored.accountUrl
+      ? accountFor(issuer, stored.accountKey, stored.accountUrl, eab)
+      : await registerAccount(issuer, action === 'newKey' ? generateAccountKey() : stored.accountKey, context);
+  if (action === 'newKey') {
+    logger.warn('ACME account: the issuer\'s directory changed; registered a new key there', {
+      issuer: issuer.name,
+      previousDirectoryUrl: stored.directoryUrl,
+      accountUrl: account.url,
+    });
+  }
+  return new AcmeSession(issuer, account, context);
+}
+
+function newClient(issuer: Issuer, accountKey: string, accountUrl: string | undefined, eab: AccountContext['eab']): acme.Client {
   const client = new acme.Client({
     directoryUrl: issuer.directoryUrl,
-    accountKey: stored.accountKey,
-    ...(sameCa && stored.accountUrl ? { accountUrl: stored.accountUrl } : {}),
+    accountKey,
+    ...(accountUrl ? { accountUrl } : {}),
     ...(eab ? { externalAccountBinding: eab } : {}),
     backoffAttempts: 1,
     backoffMin: 0,
     backoffMax: 0,
   });
   instrument(client);
+  return client;
+}
 
-  let accountUrl = sameCa ? stored.accountUrl : undefined;
-  if (!accountUrl) {
-    // Registering a key the CA already knows returns that account (RFC 8555 §7.3.1), so a retry is harmless.
-    // Straight to newAccount: acme-client would follow a 200 (key already known) with an
-    // account update that some CAs (Pebble) refuse as empty.
-    const api = (client as unknown as ClientInternals).api;
-    await callAcme(`Registering ACME account at ${issuer.directoryUrl}`, () =>
-      api.createAccount({
-        termsOfServiceAgreed: true,
-        ...(issuer.email ? { contact: [`mailto:${issuer.email}`] } : {}),
-      }),
-    );
-    accountUrl = client.getAccountUrl();
-    const updated: AcmeAccountSecret = { accountKey: stored.accountKey, accountUrl, directoryUrl: issuer.directoryUrl };
-    await saveAccountSecret(sm, issuer.accountSecretName, updated);
-  }
-  return new AcmeSession(issuer, client, jwkThumbprint(stored.accountKey), accountUrl);
+function accountFor(issuer: Issuer, key: string, url: string, eab: AccountContext['eab']): RegisteredAccount {
+  return { client: newClient(issuer, key, url, eab), key, thumbprint: jwkThumbprint(key), url };
+}
+
+/**
+ * newAccount for `key` at the issuer's directory, then store key, URL and directory
+ * together. Registering a key the CA already knows returns that account (RFC 8555
+ * §7.3.1), so a retry is harmless.
+ */
+async function registerAccount(issuer: Issuer, key: string, context: AccountContext): Promise<RegisteredAccount> {
+  const client = newClient(issuer, key, undefined, context.eab);
+  // Straight to newAccount: acme-client would follow a 200 (key already known) with an
+  // account update that some CAs (Pebble) refuse as empty.
+  const api = (client as unknown as ClientInternals).api;
+  await callAcme(`Registering ACME account at ${issuer.directoryUrl}`, () =>
+    api.createAccount({
+      termsOfServiceAgreed: true,
+      ...(issuer.email ? { contact: [`mailto:${issuer.email}`] } : {}),
+    }),
+  );
+  const url = client.getAccountUrl();
+  await saveAccountSecret(context.sm, issuer.accountSecretName, { accountKey: key, accountUrl: url, directoryUrl: issuer.directoryUrl });
+  return { client, key, thumbprint: jwkThumbprint(key), url };
 }
 
 /** The EAB HMAC key: the secret's string, or its `hmacKey` member when it is JSON. */

@@ -4,11 +4,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CreateHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acmeRequestCounts, AcmeSession, type OrderRecord } from '../../functions/lib/acme.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AcmeSession, type OrderRecord } from '../../functions/lib/acme.js';
 import { checkPropagation } from '../../functions/lib/dns/propagation.js';
 import { Route53ChallengeProvider } from '../../functions/lib/dns/route53.js';
 import type { Issuer } from '../../functions/lib/inventory.js';
+import { publishMetrics } from '../../functions/lib/observability.js';
 import { createCsr, generateKeyPair, splitPemChain, verifyIssued } from '../../functions/lib/x509.js';
 import { startTestCloud, type TestCloud } from '../support/cloud.js';
 
@@ -29,6 +30,26 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, attempts
     await sleep(250);
   }
   throw new Error(`gave up waiting for ${what}`);
+}
+
+/** AcmeRequests by Status in the EMF that publishMetrics() writes to stdout, as a handler's end does. */
+function acmeRequestsPublished(): Record<string, number> {
+  const chunks: string[] = [];
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
+    return true;
+  });
+  try {
+    publishMetrics();
+  } finally {
+    spy.mockRestore();
+  }
+  const counts: Record<string, number> = {};
+  for (const line of chunks.join('').split('\n').filter((l) => l.includes('"AcmeRequests"'))) {
+    const record = JSON.parse(line) as { Status: string; AcmeRequests: number };
+    counts[record.Status] = (counts[record.Status] ?? 0) + record.AcmeRequests;
+  }
+  return counts;
 }
 
 beforeAll(async () => {
@@ -125,7 +146,8 @@ describe('DNS-01 issuance for an apex and its wildcard', () => {
     );
     expect(left.ResourceRecordSets?.filter((r) => r.Type === 'TXT' && r.Name?.startsWith('_acme-challenge.shop.'))).toEqual([]);
 
-    const counts = acmeRequestCounts();
+    // The requests are counted into the AcmeRequests metric the handler flushes.
+    const counts = acmeRequestsPublished();
     expect(counts['201']).toBeGreaterThan(0);
     expect(counts['200']).toBeGreaterThan(0);
   });

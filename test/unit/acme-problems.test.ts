@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AcmeProblem, orderInvalid, parseRetryAfter, toAcmeError } from '../../functions/lib/acme/problems.js';
+import { accountActionAfterLookup, accountActionForDirectory, accountSuspicion } from '../../functions/lib/acme/recovery.js';
 
 const URL = 'https://ca.example/acme/new-order';
 const problem = (status: number, type?: string, detail?: string, retryAfter?: number) =>
@@ -68,5 +69,44 @@ describe('parseRetryAfter', () => {
     [undefined, undefined],
   ])('%s → %s', (header, seconds) => {
     expect(parseRetryAfter(header, now)).toBe(seconds);
+  });
+});
+
+describe('re-register the ACME account or not', () => {
+  const facts = (status: number, type?: string) => ({ status, ...(type ? { type: `urn:ietf:params:acme:error:${type}` } : {}) });
+
+  it.each([
+    ['accountDoesNotExist (CA reset, account deleted)', facts(400, 'accountDoesNotExist'), 'gone'],
+    ['unauthorized (deactivated account, but also CAA or another account\'s order)', facts(403, 'unauthorized'), 'ask'],
+    ['malformed', facts(400, 'malformed'), 'unrelated'],
+    ['rejectedIdentifier', facts(400, 'rejectedIdentifier'), 'unrelated'],
+    ['caa', facts(403, 'caa'), 'unrelated'],
+    ['a bare 403 without a type', facts(403), 'unrelated'],
+    ['a 404', facts(404, 'malformed'), 'unrelated'],
+    ['an unrelated namespace that ends the same', { status: 400, type: 'urn:example:accountDoesNotExist' }, 'unrelated'],
+  ])('a refused request: %s → %s', (_, problem, suspicion) => {
+    expect(accountSuspicion(problem)).toBe(suspicion);
+  });
+
+  it.each([
+    ['the account answers valid: the refusal was about something else', { account: { status: 'valid' } }, 'keep'],
+    ['the account answers deactivated', { account: { status: 'deactivated' } }, 'newKey'],
+    ['the account answers revoked', { account: { status: 'revoked' } }, 'newKey'],
+    ['the CA refuses the key on its own account URL', { problem: facts(403, 'unauthorized') }, 'newKey'],
+    ['the CA does not know the account', { problem: facts(400, 'accountDoesNotExist') }, 'register'],
+    ['the lookup hit a 500', { problem: facts(500, 'serverInternal') }, 'keep'],
+    ['the lookup got no answer', { unreachable: true as const }, 'keep'],
+  ])('after an unauthorized, %s → %s', (_, lookup, action) => {
+    expect(accountActionAfterLookup(lookup)).toBe(action);
+  });
+
+  const DIR = 'https://acme.example/dir';
+  it.each([
+    ['registered at this directory', { directoryUrl: DIR, accountUrl: 'https://acme.example/acct/1' }, 'keep'],
+    ['stored but never registered', { directoryUrl: DIR }, 'register'],
+    ['registered at another directory', { directoryUrl: 'https://old.example/dir', accountUrl: 'https://old.example/acct/1' }, 'newKey'],
+    ['never registered, made for another directory', { directoryUrl: 'https://old.example/dir' }, 'newKey'],
+  ])('before any request, an account %s → %s', (_, stored, action) => {
+    expect(accountActionForDirectory(stored, DIR)).toBe(action);
   });
 });
