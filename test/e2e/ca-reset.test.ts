@@ -86,6 +86,9 @@ describe('a CA that forgot every account', () => {
     for (const spec of pipeline.deployment.inventory.certificates) before.set(spec.name, (await currentSecret(cloud, spec.secretName)).serial);
 
     restarted = await restartPebble(cloud);
+    // As `npm start` does after `local:down && local:up`: the deploy reads the restarted
+    // CA's new root as the issuer's trust anchor (Pebble makes a new root at each start).
+    pipeline = await deployTestPipeline(cloud, exampleConfig(cloud));
 
     const run = await pipeline.run({ force: true });
     arns.push(run.executionArn);
