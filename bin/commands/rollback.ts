@@ -19,7 +19,12 @@ async function previousDates(target: Target, secretName: string): Promise<{ notB
     const value = await target.aws
       .secretsManager()
       .send(new GetSecretValueCommand({ SecretId: secretName, VersionStage: 'AWSPREVIOUS' }));
-    const parsed = JSON.parse(value.SecretString ?? '{}') as { notBefore?: string; notAfter?: string };
+    let parsed: { notBefore?: string; notAfter?: string };
+    try {
+      parsed = JSON.parse(value.SecretString ?? '{}') as { notBefore?: string; notAfter?: string };
+    } catch {
+      return undefined; // never echo a parser message: it quotes the secret's text
+    }
     if (!parsed.notBefore || !parsed.notAfter) return undefined;
     return { notBefore: new Date(parsed.notBefore), notAfter: new Date(parsed.notAfter) };
   } catch (err) {

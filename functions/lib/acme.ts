@@ -512,7 +512,14 @@ async function readEabHmacKey(sm: SecretsManagerClient, secretId: string): Promi
   if (!text) throw new InvalidInput(`EAB secret ${secretId} is empty`);
   const trimmed = text.trim();
   if (trimmed.startsWith('{')) {
-    const hmacKey = (JSON.parse(trimmed) as { hmacKey?: unknown }).hmacKey;
+    let parsed: { hmacKey?: unknown };
+    try {
+      parsed = JSON.parse(trimmed) as { hmacKey?: unknown };
+    } catch {
+      // The parser's message quotes the text around the error: part of the HMAC key.
+      throw new InvalidInput(`EAB secret ${secretId} starts like JSON but is not valid JSON — store {"hmacKey": "<base64url key>"} or the bare key`);
+    }
+    const hmacKey = parsed.hmacKey;
     if (typeof hmacKey !== 'string') throw new InvalidInput(`EAB secret ${secretId} is JSON without an "hmacKey" string`);
     return hmacKey;
   }

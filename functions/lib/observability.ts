@@ -3,6 +3,7 @@
 // redactor, so a PEM private key that reaches a log call still never reaches a log.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { createPrivateKey } from 'node:crypto';
 import { CertpipeError } from './errors.js';
 
 export const SERVICE_NAME = 'certpipe';
@@ -29,17 +30,65 @@ export const DIMENSION = { Certificate: 'Certificate', Status: 'Status' } as con
 
 export const REDACTED = '[REDACTED]';
 
-// Any PEM private key (PKCS#8, SEC1 "EC", PKCS#1 "RSA", "ENCRYPTED", "OPENSSH"),
-// including one cut off before its END line, and one inside JSON-escaped text.
-const PRIVATE_KEY_BLOCK = /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g;
+// Every PEM block except the public kinds, whatever its label says ("PRIVATE KEY",
+// "OPENSSH PRIVATE KEY", or one a tool made up), including one cut off before its
+// END line and one inside JSON-escaped text.
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?(?:-----END \1-----|$)/g;
+const PUBLIC_PEM_LABELS = new Set([
+  'CERTIFICATE',
+  'TRUSTED CERTIFICATE',
+  'CERTIFICATE REQUEST',
+  'NEW CERTIFICATE REQUEST',
+  'PUBLIC KEY',
+  'RSA PUBLIC KEY',
+  'X509 CRL',
+  'PKCS7',
+]);
+// A run of base64 (line breaks and escaped line breaks allowed) long enough to be
+// DER: a key without its PEM armour, or a PEM body cut out of one.
+const BASE64_RUN = /[A-Za-z0-9+/](?:[A-Za-z0-9+/=]|\r?\n|\\r\\n|\\n){59,}/g;
+const LINE_BREAK = /\r?\n|\\r\\n|\\n/g;
+/** Private members of a JWK (RFC 7518) written as JSON text, escaped or not. */
+const JWK_PRIVATE_TEXT = /(\\?")(d|p|q|dp|dq|qi|k)\1\s*:\s*\1[A-Za-z0-9_-]{16,}\1/g;
 /** Fields that hold key material by name, whatever their format. */
 const SENSITIVE_FIELD = /^(private[-_]?key(?:[-_]?pem)?|account[-_]?key(?:[-_]?pem)?|hmac[-_]?key)$/i;
 /** Private members of a JWK (RFC 7518): present only in a private key. */
 const JWK_PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
 
-/** The text with every PEM private key block replaced by [REDACTED]. */
+/** Whether the base64 text decodes to (the start of) a private key's DER. */
+function isPrivateKeyDer(base64: string): boolean {
+  const der = Buffer.from(base64, 'base64');
+  if (der.length < 32) return false;
+  for (const type of ['pkcs8', 'sec1', 'pkcs1'] as const) {
+    try {
+      createPrivateKey({ key: der, format: 'der', type });
+      return true;
+    } catch {
+      // not this encoding
+    }
+  }
+  // A cut-off key still starts as one: SEQUENCE, then version INTEGER 0 (PKCS#8, PKCS#1) or 1 (SEC1),
+  // then an AlgorithmIdentifier SEQUENCE (PKCS#8), an OCTET STRING (SEC1) or an INTEGER (PKCS#1).
+  if (der[0] !== 0x30) return false;
+  const at = der[1]! < 0x80 ? 2 : 2 + (der[1]! & 0x7f);
+  const [tag, len, version, next] = [der[at], der[at + 1], der[at + 2], der[at + 3]];
+  return tag === 0x02 && len === 0x01 && ((version === 0x00 && (next === 0x30 || next === 0x02)) || (version === 0x01 && next === 0x04));
+}
+
+/** The text with every private PEM block, base64 private key DER and private JWK member replaced by [REDACTED]. */
 export function redactText(text: string): string {
-  return text.replace(PRIVATE_KEY_BLOCK, REDACTED);
+  let out = text.replace(PEM_BLOCK, (block, label: string) => (PUBLIC_PEM_LABELS.has(label.trim()) ? block : REDACTED));
+  out = out.replace(BASE64_RUN, (run) => {
+    // A word before the key on the line above is base64 too: try the run from each line start.
+    const starts = [0, ...[...run.matchAll(LINE_BREAK)].map((m) => m.index! + m[0].length)];
+    for (const start of starts) {
+      const candidate = run.slice(start);
+      if (candidate.length >= 60 && isPrivateKeyDer(candidate.replace(LINE_BREAK, ''))) return run.slice(0, start) + REDACTED;
+    }
+    return run;
+  });
+  if (out.includes('kty')) out = out.replace(JWK_PRIVATE_TEXT, (_m, q: string, member: string) => `${q}${member}${q}:${q}${REDACTED}${q}`);
+  return out;
 }
 
 function isJwk(value: object): value is Record<string, unknown> {
@@ -92,7 +141,7 @@ export function redact<T>(value: T): T {
 export function findKeyMaterial(value: unknown): string | undefined {
   const seen = new WeakSet<object>();
   const search = (v: unknown, path: string): string | undefined => {
-    if (typeof v === 'string') return new RegExp(PRIVATE_KEY_BLOCK.source).test(v) ? path : undefined;
+    if (typeof v === 'string') return redactText(v) !== v ? path : undefined;
     if (v instanceof Uint8Array) return search(Buffer.from(v).toString('latin1'), path);
     if (v instanceof Error) return search(v.message, `${path}.message`) ?? search(v.stack ?? '', `${path}.stack`);
     if (!v || typeof v !== 'object' || seen.has(v)) return undefined;

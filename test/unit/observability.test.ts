@@ -52,6 +52,41 @@ describe('redactText', () => {
     expect(out).not.toContain('PRIVATE KEY');
     expect(out).not.toContain(keyBody.slice(0, 16));
   });
+  it.each([
+    ['a PEM block under a label of its own', pkcs8.replace(/PRIVATE KEY/g, 'CERTPIPE SECRET')],
+    ['an OpenSSH-style label', pkcs8.replace(/PRIVATE KEY/g, 'OPENSSH PRIVATE KEY')],
+    ['PEM escaped twice (JSON inside JSON)', JSON.stringify(JSON.stringify(pkcs8)).slice(1, -1)],
+    ['PEM with CRLF line ends', pkcs8.replace(/\n/g, '\r\n')],
+    ['the base64 DER of a PKCS#8 key, one line', privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64')],
+    ['the base64 DER of a SEC1 key', privateKey.export({ type: 'sec1', format: 'der' }).toString('base64')],
+    ['the base64 DER of an RSA key', generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs1', format: 'der' }).toString('base64')],
+    ['a PEM body without its armour', pkcs8.split('\n').slice(1, -2).join('\n')],
+  ])('removes %s', (_name, key) => {
+    const out = redactText(`before ${key} after`);
+    expect(out).toContain('[REDACTED]');
+    expect(out).toMatch(/^before /);
+    expect(out).toMatch(/ after$/);
+    const der = key.replace(/-----[^-]+-----|\\[rn]|\s/g, '');
+    expect(out).not.toContain(der.slice(8, 40));
+  });
+  it('removes the private members of a JWK written as JSON text', () => {
+    const out = redactText(`account key: ${JSON.stringify(jwk)}`);
+    expect(out).not.toContain(String(jwk.d));
+    expect(out).toContain(String(jwk.x)); // the public part stays readable
+    expect(findKeyMaterial({ message: `key ${JSON.stringify(jwk)}` })).toBe('$.message');
+  });
+  it('finds key material in every form it redacts', () => {
+    const der = privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64');
+    expect(findKeyMaterial({ cause: `ValidationException: ${der}` })).toBe('$.cause');
+    expect(findKeyMaterial({ cause: pkcs8.replace(/PRIVATE KEY/g, 'WHATEVER') })).toBe('$.cause');
+  });
+  it('keeps certificates, public keys, CSRs and long base64 that is no key', () => {
+    const cert = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const spki = privateKey.export === undefined ? '' : generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const blob = Buffer.alloc(200, 7).toString('base64');
+    const text = `${cert}${spki}-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n${blob} ok`;
+    expect(redactText(text)).toBe(text);
+  });
   it('keeps certificates and ordinary text', () => {
     const text = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\nok';
     expect(redactText(text)).toBe(text);

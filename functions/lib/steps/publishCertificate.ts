@@ -6,7 +6,7 @@ import { asAwsError } from '../aws.js';
 import { CertificateVerificationFailed, PublishFailed } from '../errors.js';
 import type { PublishInput, PublishOutput } from '../events.js';
 import { findCertificate, findIssuer, type CertificateSpec, type Target } from '../inventory.js';
-import { logger } from '../observability.js';
+import { assertNoKeyMaterial, logger } from '../observability.js';
 import { renewalTime } from '../renewal.js';
 import { publishToAcm } from '../store/acm.js';
 import { publishSecretCopy, type IssuedCertificate, type PendingVersion } from '../store/certificateStore.js';
@@ -93,6 +93,7 @@ export async function publishCertificate(ctx: StepContext, input: PublishInput):
     failedTargets: failures.map((f) => f.target),
     reason: input.reason,
   };
+  assertNoKeyMaterial(detail, 'the Certificate Renewed event');
   try {
     await ctx.aws.client(EventBridgeClient).send(
       new PutEventsCommand({
