@@ -134,6 +134,24 @@ describe('IAM', () => {
     expect(checkActions).not.toContain('secretsmanager:GetSecretValue');
   });
 
+  it('lets CleanupChallenges read no secret value, no ACME account and no KMS key: only describe and tag the certificate secrets', () => {
+    const arn = (name: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:secretsmanager:${REGION}:${PIPELINE_ACCOUNT}:secret:${name}-??????`]] });
+    const cleanup = statementsOf('CleanupChallenges');
+    const actions = Object.values(cleanup).flatMap((s) => [s.Action].flat());
+    expect(actions).not.toContain('secretsmanager:GetSecretValue');
+    expect(actions.filter((a) => a.startsWith('kms:'))).toEqual([]);
+    expect(actions.filter((a) => a.startsWith('secretsmanager:')).sort()).toEqual([
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:TagResource',
+      'secretsmanager:UntagResource',
+    ]);
+    expect(cleanup.CertificateSecretsDescribe.Resource).toEqual([arn('certpipe/partner'), arn('certpipe/web')]);
+    expect(cleanup.CertificateSecretsTag).toMatchObject({
+      Resource: [arn('certpipe/partner'), arn('certpipe/web')],
+      Condition: { 'ForAllValues:StringLike': { 'aws:TagKeys': ['certpipe:*'] } },
+    });
+  });
+
   it('uses the secrets key only through Secrets Manager in the stack region', () => {
     expect(statementsOf('FinalizeOrder').SecretsKeyViaSecretsManager.Condition).toEqual({
       StringEquals: { 'kms:ViaService': `secretsmanager.${REGION}.amazonaws.com` },
