@@ -59,6 +59,7 @@ describe('functions', () => {
       POWERTOOLS_LOG_LEVEL: 'INFO',
       CERTPIPE_FUNCTION: 'FinalizeOrder',
       CERTPIPE_KMS_KEY_ID: { 'Fn::GetAtt': [logicalIdOf('Certpipe/Pipeline/SecretsKey/Resource'), 'Arn'] },
+      CERTPIPE_EXECUTION_TIMEOUT_SECONDS: String(6 * 3600),
     });
   });
 
@@ -150,6 +151,11 @@ describe('IAM', () => {
       Resource: [arn('certpipe/partner'), arn('certpipe/web')],
       Condition: { 'ForAllValues:StringLike': { 'aws:TagKeys': ['certpipe:*'] } },
     });
+  });
+
+  it("gives PlaceChallenges the execution timeout, the longest a holder may need its challenge values", () => {
+    const env = resources[functionLogicalId('PlaceChallenges')].Properties.Environment.Variables;
+    expect(env.CERTPIPE_EXECUTION_TIMEOUT_SECONDS).toBe(String(6 * 3600));
   });
 
   it('uses the secrets key only through Secrets Manager in the stack region', () => {
