@@ -35,6 +35,8 @@ export type CheckExpiryOutput = z.infer<typeof checkExpiryOutputSchema>;
 export const renewalItemSchema = z.object({
   name: z.string().check(z.minLength(1)),
   reason: z.string(),
+  /** `$$.Execution.Id`: whose challenge values these are (see store/challengeHolders.ts). */
+  execution: z.optional(z.string()),
 });
 export type RenewalItem = z.infer<typeof renewalItemSchema>;
 
@@ -101,6 +103,7 @@ export const cleanupInputSchema = z.looseObject({
   name: z.string(),
   order: z.optional(z.partial(orderStateSchema)),
   error: z.optional(z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
+  execution: z.optional(z.string()),
 });
 export type CleanupInput = z.infer<typeof cleanupInputSchema>;
 

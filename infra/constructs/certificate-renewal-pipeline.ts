@@ -212,7 +212,8 @@ export class CertificateRenewalPipeline extends Construct {
       logRemovalPolicy,
       tracing,
       logLevel: props.logLevel ?? 'INFO',
-      extraEnvironment: { [KMS_KEY_ENV]: this.secretsKey.keyArn },
+      // PlaceChallenges: how long an execution may still need the challenge values it holds (store/pendingOrder.ts).
+      extraEnvironment: { [KMS_KEY_ENV]: this.secretsKey.keyArn, CERTPIPE_EXECUTION_TIMEOUT_SECONDS: String(executionTimeout.toSeconds()) },
       roleNames: { PublishCertificate: publisherRoleName },
     });
     const permissions = new PipelinePermissions(stack, inventory, this.secretsKey.keyArn);

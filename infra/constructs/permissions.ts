@@ -228,9 +228,13 @@ export class PipelinePermissions {
     );
   }
 
-  /** Reading the order claim back (cleanup after a failure); no write. */
-  certificateSecretsRead(): iam.PolicyStatement {
-    return new iam.PolicyStatement({ sid: 'CertificateSecretsRead', actions: SECRET_READ, resources: this.certificateSecretArns() });
+  /** The certificate secrets' tags only (the challenge values and their holders): never a secret value. */
+  certificateSecretsTags(): iam.PolicyStatement[] {
+    const resources = this.certificateSecretArns();
+    return [
+      new iam.PolicyStatement({ sid: 'CertificateSecretsDescribe', actions: ['secretsmanager:DescribeSecret'], resources }),
+      secretTagging('CertificateSecretsTag', resources),
+    ];
   }
 
   certificateSecretsReadWrite(): iam.PolicyStatement[] {
@@ -325,14 +329,12 @@ export const NEEDS: Record<TaskFunction, (p: PipelinePermissions) => iam.PolicyS
     ...p.assumeTargetRoles(),
     p.putRenewedEvents(),
   ],
-  // After a failure the records are found again from the order claimed in the certificate's secret.
+  // After a failure the values are found in the tags PlaceChallenges wrote: no ACME account, no secret value, no KMS.
   CleanupChallenges: (p) => [
     p.challengeRecordsWrite(),
     p.zoneRead(),
     p.route53Lookups(),
-    p.certificateSecretsRead(),
-    ...p.acmeSession(),
-    p.secretsKeyUse(),
+    ...p.certificateSecretsTags(),
   ],
   Summarize: () => [],
 };

@@ -59,6 +59,7 @@ describe('functions', () => {
       POWERTOOLS_LOG_LEVEL: 'INFO',
       CERTPIPE_FUNCTION: 'FinalizeOrder',
       CERTPIPE_KMS_KEY_ID: { 'Fn::GetAtt': [logicalIdOf('Certpipe/Pipeline/SecretsKey/Resource'), 'Arn'] },
+      CERTPIPE_EXECUTION_TIMEOUT_SECONDS: String(6 * 3600),
     });
   });
 
@@ -132,6 +133,29 @@ describe('IAM', () => {
     expect(Object.values(statementsOf('CheckExpiry'))).toContainEqual({ Sid: 'ListSecretsMetadata', Action: 'secretsmanager:ListSecrets', Effect: 'Allow', Resource: '*' });
     const checkActions = Object.values(statementsOf('CheckExpiry')).flatMap((s) => [s.Action].flat());
     expect(checkActions).not.toContain('secretsmanager:GetSecretValue');
+  });
+
+  it('lets CleanupChallenges read no secret value, no ACME account and no KMS key: only describe and tag the certificate secrets', () => {
+    const arn = (name: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:secretsmanager:${REGION}:${PIPELINE_ACCOUNT}:secret:${name}-??????`]] });
+    const cleanup = statementsOf('CleanupChallenges');
+    const actions = Object.values(cleanup).flatMap((s) => [s.Action].flat());
+    expect(actions).not.toContain('secretsmanager:GetSecretValue');
+    expect(actions.filter((a) => a.startsWith('kms:'))).toEqual([]);
+    expect(actions.filter((a) => a.startsWith('secretsmanager:')).sort()).toEqual([
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:TagResource',
+      'secretsmanager:UntagResource',
+    ]);
+    expect(cleanup.CertificateSecretsDescribe.Resource).toEqual([arn('certpipe/partner'), arn('certpipe/web')]);
+    expect(cleanup.CertificateSecretsTag).toMatchObject({
+      Resource: [arn('certpipe/partner'), arn('certpipe/web')],
+      Condition: { 'ForAllValues:StringLike': { 'aws:TagKeys': ['certpipe:*'] } },
+    });
+  });
+
+  it("gives PlaceChallenges the execution timeout, the longest a holder may need its challenge values", () => {
+    const env = resources[functionLogicalId('PlaceChallenges')].Properties.Environment.Variables;
+    expect(env.CERTPIPE_EXECUTION_TIMEOUT_SECONDS).toBe(String(6 * 3600));
   });
 
   it('uses the secrets key only through Secrets Manager in the stack region', () => {

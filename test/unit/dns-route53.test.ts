@@ -6,6 +6,7 @@ import {
   mergeTxtValues,
   normalizeName,
   quoteTxt,
+  removeTxtMatching,
   removeTxtValues,
   unquoteTxt,
 } from '../../functions/lib/dns/route53.js';
@@ -64,6 +65,12 @@ describe('TXT values', () => {
     expect(removeTxtValues(['"foreign"', '"v1"', '"v2"'], ['v1', 'v2'])).toEqual(['"foreign"']);
     expect(removeTxtValues(['"v1"'], ['v1'])).toEqual([]);
     expect(removeTxtValues([], ['v1'])).toEqual([]);
+  });
+
+  it('removes only the values the predicate recognises, reading them unquoted', () => {
+    const isOurs = (v: string) => v.startsWith('ours-');
+    expect(removeTxtMatching(['"foreign"', '"ours-1"', '"multi" "string"', '"ours-2"'], isOurs)).toEqual(['"foreign"', '"multi" "string"']);
+    expect(removeTxtMatching(['"ours-1"'], isOurs)).toEqual([]);
   });
 });
 

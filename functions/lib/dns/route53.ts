@@ -136,6 +136,11 @@ export function removeTxtValues(existingRaw: readonly string[], ours: readonly s
   return existingRaw.filter((raw) => !mine.has(unquoteTxt(raw)));
 }
 
+/** The set after removing every value `isOurs` recognises (values known only by a recorded prefix). */
+export function removeTxtMatching(existingRaw: readonly string[], isOurs: (value: string) => boolean): string[] {
+  return existingRaw.filter((raw) => !isOurs(unquoteTxt(raw)));
+}
+
 // ---------------------------------------------------------------------------
 
 interface TxtSet {
@@ -182,6 +187,19 @@ export class Route53ChallengeProvider implements DnsChallengeProvider {
     const targets = await this.resolveTargets(records);
     const ids = await Promise.all(
       [...targets.values()].map((t) => this.rewrite(t.zoneId, t.fqdn, (current) => removeTxtValues(current, t.values))),
+    );
+    return ids.filter((id): id is string => Boolean(id));
+  }
+
+  /**
+   * Remove, at the challenge names (CNAME delegation followed as present does,
+   * unless the zone written is given), every value `isOurs` recognises: for
+   * values recorded by prefix only.
+   */
+  async cleanUpMatching(names: readonly { fqdn: string; zoneId?: string }[], isOurs: (value: string) => boolean): Promise<string[]> {
+    const targets = await this.resolveTargets(names.map((n) => ({ fqdn: n.fqdn, value: '', ...(n.zoneId ? { zoneId: n.zoneId } : {}) })));
+    const ids = await Promise.all(
+      [...targets.values()].map((t) => this.rewrite(t.zoneId, t.fqdn, (current) => removeTxtMatching(current, isOurs))),
     );
     return ids.filter((id): id is string => Boolean(id));
   }

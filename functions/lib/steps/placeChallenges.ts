@@ -6,6 +6,7 @@ import type { OrderState, RenewalItem } from '../events.js';
 import { findCertificate, findIssuer, type CertificateSpec } from '../inventory.js';
 import { logger } from '../observability.js';
 import type { PendingVersion } from '../store/certificateStore.js';
+import { holderLeaseMs, PendingOrderTags } from '../store/pendingOrder.js';
 import { generateKeyPair } from '../x509.js';
 import type { StepContext } from '../context.js';
 import { challengeProvider } from './challengeProvider.js';
@@ -82,6 +83,14 @@ export async function placeChallenges(ctx: StepContext, item: RenewalItem): Prom
   }
 
   const challenges = order.status === 'pending' ? await session.dnsChallenges(order) : [];
+  // Cleanup's record of what is about to be written and who needs it (store/challengeHolders.ts):
+  // tagged BEFORE the DNS change, so a failure halfway is cleaned up without the order or its key.
+  await new PendingOrderTags(ctx.aws.secretsManager()).hold(spec, {
+    orderUrl: order.url,
+    values: challenges.map((c) => c.value),
+    ...(item.execution ? { executionId: item.execution } : {}),
+    leaseEndsAt: new Date(ctx.now().getTime() + holderLeaseMs()),
+  });
   const provider = challengeProvider(ctx, spec);
   const presented = await provider.present(challenges.map((c) => ({ fqdn: c.fqdn, value: c.value })));
   const identifierOf = new Map(challenges.map((c) => [`${c.fqdn}\u0000${c.value}`, c.dnsName]));
