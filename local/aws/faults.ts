@@ -43,10 +43,11 @@ export const faultRuleSchema = z
 
 export type FaultRule = z.infer<typeof faultRuleSchema>;
 
-interface ActiveRule {
+export interface ActiveRule {
   id: number;
   rule: FaultRule;
   remaining: number | undefined;
+  /** Calls this rule answered with its error or delayed: a scenario asserts its fault really fired. */
   hits: number;
 }
 
@@ -78,8 +79,11 @@ export class FaultInjector {
     return active;
   }
 
-  clear(): void {
+  /** Removes every rule; returns them as they ended, hits included. */
+  clear(): ActiveRule[] {
+    const cleared = this.list();
     this.rules = [];
+    return cleared;
   }
 
   list(): ActiveRule[] {

@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { FaultInjector } from './faults.js';
 import { jsonResponse } from './protocol.js';
+import { acceptedHosts, bodyLimitOf, hostAllowed, isJsonContentType } from './request-guards.js';
 import { loadServices } from './services/index.js';
 import { FileStore } from './store.js';
 import {
@@ -21,6 +22,8 @@ import {
 } from './types.js';
 
 export const DEFAULT_ACCOUNT_ID = '000000000000';
+
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 export const DEFAULT_SETTINGS: LocalSettings = {
   insyncDelayMs: 1000,
@@ -84,14 +87,27 @@ class Accounts implements AccountResolver {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+/**
+ * The request body, or undefined when it is larger than `limit` bytes. An
+ * oversized body is read to its end and dropped, so the client gets its answer
+ * instead of a reset connection, and memory holds at most `limit` bytes.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= limit) chunks.push(c);
+      else chunks.length = 0;
+    });
+    req.on('end', () => resolve(size <= limit ? Buffer.concat(chunks) : undefined));
     req.on('error', reject);
   });
 }
+
+const tooLarge = (limit: number) =>
+  new AwsError('RequestEntityTooLarge', `Request body is larger than the ${limit} bytes this service accepts.`, 413);
 
 function send(res: ServerResponse, response: ServiceResponse, requestId?: string): void {
   const headers: Record<string, string> = { ...(response.headers ?? {}) };
@@ -142,10 +158,8 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       return jsonResponse(400, { error: (err as Error).message });
     }
   });
-  internalRoutes.set('DELETE /_certpipe/faults', async () => {
-    faults.clear();
-    return jsonResponse(200, { faults: [] });
-  });
+  // The cleared rules come back with their hits, so a test can check that each fault fired.
+  internalRoutes.set('DELETE /_certpipe/faults', async () => jsonResponse(200, { faults: [], cleared: faults.clear() }));
   internalRoutes.set('GET /_certpipe/settings', async () => jsonResponse(200, settings));
   internalRoutes.set('POST /_certpipe/settings', async (req) => {
     let patch: Partial<LocalSettings>;
@@ -170,24 +184,36 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const body = await readBody(req);
-    const request: ServiceRequest = {
-      method: req.method ?? 'GET',
-      path: url.pathname,
-      query: url.searchParams,
-      headers: req.headers,
-      body,
-    };
+    const method = req.method ?? 'GET';
+    const request = (body: Buffer): ServiceRequest => ({ method, path: url.pathname, query: url.searchParams, headers: req.headers, body });
+
+    if (!hostAllowed(req.headers.host, listen)) {
+      await readBody(req, 0);
+      const shown = JSON.stringify(String(req.headers.host ?? '').slice(0, 100));
+      send(res, jsonResponse(421, { __type: 'MisdirectedRequest', message: `This endpoint answers as ${acceptedHosts(listen)}, not Host ${shown}: requests under other names are refused (DNS rebinding).` }));
+      return;
+    }
 
     if (url.pathname.startsWith('/_certpipe/')) {
-      const route = internalRoutes.get(`${request.method} ${url.pathname}`);
-      send(res, route ? await route(request) : jsonResponse(404, { error: `no route ${request.method} ${url.pathname}` }));
+      const body = await readBody(req, bodyLimitOf('_certpipe'));
+      if (!body) {
+        send(res, jsonResponse(413, { error: tooLarge(bodyLimitOf('_certpipe')).message }));
+        return;
+      }
+      // A browser sends text/plain or form posts cross-site without asking first; JSON it must ask for.
+      if ((body.length > 0 || BODY_METHODS.has(method)) && !isJsonContentType(req.headers['content-type'])) {
+        send(res, jsonResponse(415, { error: `${method} ${url.pathname} takes a body of Content-Type application/json (send -H 'content-type: application/json').` }));
+        return;
+      }
+      const route = internalRoutes.get(`${method} ${url.pathname}`);
+      send(res, route ? await route(request(body)) : jsonResponse(404, { error: `no route ${method} ${url.pathname}` }));
       return;
     }
 
     const requestId = randomUUID();
     const scope = sigV4Scope(req.headers, url.searchParams);
     const service = scope ? services.get(scope.service) : undefined;
+    const body = await readBody(req, bodyLimitOf(scope?.service ?? ''));
     if (!scope || !service) {
       const message = scope
         ? `The local endpoint does not implement the ${scope.service} service`
@@ -196,9 +222,15 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       return;
     }
 
+    if (!body) {
+      const ctx = { service: scope.service, operation: 'Unknown', accountId: accounts.accountOf(scope.accessKeyId), region: scope.region, accessKeyId: scope.accessKeyId, requestId, now: cloud.now() };
+      send(res, service.renderError(tooLarge(bodyLimitOf(scope.service)), ctx), requestId);
+      return;
+    }
+    const serviceRequest = request(body);
     const ctx: CallContext = {
       service: scope.service,
-      operation: service.operationOf(request) ?? 'Unknown',
+      operation: service.operationOf(serviceRequest) ?? 'Unknown',
       accountId: accounts.accountOf(scope.accessKeyId),
       region: scope.region,
       accessKeyId: scope.accessKeyId,
@@ -210,7 +242,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       const fault = faults.evaluate(ctx);
       if (fault.latencyMs > 0) await sleep(fault.latencyMs);
       if (fault.error) throw fault.error;
-      send(res, await service.handle(request, ctx), requestId);
+      send(res, await service.handle(serviceRequest, ctx), requestId);
     } catch (err) {
       const awsError =
         err instanceof AwsError
@@ -220,6 +252,9 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       send(res, service.renderError(awsError, ctx), requestId);
     }
   }
+
+  /** Where the server listens, known once it is bound (port 0 picks one). */
+  const listen = { host: options.host ?? '127.0.0.1', port: 0 };
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((err) => {
@@ -236,6 +271,8 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
   });
   const port = (server.address() as AddressInfo).port;
   const host = options.host ?? '127.0.0.1';
+  listen.host = host;
+  listen.port = port;
 
   return {
     url: `http://${host}:${port}`,

@@ -1,10 +1,12 @@
 // Shared set-up for the end-to-end tests: the example config pointed at a test
 // cloud's Pebble, deployed with the same deployLocal that `npm start` uses.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createPrivateKey } from 'node:crypto';
+import { readdirSync, readFileSync, type Dirent } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ListHostedZonesCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { findKeyMaterial } from '../../functions/lib/observability.js';
 import { parseConfig, type CertpipeConfig } from '../../infra/config.js';
 import { deployLocal, type LocalDeployment } from '../../local/deploy.js';
 import { executionHistory, runExecution, type ExecutionInput, type FinishedExecution } from '../../local/run.js';
@@ -80,21 +82,109 @@ export async function storedEvents(cloud: TestCloud, detailType?: string): Promi
   return ((await (await fetch(`${cloud.url}/_certpipe/events${query}`)).json()) as { events: any[] }).events;
 }
 
-const PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+const PEM_PRIVATE_KEY = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/;
+/** A base64 run long enough to be a DER private key (P-256 SEC1 is 164 characters); DER starts with 0x30, "M". */
+const BASE64_RUN = /M[A-Za-z0-9+/]{150,}={0,2}/g;
 
-/** Where key material must never appear: execution history (with data), function logs, stored events and metrics. */
+/** Whether a base64 run decodes to a private key in any DER form node reads. */
+function isDerPrivateKey(base64: string): boolean {
+  const der = Buffer.from(base64, 'base64');
+  for (const type of ['pkcs8', 'sec1', 'pkcs1'] as const) {
+    try {
+      createPrivateKey({ key: der, format: 'der', type });
+      return true;
+    } catch {
+      // not this form
+    }
+  }
+  return false;
+}
+
+/** JSON inside strings (state outputs, log lines, event details) is searched as JSON too, so a JWK's "d" is seen there. */
+function parsedDeep(value: unknown, depth = 0): unknown {
+  if (depth > 8) return value;
+  if (typeof value === 'string') {
+    const t = value.trim();
+    if ((t.startsWith('{') && t.endsWith('}')) || (t.startsWith('[') && t.endsWith(']'))) {
+      try {
+        return parsedDeep(JSON.parse(t), depth + 1);
+      } catch {
+        return value;
+      }
+    }
+    return value;
+  }
+  if (Array.isArray(value)) return value.map((v) => parsedDeep(v, depth + 1));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, parsedDeep(v, depth + 1)]));
+  return value;
+}
+
+/**
+ * Whether `value` (text or parsed JSON) holds a private key: PEM under any label,
+ * also JSON-escaped or cut short; a JWK with private members (found by the
+ * functions' own findKeyMaterial); or base64 DER of a key.
+ */
+export function holdsKeyMaterial(value: unknown): boolean {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  if (PEM_PRIVATE_KEY.test(text)) return true;
+  if ([...text.matchAll(BASE64_RUN)].some((m) => isDerPrivateKey(m[0]))) return true;
+  const lines = typeof value === 'string' ? value.split('\n') : [value];
+  return lines.some((line) => findKeyMaterial(parsedDeep(line)) !== undefined);
+}
+
+/** Files under `dir`, recursively, as paths relative to it. */
+function filesUnder(dir: string, prefix = ''): string[] {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(join(dir, prefix), { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries.flatMap((e) => (e.isDirectory() ? filesUnder(dir, join(prefix, e.name)) : [join(prefix, e.name)]));
+}
+
+/**
+ * Every resource the local cloud stores (one JSON file each under
+ * `<dataDir>/aws/state/<collection>/`), except where a key belongs: secret
+ * values, and the key ACM keeps beside an imported certificate (its certificate,
+ * chain and tags are still scanned). Yields the collection and the record.
+ */
+function* storedRecords(cloud: TestCloud): Generator<{ collection: string; key: string; value: unknown }> {
+  const stateDir = join(cloud.dataDir, 'aws', 'state');
+  for (const file of filesUnder(stateDir)) {
+    if (!file.endsWith('.json')) continue;
+    const collection = dirname(file);
+    if (collection.startsWith('secretsmanager/')) continue;
+    const record = JSON.parse(readFileSync(join(stateDir, file), 'utf8')) as { key: string; value: unknown };
+    let value = record.value;
+    if (collection.startsWith('acm/') && value && typeof value === 'object') {
+      const { privateKeyPem: _kept, ...rest } = value as Record<string, unknown>;
+      value = rest;
+    }
+    yield { collection, key: record.key, value };
+  }
+}
+
+/**
+ * Where key material must never appear: execution history (through the API, with
+ * data), function and cloud logs, stored events and metrics, and every other
+ * store the pipeline writes through the local cloud (Route 53 records, ACM
+ * certificates and tags, state machine histories, registered functions, ...).
+ */
 export async function placesWithPrivateKeys(cloud: TestCloud, sfn: SFNClient, executionArns: string[]): Promise<string[]> {
   const found: string[] = [];
   for (const arn of executionArns) {
-    const history = await executionHistory(sfn, arn);
-    if (PRIVATE_KEY.test(JSON.stringify(history))) found.push(`history of ${arn}`);
+    if (holdsKeyMaterial(await executionHistory(sfn, arn))) found.push(`history of ${arn}`);
   }
   for (const file of logFiles(cloud)) {
-    if (PRIVATE_KEY.test(readFileSync(file, 'utf8'))) found.push(`log ${file}`);
+    if (holdsKeyMaterial(readFileSync(file, 'utf8'))) found.push(`log ${file}`);
   }
   for (const path of ['/_certpipe/events', '/_certpipe/metrics']) {
-    const body = await (await fetch(`${cloud.url}${path}`)).text();
-    if (PRIVATE_KEY.test(body)) found.push(path);
+    const body = await (await fetch(`${cloud.url}${path}`)).json();
+    if (holdsKeyMaterial(body)) found.push(path);
+  }
+  for (const { collection, key, value } of storedRecords(cloud)) {
+    if (holdsKeyMaterial(value)) found.push(`store ${collection} ${key}`);
   }
   return found;
 }

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCloud, type TestCloud } from '../support/cloud.js';
 import { currentSecret, deployTestPipeline, exampleConfig, type TestPipeline } from '../e2e/pipeline.js';
-import { byName, expectInvariants as sharedInvariants, secretVersions, recordingRunner } from './support.js';
+import { byName, expectEachFaultFired, expectInvariants as sharedInvariants, secretVersions, recordingRunner } from './support.js';
 
 describe('fault matrix: AWS faults during renewal', () => {
   let cloud: TestCloud;
@@ -40,7 +40,7 @@ describe('fault matrix: AWS faults during renewal', () => {
     await cloud.setFault({ service: 'secretsmanager', operation: 'PutSecretValue', error: 'ThrottlingException', count: 2 });
 
     const done = await run({ only: ['web'], force: true });
-    await cloud.clearFaults();
+    expectEachFaultFired(await cloud.clearFaults());
     expect(done.status, `${done.error}: ${done.cause}`).toBe('SUCCEEDED');
     expect(byName(done, 'web')?.outcome).toBe('renewed');
 
@@ -61,9 +61,10 @@ describe('fault matrix: AWS faults during renewal', () => {
       { service: 'route53', operation: 'ChangeResourceRecordSets', error: 'PriorRequestNotComplete', count: 3 },
     ]);
     const done = await run({ only: ['web'], force: true });
+    expectEachFaultFired(await cloud.clearFaults());
     await cloud.setFault({ service: 'route53', operation: 'ChangeResourceRecordSets', error: 'Throttling', count: 3 });
     const again = await run({ only: ['web'], force: true });
-    await cloud.clearFaults();
+    expectEachFaultFired(await cloud.clearFaults());
 
     expect(done.status, `${done.error}: ${done.cause}`).toBe('SUCCEEDED');
     expect(again.status, `${again.error}: ${again.cause}`).toBe('SUCCEEDED');

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CertpipeConfig } from '../../infra/config.js';
 import { startTestCloud, freePort, type TestCloud } from '../support/cloud.js';
 import { challengeRecordsLeft, currentSecret, deployTestPipeline, exampleConfig, type TestPipeline } from '../e2e/pipeline.js';
-import { byName, expectInvariants, secretVersions, recordingRunner } from './support.js';
+import { byName, expectEachFaultFired, expectInvariants, secretVersions, recordingRunner } from './support.js';
 
 describe('fault matrix: CA outage and a crash before publishing', () => {
   let cloud: TestCloud;
@@ -48,10 +48,10 @@ describe('fault matrix: CA outage and a crash before publishing', () => {
 
   it('a run that dies after finalizing: the next run publishes the stored certificate, no second order', async () => {
     const before = await currentSecret(cloud, 'certpipe/web');
-    // Promotion is refused (not retryable), so the run stops with the new certificate stored as AWSPENDING.
-    await cloud.setFault({ service: 'secretsmanager', operation: 'UpdateSecretVersionStage', error: 'AccessDeniedException', status: 400, count: 100 });
+    // Promotion is refused (not retryable) until the fault is cleared, so the run stops with the new certificate stored as AWSPENDING.
+    await cloud.setFault({ service: 'secretsmanager', operation: 'UpdateSecretVersionStage', error: 'AccessDeniedException', status: 400 });
     const crashed = await run({ force: true });
-    await cloud.clearFaults();
+    expectEachFaultFired(await cloud.clearFaults());
     expect(crashed.status).toBe('FAILED');
     expect(byName(crashed, 'web')).toMatchObject({ outcome: 'failed', error: 'AccessDeniedException' });
     expect((await currentSecret(cloud, 'certpipe/web')).serial).toBe(before.serial);

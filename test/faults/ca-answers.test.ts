@@ -12,7 +12,7 @@ import { createCsr, generateKeyPair } from '../../functions/lib/x509.js';
 import { executionHistory, startExecution, waitForExecution } from '../../local/run.js';
 import { startTestCloud, type TestCloud } from '../support/cloud.js';
 import { currentSecret, deployTestPipeline, exampleConfig, type TestPipeline } from '../e2e/pipeline.js';
-import { byName, expectInvariants, recordingRunner } from './support.js';
+import { byName, expectEachFaultFired, expectInvariants, recordingRunner } from './support.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -77,7 +77,7 @@ describe('fault matrix: the CA answers wrong', () => {
     expect(swapped).toBe(true);
     await changeTxt('UPSERT', '_acme-challenge.cdn.example.test', ['wrong-value']);
     const done = await waitForExecution(pipeline.sfn, arn, { pollMs: 250, timeoutMs: 240_000 });
-    await cloud.clearFaults();
+    expectEachFaultFired(await cloud.clearFaults());
 
     expect(done.status).toBe('FAILED');
     expect(done.error).toBe('CertificatesFailed');

@@ -12,7 +12,7 @@ import {
   storedEvents,
   type TestPipeline,
 } from '../e2e/pipeline.js';
-import { byName, expectInvariants as sharedInvariants, itemResults, recordingRunner } from './support.js';
+import { byName, expectEachFaultFired, expectInvariants as sharedInvariants, itemResults, recordingRunner } from './support.js';
 
 const cdnConfig = (cloud: TestCloud, keyAlgorithm: string) =>
   exampleConfig(cloud, (doc) => {
@@ -68,7 +68,7 @@ describe('fault matrix: publishing, concurrency and ACM re-import', () => {
       region: 'eu-west-1',
     });
     const done = await run({ only: ['cdn'], force: true });
-    await cloud.clearFaults();
+    expectEachFaultFired(await cloud.clearFaults());
 
     expect(done.status).toBe('FAILED');
     expect(done.error).toBe('CertificatesFailed');

@@ -4,7 +4,7 @@ import { ListSecretVersionIdsCommand, SecretsManagerClient } from '@aws-sdk/clie
 import { expect } from 'vitest';
 import { verifyIssued } from '../../functions/lib/x509.js';
 import type { FinishedExecution } from '../../local/run.js';
-import type { TestCloud } from '../support/cloud.js';
+import type { FiredFault, TestCloud } from '../support/cloud.js';
 import { challengeRecordsLeft, currentSecret, placesWithPrivateKeys, type TestPipeline } from '../e2e/pipeline.js';
 
 export interface ItemResult {
@@ -31,6 +31,19 @@ export function recordingRunner(current: () => TestPipeline, executionArns: stri
     executionArns.push(done.executionArn);
     return done;
   };
+}
+
+/**
+ * Each injected fault fired: a `count` rule answered exactly `count` calls, any
+ * other rule at least one. Give it what `cloud.clearFaults()` returned.
+ */
+export function expectEachFaultFired(fired: readonly FiredFault[]): void {
+  expect(fired, 'the scenario injected no fault').not.toEqual([]);
+  for (const { rule, hits } of fired) {
+    const what = `${rule.service}${rule.operation ? `.${rule.operation}` : ''} ${rule.error ?? `+${rule.latencyMs} ms`}`;
+    if (rule.count !== undefined) expect(hits, `${what}: hits of a count ${rule.count} rule`).toBe(rule.count);
+    else expect(hits, `${what}: hits`).toBeGreaterThan(0);
+  }
 }
 
 export const byName = (run: FinishedExecution, name: string) => itemResults(run).find((r) => r.name === name);

@@ -317,6 +317,7 @@ describe('propagation', () => {
     ]);
     const res = await fetch(`${aws.url}/_certpipe/settings`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ dnsHiddenNames: ['_acme-challenge.hidden.example.test', 'hidden.example.test'] }),
     });
     expect(res.status).toBe(200);

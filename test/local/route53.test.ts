@@ -289,6 +289,58 @@ describe('ChangeResourceRecordSets', () => {
     ]);
   });
 
+  it('a batch that changes one record set twice, other than DELETE then CREATE, is InvalidChangeBatch and changes nothing', async () => {
+    await apply(zoneId, change('CREATE', txt('twice.batch.example.com', 60, '"a"')));
+    const before = await allRecordSets(zoneId);
+    const pairs: [Change['Action'], Change['Action']][] = [
+      ['UPSERT', 'UPSERT'],
+      ['DELETE', 'UPSERT'],
+      ['UPSERT', 'DELETE'],
+      ['DELETE', 'DELETE'],
+    ];
+    for (const [first, second] of pairs) {
+      const err = await rejection(
+        apply(zoneId, change(first, txt('Twice.batch.example.com', 60, '"a"')), change(second, txt('twice.batch.example.com', 60, '"a"'))),
+      );
+      expect(err, `${first} then ${second}`).toBeInstanceOf(InvalidChangeBatch);
+      expect(err.message).toBe("[The request contains an invalid set of changes for a resource record set 'TXT twice.batch.example.com.']");
+    }
+    // A new set created and deleted in one batch is refused the same way.
+    const fresh = await rejection(
+      apply(zoneId, change('CREATE', txt('fresh.batch.example.com', 60, '"a"')), change('DELETE', txt('fresh.batch.example.com', 60, '"a"'))),
+    );
+    expect(fresh.message).toBe("[The request contains an invalid set of changes for a resource record set 'TXT fresh.batch.example.com.']");
+    // DELETE, CREATE, then anything more is too many.
+    const thrice = await rejection(
+      apply(
+        zoneId,
+        change('DELETE', txt('twice.batch.example.com', 60, '"a"')),
+        change('CREATE', txt('twice.batch.example.com', 60, '"b"')),
+        change('UPSERT', txt('twice.batch.example.com', 60, '"c"')),
+      ),
+    );
+    expect(thrice).toBeInstanceOf(InvalidChangeBatch);
+    expect(await allRecordSets(zoneId)).toEqual(before);
+    // The same name with another type is another record set.
+    await apply(zoneId, change('UPSERT', txt('twice.batch.example.com', 60, '"c"')), change('CREATE', { Name: 'twice.batch.example.com', Type: 'A', TTL: 60, ResourceRecords: [{ Value: '192.0.2.9' }] }));
+  });
+
+  it('more than 32,000 characters of values in one request is InvalidChangeBatch, UPSERT counting twice', async () => {
+    const values = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `"${tag}${String(i).padStart(4, '0')}${'v'.repeat(240)}"`);
+    // 130 values of 250 characters: 32,500.
+    const over = await rejection(apply(zoneId, change('CREATE', txt('big.batch.example.com', 60, ...values(130, 'a')))));
+    expect(over).toBeInstanceOf(InvalidChangeBatch);
+    expect(over.message).toBe('[RDATA character limit of 32000 exceeded.]');
+    // 70 values (17,500 characters) fit once, not twice.
+    await apply(zoneId, change('CREATE', txt('big.batch.example.com', 60, ...values(70, 'b'))));
+    const upsert = await rejection(apply(zoneId, change('UPSERT', txt('big.batch.example.com', 60, ...values(70, 'c')))));
+    expect(upsert.message).toBe('[RDATA character limit of 32000 exceeded.]');
+    // 600 records upserted count as 1,200.
+    const many = Array.from({ length: 600 }, (_, i) => `"${i}"`);
+    const records = await rejection(apply(zoneId, change('UPSERT', txt('many.batch.example.com', 60, ...many))));
+    expect(records.message).toBe('[Number of records limit of 1000 exceeded.]');
+  });
+
   it('a CNAME cannot share its name, nor sit at the apex; the apex SOA and NS cannot be deleted', async () => {
     const cname = (name: string): ResourceRecordSet => ({ Name: name, Type: 'CNAME', TTL: 60, ResourceRecords: [{ Value: 'target.example.net' }] });
     const conflict = await rejection(apply(zoneId, change('CREATE', cname('up.batch.example.com'))));
@@ -383,7 +435,7 @@ describe('GetChange', () => {
     expect(pending.ChangeInfo?.SubmittedAt?.getTime()).toBe(submitted.ChangeInfo!.SubmittedAt!.getTime());
 
     // Through the settings route, as an operator would.
-    const res = await fetch(`${aws.url}/_certpipe/settings`, { method: 'POST', body: JSON.stringify({ insyncDelayMs: 50 }) });
+    const res = await fetch(`${aws.url}/_certpipe/settings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ insyncDelayMs: 50 }) });
     expect(res.status).toBe(200);
     await expect.poll(async () => (await client().send(new GetChangeCommand({ Id: submitted.ChangeInfo!.Id! }))).ChangeInfo?.Status, { timeout: 10_000 }).toBe('INSYNC');
     aws.cloud.settings.insyncDelayMs = 0;
@@ -404,6 +456,7 @@ describe('faults and persistence', () => {
     const zoneId = await createZone('fault.example.com');
     const res = await fetch(`${aws.url}/_certpipe/faults`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ service: 'route53', operation: 'ChangeResourceRecordSets', error: 'PriorRequestNotComplete', count: 1 }),
     });
     expect(res.status).toBe(201);

@@ -2,6 +2,7 @@
 // versions and staging labels, request-token idempotency, filters and
 // pagination, deletion, resource policies, account and region isolation, and
 // persistence across a restart.
+import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import {
@@ -146,6 +147,56 @@ describe('CreateSecret, GetSecretValue and DescribeSecret', () => {
     await expect(sm.send(new GetSecretValueCommand({ SecretId: 'certpipe/example', VersionStage: 'AWSPENDING' }))).rejects.toThrow(
       'staging label: AWSPENDING',
     );
+  });
+});
+
+describe('errors never echo a secret value', () => {
+  // AWS leaves the value of a sensitive member out of its validation messages; so does the local endpoint.
+  const KEY_PEM = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const KEY_BODY = KEY_PEM.split('\n')[1]!;
+
+  async function errorText(send: () => Promise<unknown>): Promise<string> {
+    try {
+      await send();
+    } catch (err) {
+      return `${(err as Error).name}: ${(err as Error).message} ${JSON.stringify(err)}`;
+    }
+    throw new Error('expected the call to fail');
+  }
+
+  async function rawCall(target: string, body: string): Promise<string> {
+    const res = await fetch(server.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': `secretsmanager.${target}`,
+        authorization: `AWS4-HMAC-SHA256 Credential=${ACCOUNT}/20250101/us-east-1/secretsmanager/aws4_request, Signature=x`,
+      },
+      body,
+    });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    return res.text();
+  }
+
+  it('not in validation, conflict or parse errors', async () => {
+    const sm = client();
+    await sm.send(new CreateSecretCommand({ Name: 'no-echo', SecretString: 'first' }));
+    const tooLong = `${KEY_PEM}${'x'.repeat(65_537 - KEY_PEM.length)}`;
+    const texts = [
+      await errorText(() => sm.send(new PutSecretValueCommand({ SecretId: 'no-echo', SecretString: tooLong }))),
+      await errorText(() => sm.send(new CreateSecretCommand({ Name: 'no-echo-2', SecretString: tooLong }))),
+      await errorText(() => sm.send(new CreateSecretCommand({ Name: 'no-echo-3', SecretString: KEY_PEM, SecretBinary: Buffer.from(KEY_PEM) }))),
+      await errorText(() => sm.send(new PutSecretValueCommand({ SecretId: 'no-such-secret', SecretString: KEY_PEM }))),
+      await rawCall('PutSecretValue', JSON.stringify({ SecretId: 'no-echo', SecretString: [KEY_PEM] })),
+      await rawCall('PutSecretValue', JSON.stringify({ SecretId: 'no-echo', SecretString: { pem: KEY_PEM } })),
+      await rawCall('CreateSecret', JSON.stringify({ Name: 'no-echo-4', SecretBinary: [KEY_PEM] })),
+      await rawCall('PutSecretValue', `{"SecretId":"no-echo","SecretString":${JSON.stringify(KEY_PEM)},`),
+    ];
+    for (const text of texts) {
+      expect(text).not.toContain('PRIVATE KEY');
+      expect(text).not.toContain(KEY_BODY);
+    }
+    expect(texts[0]).toContain("at 'secretString' failed to satisfy constraint");
   });
 });
 

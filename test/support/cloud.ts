@@ -42,6 +42,14 @@ export interface FaultRule {
   readonly region?: string;
 }
 
+/** A fault rule as the endpoint reports it: `hits` is how many calls it answered or delayed. */
+export interface FiredFault {
+  readonly id: number;
+  readonly rule: FaultRule;
+  readonly remaining?: number;
+  readonly hits: number;
+}
+
 export interface SdkConfig {
   endpoint: string;
   region: string;
@@ -67,7 +75,10 @@ export interface TestCloud {
   /** PEM of the root that signs Pebble's certificates (new at each Pebble start). */
   pebbleRootPem(): Promise<string>;
   setFault(rule: FaultRule | FaultRule[]): Promise<void>;
-  clearFaults(): Promise<void>;
+  /** The active fault rules with their hits so far. */
+  faults(): Promise<FiredFault[]>;
+  /** Removes every fault rule; resolves to the removed rules with their hits. */
+  clearFaults(): Promise<FiredFault[]>;
   setSettings(patch: Partial<LocalSettings>): Promise<void>;
   /** Stops everything and deletes the data directory. */
   close(): Promise<void>;
@@ -78,13 +89,15 @@ export function sdkConfig(url: string, accountId = DEFAULT_ACCOUNT, region = 'us
   return { endpoint: url, region, credentials: { accessKeyId: accountId, secretAccessKey: 'test' }, maxAttempts: 1 };
 }
 
-async function postJson(url: string, method: string, body?: unknown): Promise<void> {
+async function postJson<T = unknown>(url: string, method: string, body?: unknown): Promise<T> {
   const res = await fetch(url, {
     method,
     headers: { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  if (!res.ok) throw new Error(`${method} ${url} answered ${res.status}: ${await res.text()}`);
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${url} answered ${res.status}: ${text}`);
+  return (text ? JSON.parse(text) : {}) as T;
 }
 
 export async function startTestCloud(opts: TestCloudOptions = {}): Promise<TestCloud> {
@@ -132,9 +145,14 @@ export async function startTestCloud(opts: TestCloudOptions = {}): Promise<TestC
       if (!pebble) return Promise.reject(new Error('startTestCloud({ pebble: true }) is needed for Pebble'));
       return pebble.rootCertificate();
     },
-    setFault: (rule) => postJson(`${url}/_certpipe/faults`, 'POST', rule),
-    clearFaults: () => postJson(`${url}/_certpipe/faults`, 'DELETE'),
-    setSettings: (patch) => postJson(`${url}/_certpipe/settings`, 'POST', patch),
+    setFault: async (rule) => {
+      await postJson(`${url}/_certpipe/faults`, 'POST', rule);
+    },
+    faults: async () => (await postJson<{ faults: FiredFault[] }>(`${url}/_certpipe/faults`, 'GET')).faults,
+    clearFaults: async () => (await postJson<{ cleared: FiredFault[] }>(`${url}/_certpipe/faults`, 'DELETE')).cleared,
+    setSettings: async (patch) => {
+      await postJson(`${url}/_certpipe/settings`, 'POST', patch);
+    },
     async close() {
       if (closed) return;
       closed = true;

@@ -30,8 +30,40 @@ export interface BatchPlan {
   readonly changes: PlannedChange[];
 }
 
-/** Route 53's limit on ResourceRecord elements in one request. */
+/** Route 53's limit on ResourceRecord elements in one request (an UPSERT's count twice). */
 export const MAX_RECORDS_PER_BATCH = 1000;
+/** Route 53's limit on the characters of all Value elements in one request (an UPSERT's count twice). */
+export const MAX_VALUE_CHARACTERS_PER_BATCH = 32_000;
+
+/** What a request costs against Route 53's per-request limits: an UPSERT is a DELETE plus a CREATE. */
+function batchSize(inputs: readonly ChangeInput[]): { records: number; characters: number } {
+  let records = 0;
+  let characters = 0;
+  for (const input of inputs) {
+    const weight = input.action === 'UPSERT' ? 2 : 1;
+    records += weight * input.values.length;
+    characters += weight * input.values.reduce((n, v) => n + v.length, 0);
+  }
+  return { records, characters };
+}
+
+/**
+ * Record sets a batch changes more than once. Route 53 allows one change per set
+ * and request, except a DELETE followed by a CREATE (the way to replace a set
+ * before UPSERT existed).
+ */
+function changedTwice(inputs: readonly ChangeInput[], normalize: (name: string) => string | undefined): string[] {
+  const actions = new Map<string, ChangeAction[]>();
+  for (const input of inputs) {
+    const name = normalize(input.name);
+    if (name === undefined) continue;
+    const key = `${input.type} ${name}`;
+    actions.set(key, [...(actions.get(key) ?? []), input.action]);
+  }
+  return [...actions]
+    .filter(([, seen]) => seen.length > 1 && !(seen.length === 2 && seen[0] === 'DELETE' && seen[1] === 'CREATE'))
+    .map(([key]) => key);
+}
 
 export function planBatch(zoneName: string, records: ZoneRecords, inputs: readonly ChangeInput[]): BatchPlan {
   const messages: string[] = [];
@@ -51,8 +83,21 @@ export function planBatch(zoneName: string, records: ZoneRecords, inputs: readon
     return types;
   };
 
-  const total = inputs.reduce((n, c) => n + c.values.length, 0);
-  if (total > MAX_RECORDS_PER_BATCH) return { messages: [`Number of records limit of ${MAX_RECORDS_PER_BATCH} exceeded.`], changes: [] };
+  const size = batchSize(inputs);
+  if (size.records > MAX_RECORDS_PER_BATCH) return { messages: [`Number of records limit of ${MAX_RECORDS_PER_BATCH} exceeded.`], changes: [] };
+  if (size.characters > MAX_VALUE_CHARACTERS_PER_BATCH) {
+    return { messages: [`RDATA character limit of ${MAX_VALUE_CHARACTERS_PER_BATCH} exceeded.`], changes: [] };
+  }
+  const twice = changedTwice(inputs, (name) => {
+    try {
+      return normalizeName(name);
+    } catch {
+      return undefined;
+    }
+  });
+  if (twice.length) {
+    return { messages: twice.map((key) => `The request contains an invalid set of changes for a resource record set '${key}'`), changes: [] };
+  }
 
   for (const input of inputs) {
     let name: string;

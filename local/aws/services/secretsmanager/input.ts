@@ -5,12 +5,15 @@ import type { Tag } from './model.js';
 
 const lcFirst = (s: string) => s.charAt(0).toLowerCase() + s.slice(1);
 
+/** Members whose value AWS never repeats in an error (they are marked sensitive in the API model). */
+const SENSITIVE_MEMBERS = new Set(['SecretString', 'SecretBinary']);
+
 /** What AWS's request validation layer answers for a missing or out-of-range member. */
 export function validationError(member: string, value: unknown, constraint: string): AwsError {
-  const shown = value === undefined || value === null ? 'null' : `'${String(value)}'`;
+  const shown = SENSITIVE_MEMBERS.has(member) ? '' : value === undefined || value === null ? 'null ' : `'${String(value)}' `;
   return new AwsError(
     'ValidationException',
-    `1 validation error detected: Value ${shown} at '${lcFirst(member)}' failed to satisfy constraint: ${constraint}`,
+    `1 validation error detected: Value ${shown}at '${lcFirst(member)}' failed to satisfy constraint: ${constraint}`,
   );
 }
 
