@@ -13,7 +13,7 @@
 import { pathToFileURL } from 'node:url';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, targetKeyAlias } from './config.js';
 import { InfraPropsError } from './constructs/errors.js';
 import { CertpipePipelineStack } from './pipeline-stack.js';
 import { CertpipeTargetStack, targetRolesOf } from './target-stack.js';
@@ -51,7 +51,7 @@ export function buildApp(app: App, options: BuildOptions = {}): { pipeline: Cert
     return new CertpipeTargetStack(app, targetStackId(target.accountId, target.roleName, shared), {
       target,
       ...(options.trustedPipelineAccount ? { pipelineAccountId: options.trustedPipelineAccount } : {}),
-      ...(shared ? { keyAlias: `alias/certpipe/${target.roleName.replace(/[^A-Za-z0-9/_-]/g, '-')}` } : {}),
+      ...(shared ? { keyAlias: targetKeyAlias(target.roleArn, 2) } : {}),
     });
   });
 

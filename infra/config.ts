@@ -425,6 +425,35 @@ export function directoryUrlOf(issuer: CertpipeConfig['issuers'][number]): strin
   return issuer.directoryUrl ?? ISSUER_PRESETS[issuer.preset!];
 }
 
+/**
+ * The KMS key alias of the target stack that owns `roleArn` (CertpipeTargetStack):
+ * `alias/certpipe`, or one per role when an account has several target roles.
+ */
+export function targetKeyAlias(roleArn: string, rolesInAccount: number): string {
+  const roleName = roleArn.split('/').pop() ?? '';
+  return rolesInAccount > 1 ? `alias/certpipe/${roleName.replace(/[^A-Za-z0-9/_-]/g, '-')}` : 'alias/certpipe';
+}
+
+/**
+ * Secret copies written through a target role in the target stack's region (the
+ * pipeline's region: both stacks come from one app) are encrypted with that stack's
+ * key; elsewhere the region's aws/secretsmanager key applies.
+ */
+function withTargetKeys(certificates: CertificateSpec[], opts: { accountId?: string; region: string }): void {
+  const accountOf = (roleArn: string) => roleAccount(roleArn) ?? roleArn;
+  const rolesPerAccount = new Map<string, Set<string>>();
+  for (const t of certificates.flatMap((c) => c.targets)) {
+    if (!t.roleArn) continue;
+    const roles = rolesPerAccount.get(accountOf(t.roleArn)) ?? new Set<string>();
+    rolesPerAccount.set(accountOf(t.roleArn), roles.add(t.roleArn));
+  }
+  for (const t of certificates.flatMap((c) => c.targets)) {
+    if (t.type !== 'secretsmanager' || !t.roleArn || t.region !== opts.region) continue;
+    if (opts.accountId !== undefined && accountOf(t.roleArn) === opts.accountId) continue;
+    t.kmsKeyId = targetKeyAlias(t.roleArn, rolesPerAccount.get(accountOf(t.roleArn))?.size ?? 1);
+  }
+}
+
 /** The issuer's trust anchors: its own, or the ones its preset's CA publishes; undefined = the public roots. */
 export function trustedRootsOf(issuer: CertpipeConfig['issuers'][number]): string[] | undefined {
   if (issuer.trustedRoots) return issuer.trustedRoots.map((pem) => pem.trim() + '\n');
@@ -499,6 +528,7 @@ export function toInventory(config: CertpipeConfig, opts: { accountId?: string; 
     if (!ownTargets.has(formatPath(p.path))) problems.push({ path: formatPath(p.path), message: p.message });
   }
   if (problems.length) throw new ConfigError('certpipe config', problems);
+  withTargetKeys(certificates, opts);
 
   return inventorySchema.parse({
     version: 1,

@@ -22,6 +22,8 @@ export const secretTargetSchema = z.object({
   /** Secret name in the target account/region. */
   name: z.string(),
   region: z.string(),
+  /** KMS key the copy is created with in the target account (its certpipe key); absent = the region's default key. */
+  kmsKeyId: z.optional(z.string()),
   ...crossAccount,
 });
 export type SecretTarget = z.infer<typeof secretTargetSchema>;

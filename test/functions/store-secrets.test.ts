@@ -353,7 +353,15 @@ describe('copies to secretsmanager targets', () => {
       body: JSON.stringify({ roleArn, externalId: 'certpipe-ext' }),
     });
     const clients = new AwsClients({ endpoint: tc.url, credentials: tc.sdkConfig().credentials, maxAttempts: 1 });
-    const target = { type: 'secretsmanager' as const, name: 'shared/web', region: 'eu-west-1', roleArn, externalId: 'certpipe-ext' };
+    const target = {
+      type: 'secretsmanager' as const,
+      name: 'shared/web',
+      region: 'eu-west-1',
+      roleArn,
+      externalId: 'certpipe-ext',
+      // The target stack's key in that account (toInventory names it for copies in the stack's region).
+      kmsKeyId: 'alias/certpipe',
+    };
     const there = await clientsFor(clients, target);
     expect(there.accountId).toBe('111111111111');
 
@@ -370,6 +378,7 @@ describe('copies to secretsmanager targets', () => {
       ((await remote.send(new DescribeSecretCommand({ SecretId: 'shared/web' }))).Tags ?? []).map((t) => [t.Key, t.Value]),
     );
     expect(remoteTags).toMatchObject({ 'certpipe:copy-of': 'copied', 'certpipe:serial': 'c2' });
+    expect((await remote.send(new DescribeSecretCommand({ SecretId: 'shared/web' }))).KmsKeyId).toBe('alias/certpipe');
 
     // Not in the pipeline account, and a copy never counts as a primary.
     await expect(sm.send(new DescribeSecretCommand({ SecretId: 'shared/web' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });

@@ -608,6 +608,7 @@ describe('valid configs', () => {
         region: 'us-east-1',
         roleArn: 'arn:aws:iam::111111111111:role/certpipe-target',
         externalId: 'ext-1',
+        kmsKeyId: 'alias/certpipe', // the target stack's key, in its region
       },
       { type: 'secretsmanager', name: 'tls/web', region: 'eu-west-1' },
       { type: 'secretsmanager', name: 'app/web-tls', region: 'us-east-1' },
@@ -854,5 +855,27 @@ describe('issuer trust anchors', () => {
     ['two certificates in one entry', LETSENCRYPT_ROOTS.join(''), /holds 2 certificates, not one/],
   ])('rejects %s, naming the field and the fix', (_case, pem, message) => {
     expect(() => validateConfig(base({ directoryUrl: 'https://acme.example.net/dir', trustedRoots: [pem] }))).toThrow(message);
+  });
+});
+
+describe('secret copies in a target account use that account\'s certpipe key', () => {
+  it('names alias/certpipe for a cross-account copy in the target stack\'s region, and no key elsewhere', () => {
+    const config = validateConfig({
+      issuers: [{ name: 'le', preset: 'letsencrypt-staging' }],
+      hostedZones: [{ name: 'example.com' }],
+      certificates: [
+        {
+          name: 'www',
+          dnsNames: ['www.example.com'],
+          targets: [
+            { type: 'secretsmanager', name: 'shared/www', roleArn: 'arn:aws:iam::111111111111:role/certpipe-target', externalId: 'ext-1' },
+            { type: 'secretsmanager', name: 'shared/www', region: 'us-west-2', roleArn: 'arn:aws:iam::111111111111:role/certpipe-target', externalId: 'ext-1' },
+            { type: 'secretsmanager', name: 'copy/www', region: 'us-west-2' },
+          ],
+        },
+      ],
+    });
+    const targets = toInventory(config, { accountId: '123456789012', region: 'eu-west-1' }).certificates[0]!.targets;
+    expect(targets.map((t) => (t.type === 'secretsmanager' ? t.kmsKeyId : 'acm'))).toEqual(['alias/certpipe', undefined, undefined]);
   });
 });

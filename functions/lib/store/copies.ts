@@ -16,7 +16,7 @@ import { copyToken } from './tokens.js';
 /** Write the issued JSON to a secretsmanager target (created on first use); idempotent per serial. */
 export async function publishSecretCopy(
   sm: SecretsManagerClient,
-  target: Pick<SecretTarget, 'name' | 'region'>,
+  target: Pick<SecretTarget, 'name' | 'region' | 'kmsKeyId'>,
   issued: IssuedCertificate,
 ): Promise<{ secretName: string; versionId: string }> {
   const token = copyToken(target.name, issued.serial);
@@ -36,7 +36,15 @@ export async function publishSecretCopy(
     } catch (err) {
       if (awsErrorName(err) !== 'ResourceNotFoundException') throw err;
       try {
-        await sm.send(new CreateSecretCommand({ Name: target.name, ClientRequestToken: token, SecretString, Tags: tags }));
+        await sm.send(
+          new CreateSecretCommand({
+            Name: target.name,
+            ClientRequestToken: token,
+            SecretString,
+            Tags: tags,
+            ...(target.kmsKeyId ? { KmsKeyId: target.kmsKeyId } : {}),
+          }),
+        );
         return { secretName: target.name, versionId: token };
       } catch (createErr) {
         // Another execution created it first: write our version on top.
