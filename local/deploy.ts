@@ -1,6 +1,7 @@
 // The local stand-in for `cdk deploy`: everything the pipeline stack would create,
 // created in the local cloud through the same AWS APIs (Route 53 zones, the state
 // machine) plus the local-only registrations (functions, target-account roles).
+import { DEFAULT_EXECUTION_TIMEOUT_SECONDS } from '../functions/lib/backoff.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -27,6 +28,8 @@ export interface LocalTarget {
   /** PEM file the functions trust for the ACME server's TLS (Pebble's generated CA). */
   readonly acmeCaBundlePath?: string;
   readonly dataDir: string;
+  /** The state machine's TimeoutSeconds; default as the CDK construct's (6 hours). Tests lower it. */
+  readonly executionTimeoutSeconds?: number;
 }
 
 export interface LocalDeployment {
@@ -114,6 +117,7 @@ export async function deployLocal(config: CertpipeConfig, target: LocalTarget): 
   const definition = renderDefinition({
     maxConcurrency: config.pipeline.maxConcurrency,
     propagationWaitSeconds: config.pipeline.propagation.waitSeconds,
+    executionTimeoutSeconds: target.executionTimeoutSeconds ?? DEFAULT_EXECUTION_TIMEOUT_SECONDS,
     functionArns: arns,
   });
   const roleArn = `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/certpipe-state-machine`;

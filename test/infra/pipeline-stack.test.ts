@@ -183,7 +183,7 @@ describe('state machine', () => {
     const [sm] = Object.values(props()) as any[];
     expect(sm.Properties.StateMachineType).toBe('STANDARD');
     const definition = JSON.parse(sm.Properties.DefinitionString);
-    expect(definition).toEqual(JSON.parse(renderDefinition({ maxConcurrency: 7, propagationWaitSeconds: 20 })));
+    expect(definition).toEqual(JSON.parse(renderDefinition({ maxConcurrency: 7, propagationWaitSeconds: 20, executionTimeoutSeconds: 6 * 3600 })));
     const states = Object.fromEntries(allStates(definition));
     expect(states.RenewEach.MaxConcurrency).toBe(7);
     expect(states.WaitForPropagation.Seconds).toBe(20);

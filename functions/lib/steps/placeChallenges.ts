@@ -2,13 +2,14 @@
 // BEFORE anything else can fail, and write the DNS-01 TXT values.
 import { AcmeSession, type OrderRecord } from '../acme.js';
 import { AcmeOrderInvalid } from '../errors.js';
-import type { OrderState, RenewalItem } from '../events.js';
+import type { OrderState, PlaceChallengesOutput, RenewalItem } from '../events.js';
 import { findCertificate, findIssuer, type CertificateSpec } from '../inventory.js';
 import { logger } from '../observability.js';
 import type { PendingVersion } from '../store/certificateStore.js';
 import { generateKeyPair } from '../x509.js';
 import type { StepContext } from '../context.js';
 import { challengeProvider } from './challengeProvider.js';
+import { pauseOrRethrow } from './pause.js';
 
 const sameNames = (a: readonly string[], b: readonly string[]) =>
   a.length === b.length && [...a].map((n) => n.toLowerCase()).sort().join(',') === [...b].map((n) => n.toLowerCase()).sort().join(',');
@@ -35,7 +36,16 @@ const issuedState = (orderUrl?: string): OrderState => ({
   origin: 'stored',
 });
 
-export async function placeChallenges(ctx: StepContext, item: RenewalItem): Promise<OrderState> {
+/** The order and its TXT records, or the pause the CA asked for with Retry-After (the ASL waits, or defers). */
+export async function placeChallenges(ctx: StepContext, item: RenewalItem): Promise<PlaceChallengesOutput> {
+  try {
+    return await placeOrder(ctx, item);
+  } catch (err) {
+    return pauseOrRethrow(ctx, findCertificate(ctx.inventory, item.name), err, item.execution);
+  }
+}
+
+async function placeOrder(ctx: StepContext, item: RenewalItem): Promise<OrderState> {
   const spec = findCertificate(ctx.inventory, item.name);
   const issuer = findIssuer(ctx.inventory, spec.issuer);
   let pending = await ctx.store.readPending(spec);
