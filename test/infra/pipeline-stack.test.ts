@@ -189,6 +189,13 @@ describe('state machine', () => {
     expect(states.WaitForPropagation.Seconds).toBe(20);
   });
 
+  it('carries the execution timeout in the definition (CDK drops the timeout prop of a string definition) and hands it to each certificate', () => {
+    const [sm] = Object.values(props()) as any[];
+    const definition = JSON.parse(sm.Properties.DefinitionString);
+    expect(definition.TimeoutSeconds).toBe(6 * 3600);
+    expect(definition.States.RenewEach.ItemSelector.execution).toEqual({ 'startTime.$': '$$.Execution.StartTime', timeoutSeconds: 6 * 3600 });
+  });
+
   it('resolves every Task resource to a function of this stack', () => {
     const [sm] = Object.values(props()) as any[];
     const definition = JSON.parse(sm.Properties.DefinitionString);
