@@ -98,8 +98,20 @@ describe('fault matrix: the CA says Retry-After', () => {
     delete env.CERTPIPE_CONFIG;
     const code = await cli(['status', '--json'], { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: () => true }, isTTY: false, env });
     expect(code).toBe(0);
-    const row = (JSON.parse(stdout) as { certificates: { name: string; lastRun?: { outcome: string; retryAfter?: string } }[] }).certificates.find((c) => c.name === 'web');
+    const row = (
+      JSON.parse(stdout) as { certificates: { name: string; renewal: { reason: string }; lastRun?: { outcome: string; retryAfter?: string } }[] }
+    ).certificates.find((c) => c.name === 'web');
     expect(row?.lastRun).toMatchObject({ outcome: 'deferred', retryAfter: web.retryAfter });
+    expect(row?.renewal.reason).toBe('DeferredByCa');
+
+    // The next scheduled run does not ask the CA before Retry-After.
+    const requestsBefore = front.requests.length;
+    const next = await run();
+    expect(next.status, `${next.error}: ${next.cause}`).toBe('SUCCEEDED');
+    expect((next.output as { skipped?: { name: string; reason: string }[] }).skipped ?? (next.output as any).check?.skipped).toEqual([
+      expect.objectContaining({ name: 'web', reason: 'DeferredByCa' }),
+    ]);
+    expect(front.requests.slice(requestsBefore)).toEqual([]);
     await expectInvariants(cloud, pipeline, arns);
   });
 });

@@ -2,11 +2,12 @@
 // kept as a tag on its primary secret so `certpipe status` shows it and CheckExpiry
 // does not ask the CA again before then. A secret that does not exist yet (first
 // issuance) has nowhere to keep it: the next scheduled run then asks again.
-import { ResourceNotFoundException, TagResourceCommand, type SecretsManagerClient, type Tag } from '@aws-sdk/client-secrets-manager';
+import { ResourceNotFoundException, TagResourceCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { asAwsError } from '../aws.js';
 import type { CertificateSpec } from '../inventory.js';
+import { TAG } from './model.js';
 
-export const DEFERRED_UNTIL_TAG = 'certpipe:deferred-until';
+export const DEFERRED_UNTIL_TAG = TAG.deferredUntil;
 
 /** Record that the CA asked this certificate to wait until `until`; false when its secret does not exist yet. */
 export async function recordDeferral(sm: SecretsManagerClient, spec: CertificateSpec, until: Date): Promise<boolean> {
@@ -17,12 +18,4 @@ export async function recordDeferral(sm: SecretsManagerClient, spec: Certificate
     if (err instanceof ResourceNotFoundException) return false;
     throw asAwsError(err, `Recording the deferral on secret ${spec.secretName}`);
   }
-}
-
-/** The deferral still in force at `now`, from a secret's tags. Pure. */
-export function deferredUntil(tags: readonly Tag[] | undefined, now: Date): Date | undefined {
-  const value = tags?.find((t) => t.Key === DEFERRED_UNTIL_TAG)?.Value;
-  if (!value) return undefined;
-  const at = new Date(value);
-  return Number.isNaN(at.getTime()) || at.getTime() <= now.getTime() ? undefined : at;
 }
