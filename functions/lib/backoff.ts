@@ -57,21 +57,28 @@ export function pauseForRetryAfter(input: {
   cause: string;
   now: Date;
   window?: ExecutionWindow;
+  /** Waits this step already made in this execution. */
   attempt?: number;
+  /** Waits allowed before deferring anyway: every loop adds history events, and Step Functions caps them at 25,000. */
+  maxWaits?: number;
 }): Pause {
   const seconds = Math.max(MIN_WAIT_SECONDS, Math.ceil(input.retryAfterSeconds));
   const retryAt = new Date(input.now.getTime() + seconds * 1000);
   const start = input.window ? Date.parse(input.window.startTime) : input.now.getTime();
   const timeout = input.window?.timeoutSeconds ?? DEFAULT_EXECUTION_TIMEOUT_SECONDS;
   const deadline = (Number.isNaN(start) ? input.now.getTime() : start) + (timeout - reservedSeconds(timeout)) * 1000;
-  if (retryAt.getTime() <= deadline) {
-    return { status: 'waiting', waitSeconds: seconds, cause: input.cause, attempt: input.attempt ?? 0 };
+  const attempt = input.attempt ?? 0;
+  if (retryAt.getTime() <= deadline && attempt + 1 < (input.maxWaits ?? MAX_RETRY_AFTER_WAITS)) {
+    return { status: 'waiting', waitSeconds: seconds, cause: input.cause, attempt: attempt + 1 };
   }
   return { status: 'deferred', retryAfter: retryAt.toISOString(), cause: input.cause };
 }
 
 /** The state machine's timeout when the construct is given none (CertificateRenewalPipeline's executionTimeout). */
 export const DEFAULT_EXECUTION_TIMEOUT_SECONDS = 6 * 3600;
+
+/** Retry-After waits of one step in one execution before the certificate is deferred to a later run. */
+export const MAX_RETRY_AFTER_WAITS = 10;
 
 /** Status checks of an order the CA is still validating or issuing, before FinalizeOrder gives up. */
 export const MAX_ORDER_CHECKS = 20;

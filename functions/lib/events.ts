@@ -42,6 +42,8 @@ export const renewalItemSchema = z.object({
   name: z.string().check(z.minLength(1)),
   reason: z.string(),
   execution: z.optional(executionWindowSchema),
+  /** Retry-After waits PlaceChallenges made so far in this execution. */
+  pauses: z.optional(z.int().check(z.nonnegative())),
 });
 export type RenewalItem = z.infer<typeof renewalItemSchema>;
 

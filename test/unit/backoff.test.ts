@@ -1,6 +1,6 @@
 // Retry-After and order polling: when to wait inside the execution and when to defer past it.
 import { describe, expect, it } from 'vitest';
-import { orderCheckDelay, pauseForRetryAfter, reservedSeconds, retryAfterOf, MAX_ORDER_CHECKS } from '../../functions/lib/backoff.js';
+import { orderCheckDelay, pauseForRetryAfter, reservedSeconds, retryAfterOf, MAX_ORDER_CHECKS, MAX_RETRY_AFTER_WAITS } from '../../functions/lib/backoff.js';
 import { AcmeUnavailable, AwsTransient, RateLimited } from '../../functions/lib/errors.js';
 
 const start = '2026-03-01T00:00:00.000Z';
@@ -17,6 +17,14 @@ describe('pauseForRetryAfter', () => {
     ['an hour of Retry-After in a 10-minute execution defers', 3600, 10, { startTime: start, timeoutSeconds: 600 }, { status: 'deferred', retryAfter: at(3610).toISOString() }],
   ])('%s', (_case, retryAfterSeconds, nowSeconds, w, expected) => {
     expect(pauseForRetryAfter({ retryAfterSeconds, cause: 'RateLimited', now: at(nowSeconds), window: w })).toMatchObject(expected);
+  });
+
+  it('counts its waits and defers once the step has waited maxWaits times (each loop adds history events)', () => {
+    const base = { retryAfterSeconds: 5, cause: 'RateLimited', now: at(60), window };
+    expect(pauseForRetryAfter({ ...base, attempt: 0 })).toMatchObject({ status: 'waiting', attempt: 1 });
+    expect(pauseForRetryAfter({ ...base, attempt: MAX_RETRY_AFTER_WAITS - 2 })).toMatchObject({ status: 'waiting', attempt: MAX_RETRY_AFTER_WAITS - 1 });
+    expect(pauseForRetryAfter({ ...base, attempt: MAX_RETRY_AFTER_WAITS - 1 })).toEqual({ status: 'deferred', cause: 'RateLimited', retryAfter: at(65).toISOString() });
+    expect(pauseForRetryAfter({ ...base, attempt: 3, maxWaits: 4 })).toMatchObject({ status: 'deferred' });
   });
 
   it('without an execution window assumes the default timeout from now', () => {

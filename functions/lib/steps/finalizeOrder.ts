@@ -31,8 +31,8 @@ export async function finalizeOrder(ctx: StepContext, input: FinalizeOrderInput)
   } catch (err) {
     // The CA's own orderNotReady (another execution moved the order meanwhile) is the same "not yet".
     if (err instanceof AcmeOrderNotReady) return nextCheck(spec.name, attempt, err.message);
-    const pause = await pauseOrRethrow(ctx, spec, err, input.execution);
-    return pause.status === 'waiting' ? { ...pause, attempt } : pause;
+    // Retry-After waits count as status checks: one bound for the whole loop.
+    return pauseOrRethrow(ctx, spec, err, { attempt, maxWaits: MAX_ORDER_CHECKS, ...(input.execution ? { window: input.execution } : {}) });
   }
 }
 

@@ -8,10 +8,15 @@ import { recordDeferral } from '../store/deferral.js';
 import type { StepContext } from '../context.js';
 
 /** The pause the CA asked for, or rethrow `err` when it carries no Retry-After (the ASL's Retry handles it). */
-export async function pauseOrRethrow(ctx: StepContext, spec: CertificateSpec, err: unknown, window?: ExecutionWindow): Promise<Pause> {
+export async function pauseOrRethrow(
+  ctx: StepContext,
+  spec: CertificateSpec,
+  err: unknown,
+  loop: { window?: ExecutionWindow; attempt: number; maxWaits: number },
+): Promise<Pause> {
   const retry = retryAfterOf(err);
   if (!retry) throw err;
-  const pause = pauseForRetryAfter({ retryAfterSeconds: retry.seconds, cause: retry.cause, now: ctx.now(), ...(window ? { window } : {}) });
+  const pause = pauseForRetryAfter({ retryAfterSeconds: retry.seconds, cause: retry.cause, now: ctx.now(), ...loop });
   if (pause.status === 'waiting') {
     logger.warn('the CA asked to wait before the next request', { certificate: spec.name, cause: retry.cause, waitSeconds: pause.waitSeconds });
   } else {

@@ -1,6 +1,7 @@
 // PlaceChallenges: create (or resume) the ACME order, record it with its new key
 // BEFORE anything else can fail, and write the DNS-01 TXT values.
 import { AcmeSession, type OrderRecord } from '../acme.js';
+import { MAX_RETRY_AFTER_WAITS } from '../backoff.js';
 import { AcmeOrderInvalid } from '../errors.js';
 import type { OrderState, PlaceChallengesOutput, RenewalItem } from '../events.js';
 import { findCertificate, findIssuer, type CertificateSpec } from '../inventory.js';
@@ -41,7 +42,8 @@ export async function placeChallenges(ctx: StepContext, item: RenewalItem): Prom
   try {
     return await placeOrder(ctx, item);
   } catch (err) {
-    return pauseOrRethrow(ctx, findCertificate(ctx.inventory, item.name), err, item.execution);
+    const loop = { attempt: item.pauses ?? 0, maxWaits: MAX_RETRY_AFTER_WAITS, ...(item.execution ? { window: item.execution } : {}) };
+    return pauseOrRethrow(ctx, findCertificate(ctx.inventory, item.name), err, loop);
   }
 }
 
