@@ -66,6 +66,23 @@ describe('fault matrix: the CA says Retry-After', () => {
     front.clearFaults();
   });
 
+  it('503 with Retry-After 3 s on finalize: FinalizeOrder waits in the ASL and does not finalize again sooner', async () => {
+    const from = front.requests.length;
+    front.addFault({ request: 'finalize', status: 503, retryAfter: 3, count: 1 });
+
+    const done = await run({ force: true });
+    expect(done.status, `${done.error}: ${done.cause}`).toBe('SUCCEEDED');
+    expect(byName(done, 'web')).toMatchObject({ outcome: 'renewed' });
+    expect(front.faults[0]!.hits).toBe(1);
+    const finalizes = front.requests.slice(from).filter((r) => r.resource === 'finalize');
+    expect(finalizes.map((r) => r.injected)).toEqual([true, false]);
+    expect(finalizes[1]!.at - finalizes[0]!.at).toBeGreaterThanOrEqual(3000);
+    const history = await executionHistory(pipeline.sfn, done.executionArn);
+    expect(history.filter((e) => e.type === 'LambdaFunctionFailed')).toEqual([]);
+    await expectInvariants(cloud, pipeline, arns);
+    front.clearFaults();
+  });
+
   it('Retry-After past the execution timeout: the certificate is deferred (not failed), asks once, and status shows it', async () => {
     pipeline = await deployTestPipeline(cloud, config, { executionTimeoutSeconds: 300 });
     const before = (await currentSecret(cloud, 'certpipe/web')).serial;
