@@ -1,6 +1,7 @@
 // The local stand-in for `cdk deploy`: everything the pipeline stack would create,
 // created in the local cloud through the same AWS APIs (Route 53 zones, the state
 // machine) plus the local-only registrations (functions, target-account roles).
+import { DEFAULT_EXECUTION_TIMEOUT_SECONDS } from '../functions/lib/backoff.js';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -33,6 +34,8 @@ export interface LocalTarget {
    */
   readonly acmeManagementUrl?: string;
   readonly dataDir: string;
+  /** The state machine's TimeoutSeconds; default as the CDK construct's (6 hours). Tests lower it. */
+  readonly executionTimeoutSeconds?: number;
 }
 
 export interface LocalDeployment {
@@ -131,6 +134,7 @@ export async function deployLocal(config: CertpipeConfig, target: LocalTarget): 
   const definition = renderDefinition({
     maxConcurrency: config.pipeline.maxConcurrency,
     propagationWaitSeconds: config.pipeline.propagation.waitSeconds,
+    executionTimeoutSeconds: target.executionTimeoutSeconds ?? DEFAULT_EXECUTION_TIMEOUT_SECONDS,
     functionArns: arns,
   });
   const roleArn = `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/certpipe-state-machine`;

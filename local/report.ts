@@ -7,24 +7,26 @@ import type { Inventory } from '../functions/lib/inventory.js';
 
 /** Steps shown as columns, each the sum of the states that make it up. */
 export const STEP_COLUMNS = {
-  place: ['PlaceChallenges'],
+  place: ['PlaceChallenges', 'WaitBeforePlacing'],
   dns: ['WaitForPropagation', 'CheckPropagation'],
-  finalize: ['FinalizeOrder'],
+  finalize: ['FinalizeOrder', 'WaitForOrder'],
   publish: ['PublishCertificate'],
-  cleanup: ['CleanupChallenges', 'CleanupAfterFailure'],
+  cleanup: ['CleanupChallenges', 'CleanupAfterFailure', 'CleanupBeforeDeferral'],
 } as const;
 type Step = keyof typeof STEP_COLUMNS;
 
 export interface CertificateRow {
   name: string;
   dnsNames: string[];
-  outcome: 'renewed' | 'skipped' | 'failed' | 'not run';
+  outcome: 'renewed' | 'skipped' | 'failed' | 'deferred' | 'not run';
   reason: string;
   notAfter?: string;
   /** When the certificate is (or was) due, for skipped ones. */
   renewalTime?: string;
   publishedTo: string[];
   error?: string;
+  /** For `deferred`: when the CA lets it ask again (its Retry-After lay past the execution's end). */
+  retryAfter?: string;
   seconds: Partial<Record<Step, number>>;
 }
 
@@ -96,6 +98,9 @@ export function certificateRows(history: HistoryEvent[], inventory: Inventory): 
     if (result?.outcome === 'failed') {
       return { ...base, outcome: 'failed', reason: result.reason ?? '', publishedTo: [], error: result.error };
     }
+    if (result?.outcome === 'deferred') {
+      return { ...base, outcome: 'deferred', reason: result.reason ?? '', publishedTo: [], error: result.error, ...(result.retryAfter ? { retryAfter: result.retryAfter } : {}) };
+    }
     const skip = skipped.get(spec.name);
     if (skip) {
       return { ...base, outcome: 'skipped', reason: skip.reason, notAfter: skip.notAfter, renewalTime: skip.renewalTime, publishedTo: [] };
@@ -120,7 +125,11 @@ export function renderRows(rows: CertificateRow[], options: { color?: boolean } 
   });
   for (const row of rows) {
     const detail =
-      row.outcome === 'failed' ? row.error ?? '' : row.outcome === 'skipped' ? `${row.reason}, renews ${shortDate(row.renewalTime)}` : row.reason;
+      row.outcome === 'failed'
+        ? row.error ?? ''
+        : row.outcome === 'deferred'
+          ? `${row.error ?? 'RateLimited'}: retry after ${shortDate(row.retryAfter)}`
+          : row.outcome === 'skipped' ? `${row.reason}, renews ${shortDate(row.renewalTime)}` : row.reason;
     table.push([
       row.name,
       row.dnsNames.join('\n'),

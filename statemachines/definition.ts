@@ -24,6 +24,12 @@ export const arnSubstitution = (fn: TaskFunction) => `${fn}FunctionArn`;
 export interface DefinitionValues {
   readonly maxConcurrency: number;
   readonly propagationWaitSeconds: number;
+  /**
+   * The execution's TimeoutSeconds, in the definition itself: CDK drops the StateMachine
+   * `timeout` prop for a string definition, and the steps need it to know how long
+   * a Retry-After wait may be (the Map items carry it with `$$.Execution.StartTime`).
+   */
+  readonly executionTimeoutSeconds: number;
   /** When given, `${<Fn>FunctionArn}` placeholders are replaced; otherwise they stay for CloudFormation. */
   readonly functionArns?: Readonly<Record<TaskFunction, string>>;
 }
@@ -37,6 +43,7 @@ export function renderDefinition(values: DefinitionValues, template = readFileSy
   const numbers: Record<string, number> = {
     MaxConcurrency: values.maxConcurrency,
     PropagationWaitSeconds: values.propagationWaitSeconds,
+    ExecutionTimeoutSeconds: values.executionTimeoutSeconds,
   };
   let out = template.replace(/"\$\{(\w+)\}"/g, (match, key: string) =>
     key in numbers ? String(numbers[key]) : match,

@@ -110,6 +110,8 @@ export interface LastRun {
   reason?: string;
   error?: string;
   failedStep?: string;
+  /** For `deferred`: when the CA lets the certificate ask again. */
+  retryAfter?: string;
 }
 
 /** Per certificate, the latest execution that did something with it. */
@@ -125,6 +127,7 @@ export function lastRuns(executions: ExecutionSummary[]): Map<string, LastRun> {
         ...(row.reason ? { reason: row.reason } : {}),
         ...(row.error ? { error: row.error } : {}),
         ...(row.failedStep ? { failedStep: row.failedStep } : {}),
+        ...(row.retryAfter ? { retryAfter: row.retryAfter } : {}),
       });
     }
   }

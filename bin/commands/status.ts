@@ -72,7 +72,9 @@ export async function statusCommand(target: Target, opts: GlobalOptions, io: Cli
         ? c.red(`failed${run.failedStep ? ` in ${run.failedStep}` : ''}: ${run.error ?? ''}`)
         : run.outcome === 'renewed'
           ? c.green('renewed')
-          : run.outcome;
+          : run.outcome === 'deferred'
+            ? c.yellow(`deferred by the CA (${run.error ?? 'RateLimited'}) until ${run.retryAfter?.replace('.000Z', 'Z') ?? '?'}`)
+            : run.outcome;
     table.push([
       row.name,
       row.dnsNames.join('\n'),

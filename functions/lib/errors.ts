@@ -26,15 +26,23 @@ export class RateLimited extends CertpipeError {
 /** The ACME server could not be reached or answered 5xx / badNonce after the client's own retry. */
 export class AcmeUnavailable extends CertpipeError {
   override readonly retryable = true;
+  /** The CA's Retry-After (a 503 may carry one); the step then waits in the ASL instead of throwing. */
+  readonly retryAfterSeconds?: number;
+  constructor(message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
+    super(message, options);
+    if (options?.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
+  }
 }
 
 /** The ACME order or one of its authorizations became invalid; a new order is needed. */
 export class AcmeOrderInvalid extends CertpipeError {}
 
-/** The order is still processing at the CA; the workflow waits and asks again. */
-export class AcmeOrderNotReady extends CertpipeError {
-  override readonly retryable = true;
-}
+/**
+ * The order is not ready for what was asked of it. FinalizeOrder turns it into a
+ * `waiting` result (a Wait loop in the ASL, not a function error); it escapes only
+ * when the order stayed unfinished for all of FinalizeOrder's attempts.
+ */
+export class AcmeOrderNotReady extends CertpipeError {}
 
 /** The ACME server rejected a request for a reason retrying will not fix (unauthorized, rejectedIdentifier, …). */
 export class AcmeRequestRejected extends CertpipeError {}
@@ -58,10 +66,11 @@ export class PublishFailed extends CertpipeError {
 /** ACM would reject the re-import (key algorithm or size changed); caught before calling ACM. */
 export class AcmReimportIncompatible extends CertpipeError {}
 
-/** Another execution holds the renewal of this certificate. */
-export class RenewalInProgress extends CertpipeError {
-  override readonly retryable = true;
-}
+/**
+ * Another execution replaced the claim this renewal was finalizing: its renewal
+ * wins, this certificate is not stored. Not retried: the other execution finishes.
+ */
+export class RenewalInProgress extends CertpipeError {}
 
 /** A transient AWS failure (throttling, 5xx, PriorRequestNotComplete) that outlived the SDK's retries. */
 export class AwsTransient extends CertpipeError {
@@ -69,4 +78,4 @@ export class AwsTransient extends CertpipeError {
 }
 
 /** Names the ASL retries with backoff. */
-export const RETRYABLE_ERROR_NAMES = ['RateLimited', 'AcmeUnavailable', 'AwsTransient', 'RenewalInProgress'] as const;
+export const RETRYABLE_ERROR_NAMES = ['RateLimited', 'AcmeUnavailable', 'AwsTransient'] as const;

@@ -31,12 +31,21 @@ export const checkExpiryOutputSchema = z.object({
 });
 export type CheckExpiryOutput = z.infer<typeof checkExpiryOutputSchema>;
 
+/** The execution a step runs in (`$$.Execution.StartTime`, the state machine's TimeoutSeconds): how long a wait may be. */
+export const executionWindowSchema = z.object({
+  /** `$$.Execution.Id`: whose challenge values these are (see store/challengeHolders.ts). */
+  id: z.optional(z.string()),
+  startTime: z.string(),
+  timeoutSeconds: z.number().check(z.positive()),
+});
+
 /** The Map item every per-certificate state receives. */
 export const renewalItemSchema = z.object({
   name: z.string().check(z.minLength(1)),
   reason: z.string(),
-  /** `$$.Execution.Id`: whose challenge values these are (see store/challengeHolders.ts). */
-  execution: z.optional(z.string()),
+  execution: z.optional(executionWindowSchema),
+  /** Retry-After waits PlaceChallenges made so far in this execution. */
+  pauses: z.optional(z.int().check(z.nonnegative())),
 });
 export type RenewalItem = z.infer<typeof renewalItemSchema>;
 
@@ -60,8 +69,28 @@ export const orderStateSchema = z.object({
   attempt: z.int().check(z.nonnegative()),
   /** `new` or `resumed`: whether this run created the order. */
   origin: z.enum(['new', 'resumed', 'stored']),
+  /** Order status checks FinalizeOrder made so far (the ASL's CountOrderCheck sets it). */
+  finalizeAttempt: z.optional(z.int().check(z.nonnegative())),
 });
 export type OrderState = z.infer<typeof orderStateSchema>;
+
+/** Wait (Wait state, SecondsPath `waitSeconds`), then run the same step again. */
+export const waitingSchema = z.object({
+  status: z.literal('waiting'),
+  waitSeconds: z.int().check(z.positive()),
+  cause: z.string(),
+  attempt: z.int().check(z.nonnegative()),
+});
+/** Not in this execution: the CA's Retry-After lies past its end. */
+export const deferredSchema = z.object({
+  status: z.literal('deferred'),
+  retryAfter: z.string(),
+  cause: z.string(),
+});
+
+/** PlaceChallenges: the order and its records, or a pause the CA asked for (Retry-After). */
+export const placeChallengesOutputSchema = z.union([orderStateSchema, waitingSchema, deferredSchema]);
+export type PlaceChallengesOutput = z.infer<typeof placeChallengesOutputSchema>;
 
 export const checkPropagationInputSchema = z.object({
   name: z.string(),
@@ -77,7 +106,11 @@ export const checkPropagationOutputSchema = z.object({
 });
 export type CheckPropagationOutput = z.infer<typeof checkPropagationOutputSchema>;
 
-export const finalizeOrderInputSchema = z.object({ name: z.string(), order: orderStateSchema });
+export const finalizeOrderInputSchema = z.object({
+  name: z.string(),
+  order: orderStateSchema,
+  execution: z.optional(executionWindowSchema),
+});
 export type FinalizeOrderInput = z.infer<typeof finalizeOrderInputSchema>;
 
 export const issuedSummarySchema = z.object({
@@ -87,6 +120,14 @@ export const issuedSummarySchema = z.object({
   dnsNames: z.array(z.string()),
 });
 export type IssuedSummary = z.infer<typeof issuedSummarySchema>;
+
+/** FinalizeOrder: issued, or not yet (order still at the CA, or Retry-After), or deferred past this execution. */
+export const finalizeOrderOutputSchema = z.union([
+  z.object({ status: z.literal('issued'), ...issuedSummarySchema.shape }),
+  waitingSchema,
+  deferredSchema,
+]);
+export type FinalizeOrderOutput = z.infer<typeof finalizeOrderOutputSchema>;
 
 export const publishInputSchema = z.object({ name: z.string(), reason: z.string() });
 export type PublishInput = z.infer<typeof publishInputSchema>;
@@ -103,7 +144,7 @@ export const cleanupInputSchema = z.looseObject({
   name: z.string(),
   order: z.optional(z.partial(orderStateSchema)),
   error: z.optional(z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
-  execution: z.optional(z.string()),
+  execution: z.optional(executionWindowSchema),
 });
 export type CleanupInput = z.infer<typeof cleanupInputSchema>;
 
@@ -116,8 +157,10 @@ export type CleanupOutput = z.infer<typeof cleanupOutputSchema>;
 export const itemResultSchema = z.object({
   name: z.string(),
   reason: z.optional(z.string()),
-  outcome: z.enum(['renewed', 'failed']),
+  outcome: z.enum(['renewed', 'failed', 'deferred']),
   published: z.optional(publishOutputSchema),
+  /** For `deferred`: when the CA lets this certificate ask again. */
+  retryAfter: z.optional(z.string()),
   error: z.optional(z.string()),
   cause: z.optional(z.string()),
 });
@@ -134,6 +177,8 @@ export const summarizeOutputSchema = z.object({
   skipped: z.number(),
   failed: z.number(),
   failedNames: z.array(z.string()),
+  /** Certificates the CA asked to come back after this execution's end (Retry-After); not failures. */
+  deferred: z.number(),
   results: z.array(itemResultSchema),
 });
 export type SummarizeOutput = z.infer<typeof summarizeOutputSchema>;

@@ -16,6 +16,8 @@ export interface StoredFacts {
   pendingOrder?: boolean;
   /** Targets a previous run could not publish to: publish the stored certificate again, no new order. */
   publishPending?: string[];
+  /** The CA's Retry-After lay past an execution's end: no request to the CA before this time. */
+  deferredUntil?: Date;
 }
 
 /** ACME Renewal Information (RFC 9773) suggested window. */
@@ -29,6 +31,7 @@ export const RENEWAL_REASONS = [
   'Forced',
   'PendingOrder',
   'PublishIncomplete',
+  'DeferredByCa',
   'Expired',
   'EmergencyRenewal',
   'NamesChanged',
@@ -105,6 +108,15 @@ const CHECKS: Check[] = [
   ({ stored }) =>
     stored ? undefined : { due: true, reason: 'DoesNotExist', message: 'No certificate is stored yet' },
   ({ force }) => (force ? { due: true, reason: 'Forced', message: 'Renewal was forced' } : undefined),
+  // The CA said when it will take requests again; publishing the stored certificate needs no CA.
+  ({ stored, now }) =>
+    stored?.deferredUntil && now.getTime() < stored.deferredUntil.getTime() && !stored.publishPending?.length
+      ? {
+          due: false,
+          reason: 'DeferredByCa',
+          message: `The CA asked not to be asked again before ${iso(stored.deferredUntil)} (Retry-After); force a run to ask anyway`,
+        }
+      : undefined,
   ({ stored }) =>
     stored?.pendingOrder
       ? { due: true, reason: 'PendingOrder', message: 'An ACME order is in flight; resuming it' }

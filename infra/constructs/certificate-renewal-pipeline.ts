@@ -277,7 +277,7 @@ export class CertificateRenewalPipeline extends Construct {
     logRetention: logs.RetentionDays;
     logRemovalPolicy: RemovalPolicy;
   }): sfn.StateMachine {
-    const definition = renderDefinition({ maxConcurrency: o.maxConcurrency, propagationWaitSeconds: o.propagationWait.toSeconds() });
+    const definition = renderDefinition({ maxConcurrency: o.maxConcurrency, propagationWaitSeconds: o.propagationWait.toSeconds(), executionTimeoutSeconds: o.executionTimeout.toSeconds() });
     const substitutions: Record<string, string> = {};
     for (const fn of FUNCTIONS) substitutions[arnSubstitution(fn.name as TaskFunction)] = this.functions.get(fn.name).functionArn;
     // A placeholder without a value would reach CloudFormation and fail the deploy: fail the synth instead.

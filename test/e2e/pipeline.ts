@@ -30,13 +30,18 @@ export interface TestPipeline {
   run(input?: ExecutionInput): Promise<FinishedExecution>;
 }
 
-export async function deployTestPipeline(cloud: TestCloud, config: CertpipeConfig): Promise<TestPipeline> {
+export async function deployTestPipeline(
+  cloud: TestCloud,
+  config: CertpipeConfig,
+  options: { executionTimeoutSeconds?: number } = {},
+): Promise<TestPipeline> {
   const deployment = await deployLocal(config, {
     endpointUrl: cloud.url,
     dnsPort: cloud.dnsPort,
     acmeCaBundlePath: cloud.handle.info.pebbleCaPath,
     acmeManagementUrl: cloud.handle.info.pebbleManagementUrl,
     dataDir: cloud.dataDir,
+    ...options,
   });
   const sfn = new SFNClient(cloud.sdkConfig());
   return {

@@ -16,7 +16,7 @@ import {
   placesWithPrivateKeys,
   type TestPipeline,
 } from './pipeline.js';
-import type { FinishedExecution } from '../../local/run.js';
+import { executionHistory, type FinishedExecution } from '../../local/run.js';
 
 describe('the renewal workflow on the local cloud and Pebble', () => {
   let cloud: TestCloud;
@@ -42,6 +42,14 @@ describe('the renewal workflow on the local cloud and Pebble', () => {
     expect(output.results.map((r) => [r.name, r.outcome]).sort()).toEqual(
       pipeline.deployment.inventory.certificates.map((c) => [c.name, 'renewed']).sort(),
     );
+  });
+
+  it('a normal renewal makes no function errors: "order not ready" is a Wait loop, not a Lambda error the Errors alarm counts', async () => {
+    const history = await executionHistory(pipeline.sfn, first.executionArn);
+    const failures = history.filter((e) => e.type === 'LambdaFunctionFailed').map((e) => e.lambdaFunctionFailedEventDetails?.error);
+    expect(failures).toEqual([]);
+    // The CA did take time: FinalizeOrder answered "waiting" and the ASL waited at least once.
+    expect(history.some((e) => e.stateEnteredEventDetails?.name === 'WaitForOrder')).toBe(true);
   });
 
   it('stores each certificate with a key that matches, every name, a chain to Pebble root, and current validity', async () => {

@@ -101,7 +101,7 @@ describe('cleanupChallenges', () => {
     await writeTxt('_acme-challenge.clean.test', [FOREIGN, APEX]);
     await writeTxt('_acme-challenge.www.clean.test', [WWW]);
 
-    const out = await cleanupChallenges(ctx, { name: 'site', execution: 'exec-A', error: { Error: 'AccessDenied' } });
+    const out = await cleanupChallenges(ctx, { name: 'site', execution: { id: 'exec-A', startTime: new Date().toISOString(), timeoutSeconds: 21_600 }, error: { Error: 'AccessDenied' } });
 
     expect(out.failures).toEqual([]);
     expect(await txtValues('_acme-challenge.clean.test')).toEqual([FOREIGN]);
@@ -115,7 +115,7 @@ describe('cleanupChallenges', () => {
     await writeTxt('_acme-challenge.clean.test', [FOREIGN, APEX, WILDCARD]);
     await writeTxt('_acme-challenge.www.clean.test', [WWW]);
 
-    await cleanupChallenges(ctx, { name: 'site', execution: 'exec-B', error: { Error: 'DnsPropagationTimeout' } });
+    await cleanupChallenges(ctx, { name: 'site', execution: { id: 'exec-B', startTime: new Date().toISOString(), timeoutSeconds: 21_600 }, error: { Error: 'DnsPropagationTimeout' } });
     expect(await txtValues('_acme-challenge.clean.test')).toEqual([APEX, WILDCARD, FOREIGN].sort());
     expect(await txtValues('_acme-challenge.www.clean.test')).toEqual([WWW]);
     expect(await challengeTags()).toHaveLength(2); // A's holder and the order's values
@@ -125,7 +125,7 @@ describe('cleanupChallenges', () => {
       { identifier: '*.clean.test', fqdn: '_acme-challenge.clean.test', zoneId, value: WILDCARD },
       { identifier: 'www.clean.test', fqdn: '_acme-challenge.www.clean.test', zoneId, value: WWW },
     ];
-    await cleanupChallenges(ctx, { name: 'site', execution: 'exec-A', order: { orderUrl: ORDER, records } });
+    await cleanupChallenges(ctx, { name: 'site', execution: { id: 'exec-A', startTime: new Date().toISOString(), timeoutSeconds: 21_600 }, order: { orderUrl: ORDER, records } });
     expect(await txtValues('_acme-challenge.clean.test')).toEqual([FOREIGN]);
     expect(await txtValues('_acme-challenge.www.clean.test')).toEqual([]);
     expect(await challengeTags()).toEqual([]);
@@ -136,7 +136,7 @@ describe('cleanupChallenges', () => {
     await hold('exec-A');
     await writeTxt('_acme-challenge.clean.test', [FOREIGN, APEX, WILDCARD]);
 
-    await cleanupChallenges(ctx, { name: 'site', execution: 'exec-A', error: { Error: 'AcmeOrderInvalid' } });
+    await cleanupChallenges(ctx, { name: 'site', execution: { id: 'exec-A', startTime: new Date().toISOString(), timeoutSeconds: 21_600 }, error: { Error: 'AcmeOrderInvalid' } });
     expect(await txtValues('_acme-challenge.clean.test')).toEqual([FOREIGN]);
     expect(await challengeTags()).toEqual([]);
   });

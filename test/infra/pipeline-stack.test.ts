@@ -213,10 +213,17 @@ describe('state machine', () => {
     const [sm] = Object.values(props()) as any[];
     expect(sm.Properties.StateMachineType).toBe('STANDARD');
     const definition = JSON.parse(sm.Properties.DefinitionString);
-    expect(definition).toEqual(JSON.parse(renderDefinition({ maxConcurrency: 7, propagationWaitSeconds: 20 })));
+    expect(definition).toEqual(JSON.parse(renderDefinition({ maxConcurrency: 7, propagationWaitSeconds: 20, executionTimeoutSeconds: 6 * 3600 })));
     const states = Object.fromEntries(allStates(definition));
     expect(states.RenewEach.MaxConcurrency).toBe(7);
     expect(states.WaitForPropagation.Seconds).toBe(20);
+  });
+
+  it('carries the execution timeout in the definition (CDK drops the timeout prop of a string definition) and hands it to each certificate', () => {
+    const [sm] = Object.values(props()) as any[];
+    const definition = JSON.parse(sm.Properties.DefinitionString);
+    expect(definition.TimeoutSeconds).toBe(6 * 3600);
+    expect(definition.States.RenewEach.ItemSelector.execution).toEqual({ 'id.$': '$$.Execution.Id', 'startTime.$': '$$.Execution.StartTime', timeoutSeconds: 6 * 3600 });
   });
 
   it('resolves every Task resource to a function of this stack', () => {

@@ -67,6 +67,22 @@ describe('certificateRows', () => {
     expect(table).toContain('UpToDate, renews 2027-01-01 00:00Z');
   });
 
+  it('shows a certificate the CA deferred (Retry-After past the execution) with the time it may retry, its waits counted in place', () => {
+    const deferred = [
+      exited('CheckExpiry', { check: { due: [{ name: 'web', reason: 'Forced', message: '' }], skipped: [] } }, 1),
+      entered('PlaceChallenges', { name: 'web' }, 2),
+      exited('PlaceChallenges', { name: 'web' }, 3),
+      entered('WaitBeforePlacing', { name: 'web' }, 3),
+      exited('WaitBeforePlacing', { name: 'web' }, 8),
+      entered('PlaceChallenges', { name: 'web' }, 8),
+      exited('PlaceChallenges', { name: 'web' }, 9),
+      exited('RenewEach', { results: [{ name: 'web', outcome: 'deferred', reason: 'Forced', error: 'RateLimited', retryAfter: '2026-11-27T14:00:00.000Z' }] }, 9),
+    ];
+    const [web] = certificateRows(deferred as never, inventory);
+    expect(web).toMatchObject({ outcome: 'deferred', retryAfter: '2026-11-27T14:00:00.000Z', error: 'RateLimited', seconds: { place: 7 } });
+    expect(renderRows([web!])).toContain('RateLimited: retry after 2026-11-27 14:00Z');
+  });
+
   it('shortens target ids for the table', () => {
     expect(shortTarget('secretsmanager:000000000000:us-east-1:certpipe/web')).toBe('secret certpipe/web 000000000000/us-east-1');
   });

@@ -133,7 +133,7 @@ function fromProblem(p: AcmeProblem, what: string): CertpipeError {
     return new RateLimited(detail, p.retryAfterSeconds, { cause: p });
   }
   if (type === 'badNonce' || type === 'serverInternal' || p.status >= 500) {
-    return new AcmeUnavailable(detail, { cause: p });
+    return new AcmeUnavailable(detail, { cause: p, retryAfterSeconds: p.retryAfterSeconds });
   }
   if (type === 'orderNotReady') return new AcmeOrderNotReady(detail, { cause: p });
   return new AcmeRequestRejected(detail, { cause: p });

@@ -19,7 +19,7 @@ export async function cleanupChallenges(ctx: StepContext, input: CleanupInput): 
   const spec = findCertificate(ctx.inventory, input.name);
   const tags = new PendingOrderTags(ctx.aws.secretsManager());
   // Release first, then look: of two holders cleaning up at once, the later reader sees nobody left and removes.
-  await tags.release(spec, input.execution);
+  await tags.release(spec, input.execution?.id);
   const recorded = await tags.read(spec);
   const decision = decideCleanup({ holders: recorded.holders, valueTagKeys: recorded.valueTagKeys, nowMs: ctx.now().getTime() });
   const failures: string[] = [];

@@ -1,16 +1,19 @@
 // FinalizeOrder: one status call per invocation. Depending on where the order is,
 // answer the challenges, finalize with a CSR of the stored key, or download,
-// verify and store the certificate. "Not yet" is AcmeOrderNotReady: the ASL's
-// Retry does the waiting, never this function.
+// verify and store the certificate. "Not yet" is a normal `waiting` result (not a
+// function error, so it never counts in the Lambda Errors alarm): the ASL's
+// Wait loop does the waiting, never this function, for a bounded number of checks.
 import { AcmeSession } from '../acme.js';
 import { AcmeOrderInvalid, AcmeOrderNotReady, CertificateVerificationFailed } from '../errors.js';
-import type { FinalizeOrderInput, IssuedSummary } from '../events.js';
+import { MAX_ORDER_CHECKS, orderCheckDelay, type Waiting } from '../backoff.js';
+import type { FinalizeOrderInput, FinalizeOrderOutput, IssuedSummary } from '../events.js';
 import { findCertificate, findIssuer } from '../inventory.js';
 import { logger } from '../observability.js';
 import { buildIssued, type IssuedCertificate } from '../store/certificateStore.js';
 import { createCsr, splitPemChain, verifyIssued } from '../x509.js';
 import type { StepContext } from '../context.js';
 import { trustAnchors } from '../trust.js';
+import { pauseOrRethrow } from './pause.js';
 
 const summary = (issued: IssuedCertificate): IssuedSummary => ({
   serial: issued.serial,
@@ -19,7 +22,31 @@ const summary = (issued: IssuedCertificate): IssuedSummary => ({
   dnsNames: issued.dnsNames,
 });
 
-export async function finalizeOrder(ctx: StepContext, input: FinalizeOrderInput): Promise<IssuedSummary> {
+/** Issued, or the wait before the next status check (order still at the CA, or the CA's Retry-After), or deferred. */
+export async function finalizeOrder(ctx: StepContext, input: FinalizeOrderInput): Promise<FinalizeOrderOutput> {
+  const spec = findCertificate(ctx.inventory, input.name);
+  const attempt = input.order.finalizeAttempt ?? 0;
+  try {
+    const result = await advanceOrder(ctx, input);
+    return 'notReady' in result ? nextCheck(spec.name, attempt, result.notReady) : { status: 'issued', ...result };
+  } catch (err) {
+    // The CA's own orderNotReady (another execution moved the order meanwhile) is the same "not yet".
+    if (err instanceof AcmeOrderNotReady) return nextCheck(spec.name, attempt, err.message);
+    // Retry-After waits count as status checks: one bound for the whole loop.
+    return pauseOrRethrow(ctx, spec, err, { attempt, maxWaits: MAX_ORDER_CHECKS, ...(input.execution ? { window: input.execution } : {}) });
+  }
+}
+
+/** Wait before the next status check; after MAX_ORDER_CHECKS the certificate fails with AcmeOrderNotReady. */
+function nextCheck(name: string, attempt: number, why: string): Waiting {
+  if (attempt + 1 >= MAX_ORDER_CHECKS) {
+    throw new AcmeOrderNotReady(`${why}; still not issued after ${MAX_ORDER_CHECKS} status checks of ${name}'s order`);
+  }
+  logger.info('order not ready yet', { certificate: name, attempt: attempt + 1, detail: why });
+  return { status: 'waiting', waitSeconds: orderCheckDelay(attempt), cause: 'OrderNotReady', attempt: attempt + 1 };
+}
+
+async function advanceOrder(ctx: StepContext, input: FinalizeOrderInput): Promise<IssuedSummary | { notReady: string }> {
   const spec = findCertificate(ctx.inventory, input.name);
   const pending = await ctx.store.readPending(spec);
   if (pending?.kind === 'issued') return summary(pending.issued);
@@ -36,16 +63,14 @@ export async function finalizeOrder(ctx: StepContext, input: FinalizeOrderInput)
   let order = await session.orderStatus(claim.orderUrl);
   if (order.status === 'pending') {
     await session.completeChallenges(order);
-    throw new AcmeOrderNotReady(`Order ${order.url} for ${spec.name}: the CA is validating the challenges`);
+    return { notReady: `Order ${order.url} for ${spec.name}: the CA is validating the challenges` };
   }
   if (order.status === 'ready') {
     const csr = await createCsr(claim.privateKey, claim.dnsNames);
     order = await session.finalize(order, csr.pem);
     logger.info('order finalized', { certificate: spec.name, orderUrl: order.url, status: order.status });
   }
-  if (order.status !== 'valid') {
-    throw new AcmeOrderNotReady(`Order ${order.url} for ${spec.name} is ${order.status}`);
-  }
+  if (order.status !== 'valid') return { notReady: `Order ${order.url} for ${spec.name} is ${order.status}` };
 
   const [leaf = '', ...chain] = splitPemChain(await session.downloadCertificate(order));
   let facts;

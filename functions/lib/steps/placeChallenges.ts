@@ -1,8 +1,9 @@
 // PlaceChallenges: create (or resume) the ACME order, record it with its new key
 // BEFORE anything else can fail, and write the DNS-01 TXT values.
 import { AcmeSession, type OrderRecord } from '../acme.js';
+import { MAX_RETRY_AFTER_WAITS } from '../backoff.js';
 import { AcmeOrderInvalid } from '../errors.js';
-import type { OrderState, RenewalItem } from '../events.js';
+import type { OrderState, PlaceChallengesOutput, RenewalItem } from '../events.js';
 import { findCertificate, findIssuer, type CertificateSpec } from '../inventory.js';
 import { logger } from '../observability.js';
 import type { PendingVersion } from '../store/certificateStore.js';
@@ -10,6 +11,7 @@ import { holderLeaseMs, PendingOrderTags } from '../store/pendingOrder.js';
 import { generateKeyPair } from '../x509.js';
 import type { StepContext } from '../context.js';
 import { challengeProvider } from './challengeProvider.js';
+import { pauseOrRethrow } from './pause.js';
 
 const sameNames = (a: readonly string[], b: readonly string[]) =>
   a.length === b.length && [...a].map((n) => n.toLowerCase()).sort().join(',') === [...b].map((n) => n.toLowerCase()).sort().join(',');
@@ -36,7 +38,17 @@ const issuedState = (orderUrl?: string): OrderState => ({
   origin: 'stored',
 });
 
-export async function placeChallenges(ctx: StepContext, item: RenewalItem): Promise<OrderState> {
+/** The order and its TXT records, or the pause the CA asked for with Retry-After (the ASL waits, or defers). */
+export async function placeChallenges(ctx: StepContext, item: RenewalItem): Promise<PlaceChallengesOutput> {
+  try {
+    return await placeOrder(ctx, item);
+  } catch (err) {
+    const loop = { attempt: item.pauses ?? 0, maxWaits: MAX_RETRY_AFTER_WAITS, ...(item.execution ? { window: item.execution } : {}) };
+    return pauseOrRethrow(ctx, findCertificate(ctx.inventory, item.name), err, loop);
+  }
+}
+
+async function placeOrder(ctx: StepContext, item: RenewalItem): Promise<OrderState> {
   const spec = findCertificate(ctx.inventory, item.name);
   const issuer = findIssuer(ctx.inventory, spec.issuer);
   let pending = await ctx.store.readPending(spec);
@@ -88,7 +100,7 @@ export async function placeChallenges(ctx: StepContext, item: RenewalItem): Prom
   await new PendingOrderTags(ctx.aws.secretsManager()).hold(spec, {
     orderUrl: order.url,
     values: challenges.map((c) => c.value),
-    ...(item.execution ? { executionId: item.execution } : {}),
+    ...(item.execution?.id ? { executionId: item.execution.id } : {}),
     leaseEndsAt: new Date(ctx.now().getTime() + holderLeaseMs()),
   });
   const provider = challengeProvider(ctx, spec);

@@ -17,6 +17,8 @@ export const TAG = {
   /** Targets the last publish could not reach (comma list); the next run publishes them without a new order. */
   publishPending: 'certpipe:publish-pending',
   copyOf: 'certpipe:copy-of',
+  /** The CA's Retry-After past an execution's end (ISO time): CheckExpiry does not ask before it. */
+  deferredUntil: 'certpipe:deferred-until',
   acmPrefix: 'certpipe:acm:',
 } as const;
 

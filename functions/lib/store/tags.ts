@@ -87,6 +87,7 @@ export function factsFromTags(
   const publishPending = (tags.get(TAG.publishPending) ?? '').split(',').filter(Boolean);
   const issuedAt = date(tags.get(TAG.issuedAt));
   const renewalTime = date(tags.get(TAG.renewalTime));
+  const deferredUntil = date(tags.get(TAG.deferredUntil));
   return {
     certificateName,
     secretName: entry.Name ?? '',
@@ -102,6 +103,7 @@ export function factsFromTags(
     ...(currentVersionId ? { currentVersionId } : {}),
     ...(issuedAt ? { issuedAt } : {}),
     ...(renewalTime ? { renewalTime } : {}),
+    ...(deferredUntil ? { deferredUntil } : {}),
     acmCertificateArns,
   };
 }
