@@ -110,8 +110,9 @@ export interface CertificateRenewalPipelineProps {
 
   /**
    * The Lambda-errors alarm fires at this many errors in an hour across all
-   * functions. Errors the workflow retries by design (AcmeOrderNotReady,
-   * RateLimited) count too, hence a threshold above 1.
+   * functions. A healthy renewal makes none ("not ready yet" and Retry-After are
+   * normal results); a CA's 429 or 5xx without Retry-After is retried as an
+   * error and counts, hence a threshold above 1.
    * @default 10
    */
   readonly lambdaErrorsThreshold?: number;

@@ -155,8 +155,8 @@ export class PipelineMonitoring extends Construct {
       period: ONE_HOUR,
       label: 'Function errors (all functions)',
     });
-    // Errors the workflow retries by design (AcmeOrderNotReady while the CA works,
-    // RateLimited) are Lambda errors too: the threshold leaves room for them.
+    // "Not ready yet" and a CA's Retry-After are normal results, not errors; a 429 or
+    // 5xx without Retry-After is retried as an error, which the threshold leaves room for.
     const lambdaErrors = this.alarm('LambdaErrors', {
       metric: lambdaErrorsMetric,
       threshold: props.lambdaErrorsThreshold,
