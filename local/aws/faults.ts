@@ -33,6 +33,8 @@ export const faultRuleSchema = z
     accountId: z.string().optional(),
     /** Only calls signed for this region. */
     region: z.string().optional(),
+    /** Only calls whose JSON request has these top-level values, e.g. {"VersionStage": "AWSCURRENT"}. */
+    match: z.record(z.string(), z.string()).optional(),
   })
   .refine((r) => r.error !== undefined || r.latencyMs !== undefined, {
     message: 'a fault needs "error" (an AWS error code) or "latencyMs"',
@@ -91,7 +93,7 @@ export class FaultInjector {
   }
 
   /** Decide what happens to one call; consumes `count` budgets. */
-  evaluate(call: { service: string; operation: string; accountId: string; region: string }): FaultOutcome {
+  evaluate(call: { service: string; operation: string; accountId: string; region: string; input?: unknown }): FaultOutcome {
     let latencyMs = 0;
     for (const active of this.rules) {
       const { rule } = active;
@@ -99,6 +101,7 @@ export class FaultInjector {
       if (rule.operation && rule.operation !== call.operation) continue;
       if (rule.accountId && rule.accountId !== call.accountId) continue;
       if (rule.region && rule.region !== call.region) continue;
+      if (rule.match && !matches(rule.match, call.input)) continue;
       if (active.remaining !== undefined && active.remaining <= 0) continue;
       if (rule.rate !== undefined && this.random() >= rule.rate) continue;
       if (active.remaining !== undefined) active.remaining -= 1;
@@ -112,4 +115,9 @@ export class FaultInjector {
     }
     return { latencyMs };
   }
+}
+
+function matches(expected: Record<string, string>, input: unknown): boolean {
+  if (!input || typeof input !== 'object') return false;
+  return Object.entries(expected).every(([k, v]) => (input as Record<string, unknown>)[k] === v);
 }

@@ -239,7 +239,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     };
 
     try {
-      const fault = faults.evaluate(ctx);
+      const fault = faults.evaluate({ ...ctx, input: jsonInput(body) });
       if (fault.latencyMs > 0) await sleep(fault.latencyMs);
       if (fault.error) throw fault.error;
       send(res, await service.handle(serviceRequest, ctx), requestId);
@@ -285,4 +285,14 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** A JSON-protocol request's input, for fault rules that match on it; undefined for other protocols. */
+function jsonInput(body: Buffer): unknown {
+  if (body.length === 0 || body[0] !== 0x7b) return undefined;
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
 }

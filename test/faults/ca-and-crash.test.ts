@@ -49,7 +49,14 @@ describe('fault matrix: CA outage and a crash before publishing', () => {
   it('a run that dies after finalizing: the next run publishes the stored certificate, no second order', async () => {
     const before = await currentSecret(cloud, 'certpipe/web');
     // Promotion is refused (not retryable) until the fault is cleared, so the run stops with the new certificate stored as AWSPENDING.
-    await cloud.setFault({ service: 'secretsmanager', operation: 'UpdateSecretVersionStage', error: 'AccessDeniedException', status: 400 });
+    // Only the promotion (AWSCURRENT moving): FinalizeOrder's own label moves go through.
+    await cloud.setFault({
+      service: 'secretsmanager',
+      operation: 'UpdateSecretVersionStage',
+      match: { VersionStage: 'AWSCURRENT' },
+      error: 'AccessDeniedException',
+      status: 400,
+    });
     const crashed = await run({ force: true });
     expectEachFaultFired(await cloud.clearFaults());
     expect(crashed.status).toBe('FAILED');

@@ -40,6 +40,8 @@ export interface FaultRule {
   readonly latencyMs?: number;
   readonly accountId?: string;
   readonly region?: string;
+  /** Only calls whose JSON request has these top-level values. */
+  readonly match?: Readonly<Record<string, string>>;
 }
 
 /** A fault rule as the endpoint reports it: `hits` is how many calls it answered or delayed. */
