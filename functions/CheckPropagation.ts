@@ -1,9 +1,8 @@
 import { stepContext } from './lib/context.js';
-import { checkPropagationInputSchema } from './lib/events.js';
 import { stepHandler } from './lib/handler.js';
 import { checkPropagation } from './lib/steps/checkPropagation.js';
 
-export const handler = stepHandler('CheckPropagation', checkPropagationInputSchema, (input) => {
+export const handler = stepHandler('CheckPropagation', (input) => {
   const ctx = stepContext();
   return checkPropagation(ctx, input, ctx.inventory.propagationMaxAttempts);
 });

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { InvalidInput } from '../functions/lib/errors.js';
+import { InvalidInput } from '../functions/lib/workflow/errors.js';
 import { LETSENCRYPT_ROOTS, LETSENCRYPT_STAGING_ROOTS } from '../functions/lib/trust.js';
 import { rootCertificateProblem } from '../functions/lib/x509.js';
 import {

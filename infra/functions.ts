@@ -1,6 +1,7 @@
 // The functions of the pipeline: one source of truth for the CDK stack and the
 // local runner (entry, memory, timeout and environment are read from here by both).
 import { fileURLToPath } from 'node:url';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/lib/workflow/metrics.js';
 import { TASK_FUNCTIONS, type TaskFunction } from '../statemachines/definition.js';
 
 export interface FunctionSpec {
@@ -42,8 +43,8 @@ export interface EnvironmentContext {
 export function functionEnvironment(fn: FunctionSpec, ctx: EnvironmentContext): Record<string, string> {
   return {
     CERTPIPE_INVENTORY: ctx.inventoryPath,
-    POWERTOOLS_SERVICE_NAME: 'certpipe',
-    POWERTOOLS_METRICS_NAMESPACE: 'Certpipe',
+    POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     POWERTOOLS_LOG_LEVEL: ctx.logLevel ?? 'INFO',
     CERTPIPE_FUNCTION: fn.name,
     // Source maps ship beside each bundle but are not turned on: --enable-source-maps costs

@@ -2,7 +2,7 @@
 // it was published, and the seconds each step took.
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import Table from 'cli-table3';
-import type { CheckExpiryOutput, ItemResult } from '../functions/lib/events.js';
+import type { CheckExpiryOutput, ItemResult } from '../functions/lib/workflow/states.js';
 import type { Inventory } from '../functions/lib/inventory.js';
 
 /** Steps shown as columns, each the sum of the states that make it up. */

@@ -19,7 +19,7 @@ import {
   type AccountLookup,
 } from './acme/recovery.js';
 import { asAwsError } from './aws.js';
-import { AcmeOrderNotReady, InvalidInput } from './errors.js';
+import { AcmeOrderNotReady, InvalidInput } from './workflow/errors.js';
 import type { Issuer } from './inventory.js';
 import { logger, recordAcmeRequest } from './observability.js';
 

@@ -4,7 +4,7 @@
 // clients for publish targets live in targets.ts, Route 53's in dns/route53.ts.
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
-import { AwsTransient } from './errors.js';
+import { AwsTransient } from './workflow/errors.js';
 
 /** What every client shares; empty on Lambda (the SDK reads the environment). */
 export interface AwsBaseConfig {

@@ -1,7 +1,7 @@
 // When a step must not ask the CA again yet: the CA's Retry-After (429 rateLimited,
 // 503) and an order the CA is still working on. Pure decisions over plain data and
 // `now`; the ASL does the waiting (Wait with SecondsPath), never a function.
-import { AcmeUnavailable, RateLimited } from './errors.js';
+import { AcmeUnavailable, RateLimited } from './workflow/errors.js';
 
 /** The execution this step runs in: when it started and how long the state machine lets it run. */
 export interface ExecutionWindow {

@@ -1,21 +1,24 @@
-// The shape every handler shares: validate the event, add log context, run one
-// step of the core, flush metrics, and let typed errors through for the ASL.
+// The shape every handler shares: validate the event against its state's contract,
+// add log context, run one step of the core, check the output (its contract, no key
+// material), flush metrics, and let typed errors through (redacted) for the ASL.
 import type { Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import { CertpipeError } from './errors.js';
-import { parseEvent } from './events.js';
+import { CertpipeError, StateOutputInvalid } from './workflow/errors.js';
+import { parseEvent, STATE_CONTRACT, type StateName } from './workflow/states.js';
 import { assertNoKeyMaterial, logger, publishMetrics, redactText } from './observability.js';
 
-export function stepHandler<S extends z.ZodMiniType, R>(state: string, schema: S, step: (input: z.output<S>) => Promise<R> | R) {
+export function stepHandler<N extends StateName, R>(state: N, step: (input: z.output<(typeof STATE_CONTRACT)[N]['input']>) => Promise<R> | R) {
+  const contract = STATE_CONTRACT[state];
   return async (event: unknown, context?: Context): Promise<R> => {
     if (context) logger.addContext(context);
     logger.appendKeys({ state });
     try {
-      const input = parseEvent(schema, event, state) as z.output<S>;
+      const input = parseEvent(contract.input as z.ZodMiniType, event, state) as z.output<(typeof STATE_CONTRACT)[N]['input']>;
       if (typeof (input as { name?: unknown }).name === 'string') logger.appendKeys({ certificate: (input as { name: string }).name });
       const output = await step(input);
       // The execution history is readable by anyone with states:GetExecutionHistory.
       assertNoKeyMaterial(output, `${state} output`);
+      assertOutput(contract.output as z.ZodMiniType, output, state);
       return output;
     } catch (err) {
       const error = redactedError(err);
@@ -26,6 +29,14 @@ export function stepHandler<S extends z.ZodMiniType, R>(state: string, schema: S
       logger.removeKeys(['certificate']);
     }
   };
+}
+
+/** What a step returns is what the next state reads: a shape outside the contract is a bug, stopped here. */
+function assertOutput(schema: z.ZodMiniType, output: unknown, state: string): void {
+  const result = schema.safeParse(output);
+  if (result.success) return;
+  const issue = result.error.issues[0]!;
+  throw new StateOutputInvalid(`${state} returned output outside its contract at ${issue.path.join('.') || '(root)'}: ${issue.message}`);
 }
 
 /**

@@ -4,26 +4,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createPrivateKey } from 'node:crypto';
-import { CertpipeError } from './errors.js';
+import { CertpipeError } from './workflow/errors.js';
+import { DIMENSION, METRIC, METRICS_NAMESPACE, SERVICE_NAME } from './workflow/metrics.js';
 
-export const SERVICE_NAME = 'certpipe';
-export const METRICS_NAMESPACE = 'Certpipe';
-
-/**
- * Metric names, part of the contract with the alarms and the dashboard. Every
- * metric also carries Powertools' `service` dimension (= "certpipe").
- */
-export const METRIC = {
-  /** Per certificate (dimension Certificate): days until notAfter, negative once expired. */
-  DaysToExpiry: 'DaysToExpiry',
-  /** Per certificate (dimension Certificate): notAfter as Unix seconds. */
-  ExpirationTimestamp: 'ExpirationTimestamp',
-  RenewalsSucceeded: 'RenewalsSucceeded',
-  RenewalsFailed: 'RenewalsFailed',
-  /** ACME HTTP requests, by dimension Status (the HTTP status, or "error" when none came back). */
-  AcmeRequests: 'AcmeRequests',
-} as const;
-export const DIMENSION = { Certificate: 'Certificate', Status: 'Status' } as const;
+export { DIMENSION, METRIC, METRICS_NAMESPACE, SERVICE_NAME } from './workflow/metrics.js';
 
 // ---------------------------------------------------------------------------
 // Redaction

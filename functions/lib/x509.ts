@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 // @peculiar/x509 resolves its algorithms through tsyringe, which needs a Reflect polyfill loaded first.
 import 'reflect-metadata';
 import * as px509 from '@peculiar/x509';
-import { CertificateVerificationFailed } from './errors.js';
+import { CertificateVerificationFailed } from './workflow/errors.js';
 import type { KeyAlgorithm } from './inventory.js';
 
 const generateKeyPairAsync = promisify(generateKeyPairCb);

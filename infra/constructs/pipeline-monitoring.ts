@@ -112,7 +112,7 @@ export class PipelineMonitoring extends Construct {
     );
 
     // No label: a labelled metric turns the alarm into a math alarm; the dashboard adds one.
-    const minDays = certpipeMetric(METRIC.minDaysToExpiry, { statistic: 'Minimum', period: EXPIRY_PERIOD });
+    const minDays = certpipeMetric(METRIC.MinDaysToExpiry, { statistic: 'Minimum', period: EXPIRY_PERIOD });
     const minDaysToExpiry = this.alarm('MinDaysToExpiry', {
       metric: minDays,
       threshold: props.daysToExpiryThreshold,
@@ -125,7 +125,7 @@ export class PipelineMonitoring extends Construct {
     const acmeMetrics: Record<string, cloudwatch.IMetric> = {};
     const acmeCount = (statuses: readonly string[], prefix: string) =>
       statuses.map((status, i) => {
-        acmeMetrics[`${prefix}${i}`] = certpipeMetric(METRIC.acmeRequests, { statistic: 'Sum', period: ONE_HOUR, dimensions: { Status: status } });
+        acmeMetrics[`${prefix}${i}`] = certpipeMetric(METRIC.AcmeRequests, { statistic: 'Sum', period: ONE_HOUR, dimensions: { Status: status } });
         return `FILL(${prefix}${i}, 0)`;
       });
     const errors = `(${acmeCount(ACME_ERROR_STATUSES, 'err').join(' + ')})`;
@@ -203,7 +203,7 @@ export class PipelineMonitoring extends Construct {
     const period = FIVE_MINUTES;
     // One line per certificate without listing them (10,000 certificates fit): a metric search.
     const perCertificate = new cloudwatch.MathExpression({
-      expression: `SEARCH('{${METRICS_NAMESPACE},Certificate,service} MetricName="${METRIC.daysToExpiry}" service="${SERVICE_DIMENSION.service}"', 'Minimum', 86400)`,
+      expression: `SEARCH('{${METRICS_NAMESPACE},Certificate,service} MetricName="${METRIC.DaysToExpiry}" service="${SERVICE_DIMENSION.service}"', 'Minimum', 86400)`,
       usingMetrics: {},
       period: EXPIRY_PERIOD,
       label: '',
@@ -239,12 +239,12 @@ export class PipelineMonitoring extends Construct {
       new cloudwatch.GraphWidget({ title: 'Days to expiry per certificate', left: [perCertificate], width: 12 }),
       new cloudwatch.GraphWidget({
         title: 'Renewals failed',
-        left: [certpipeMetric(METRIC.renewalsFailed, { statistic: 'Sum', period: ONE_HOUR })],
+        left: [certpipeMetric(METRIC.RenewalsFailed, { statistic: 'Sum', period: ONE_HOUR })],
         width: 12,
       }),
     );
     const acmeByStatus = new cloudwatch.MathExpression({
-      expression: `SEARCH('{${METRICS_NAMESPACE},Status,service} MetricName="${METRIC.acmeRequests}" service="${SERVICE_DIMENSION.service}"', 'Sum', 300)`,
+      expression: `SEARCH('{${METRICS_NAMESPACE},Status,service} MetricName="${METRIC.AcmeRequests}" service="${SERVICE_DIMENSION.service}"', 'Sum', 300)`,
       usingMetrics: {},
       period,
       label: '',

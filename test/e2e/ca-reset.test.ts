@@ -34,11 +34,11 @@ function acmeRequests(cloud: TestCloud): { byStatus: Record<string, number>; fun
   const functions = new Set<string>();
   const records: EmfRecord[] = [];
   for (const { fn, record } of emfRecords(cloud)) {
-    if (!record._aws.CloudWatchMetrics.some((d) => d.Metrics.some((m) => m.Name === METRIC.acmeRequests))) continue;
+    if (!record._aws.CloudWatchMetrics.some((d) => d.Metrics.some((m) => m.Name === METRIC.AcmeRequests))) continue;
     records.push(record);
     functions.add(fn);
     const status = String(record.Status);
-    byStatus[status] = (byStatus[status] ?? 0) + Number(record[METRIC.acmeRequests]);
+    byStatus[status] = (byStatus[status] ?? 0) + Number(record[METRIC.AcmeRequests]);
   }
   return { byStatus, functions, records };
 }

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import * as errors from '../../functions/lib/errors.js';
+import * as errors from '../../functions/lib/workflow/errors.js';
 import { renderDefinition } from '../../statemachines/definition.js';
 
 type State = { Type: string; Retry?: { ErrorEquals: string[] }[]; Catch?: { ErrorEquals: string[] }[]; ItemProcessor?: { States: Record<string, State> } };

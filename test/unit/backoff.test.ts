@@ -1,7 +1,7 @@
 // Retry-After and order polling: when to wait inside the execution and when to defer past it.
 import { describe, expect, it } from 'vitest';
 import { orderCheckDelay, pauseForRetryAfter, reservedSeconds, retryAfterOf, MAX_ORDER_CHECKS, MAX_RETRY_AFTER_WAITS } from '../../functions/lib/backoff.js';
-import { AcmeUnavailable, AwsTransient, RateLimited } from '../../functions/lib/errors.js';
+import { AcmeUnavailable, AwsTransient, RateLimited } from '../../functions/lib/workflow/errors.js';
 
 const start = '2026-03-01T00:00:00.000Z';
 const at = (seconds: number) => new Date(Date.parse(start) + seconds * 1000);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { InvalidInput } from '../../functions/lib/errors.js';
+import { InvalidInput } from '../../functions/lib/workflow/errors.js';
 import {
   ConfigError,
   DEFAULT_CONFIG_PATH,

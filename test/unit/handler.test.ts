@@ -2,19 +2,17 @@
 // lands in the execution history, readable by anyone with GetExecutionHistory.
 import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import * as z from 'zod/mini';
-import { AwsTransient, PublishFailed } from '../../functions/lib/errors.js';
+import { AwsTransient, PublishFailed } from '../../functions/lib/workflow/errors.js';
 import { stepHandler } from '../../functions/lib/handler.js';
 
 const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 const keyBody = pkcs8.split('\n')[1]!;
-const input = z.object({ name: z.string() });
 
 /** What the Lambda runtime would serialise of a thrown error. */
 async function thrown(handler: (event: unknown) => Promise<unknown>): Promise<Error> {
   try {
-    await handler({ name: 'web' });
+    await handler({ name: 'web', reason: 'Forced' });
   } catch (err) {
     return err as Error;
   }
@@ -31,7 +29,7 @@ describe('stepHandler', () => {
   ])('redacts %s and keeps its name for the ASL', async (_case, make) => {
     vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const original = make();
-    const err = await thrown(stepHandler('PublishCertificate', input, () => Promise.reject(original)));
+    const err = await thrown(stepHandler('PublishCertificate', () => Promise.reject(original)));
     expect(err.name).toBe(original.name);
     expect(err.message).toContain('[REDACTED]');
     for (const text of [err.message, err.stack ?? '', JSON.stringify(err)]) {
@@ -42,13 +40,27 @@ describe('stepHandler', () => {
 
   it('refuses to return an output holding key material, naming where it was (never the key)', async () => {
     vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    const err = await thrown(stepHandler('PlaceChallenges', input, () => ({ name: 'web', leaked: { pem: pkcs8 } })));
+    const err = await thrown(stepHandler('PublishCertificate', () => ({ serial: '0a', notAfter: 'x', targets: [], leaked: { pem: pkcs8 } })));
     expect(err.name).toBe('KeyMaterialLeak');
-    expect(err.message).toBe('PlaceChallenges output contains private key material at $.leaked.pem');
+    expect(err.message).toBe('PublishCertificate output contains private key material at $.leaked.pem');
+  });
+
+  it('refuses an output outside its state\'s contract, naming the field', async () => {
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const err = await thrown(stepHandler('PublishCertificate', () => ({ serial: '0a', targets: [] })));
+    expect(err.name).toBe('StateOutputInvalid');
+    expect(err.message).toMatch(/^PublishCertificate returned output outside its contract at notAfter: /);
+  });
+
+  it('refuses an input outside its state\'s contract as InvalidInput', async () => {
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const err = await stepHandler('PublishCertificate', () => ({}))({ name: 'web' }).catch((e: Error) => e);
+    expect(err).toMatchObject({ name: 'InvalidInput', message: expect.stringMatching(/^PublishCertificate received invalid input at reason/) });
   });
 
   it('returns a clean output unchanged', async () => {
-    const out = await stepHandler('Summarize', input, () => ({ renewed: 1 }))({ name: 'web' });
-    expect(out).toEqual({ renewed: 1 });
+    const published = { serial: '0a', notAfter: '2027-01-01T00:00:00.000Z', targets: ['secretsmanager:000000000000:us-east-1:certpipe/web'] };
+    const out = await stepHandler('PublishCertificate', () => published)({ name: 'web', reason: 'Forced' });
+    expect(out).toBe(published);
   });
 });

@@ -2,7 +2,7 @@ import { createPublicKey, webcrypto } from 'node:crypto';
 import 'reflect-metadata';
 import * as px509 from '@peculiar/x509';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CertificateVerificationFailed } from '../../functions/lib/errors.js';
+import { CertificateVerificationFailed } from '../../functions/lib/workflow/errors.js';
 import { KEY_ALGORITHMS } from '../../functions/lib/inventory.js';
 import {
   createCsr,

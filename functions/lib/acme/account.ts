@@ -11,7 +11,7 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { asAwsError, awsErrorName } from '../aws.js';
-import { InvalidInput } from '../errors.js';
+import { InvalidInput } from '../workflow/errors.js';
 import type { Issuer } from '../inventory.js';
 import { deterministicToken } from '../store/tokens.js';
 

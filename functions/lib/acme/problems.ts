@@ -8,7 +8,7 @@ import {
   AcmeUnavailable,
   CertpipeError,
   RateLimited,
-} from '../errors.js';
+} from '../workflow/errors.js';
 
 const ACME_ERROR = 'urn:ietf:params:acme:error:';
 

@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-route-53';
 import { challengeFqdn, groupByFqdn } from '../acme/challenge.js';
 import { asAwsError, awsErrorName, type AwsClients } from '../aws.js';
-import { HostedZoneNotFound, InvalidInput } from '../errors.js';
+import { HostedZoneNotFound, InvalidInput } from '../workflow/errors.js';
 
 // Route 53 answers PriorRequestNotComplete while a change to the same name is in
 // flight and throttles at 5 requests/s per account: adaptive retry with room.

@@ -1,7 +1,8 @@
 // CheckExpiry: one paginated scan of the certificate secrets, one decision per certificate.
-import { InvalidInput } from '../errors.js';
-import type { CheckExpiryInput, CheckExpiryOutput, DecisionSummary } from '../events.js';
+import { InvalidInput } from '../workflow/errors.js';
+import type { CheckExpiryInput, CheckExpiryOutput, DecisionSummary } from '../workflow/states.js';
 import { logger, metrics, recordExpiry } from '../observability.js';
+import { METRIC } from '../workflow/metrics.js';
 import { renewalDecision } from '../renewal.js';
 import type { StepContext } from '../context.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -44,7 +45,7 @@ export async function checkExpiry(ctx: StepContext, input: CheckExpiryInput): Pr
     else skipped.push(summary);
   }
   // One number for the "something expires soon" alarm; no data at all means the checker stopped.
-  if (minDays !== undefined) metrics.addMetric('MinDaysToExpiry', MetricUnit.Count, Math.round(minDays * 100) / 100);
+  if (minDays !== undefined) metrics.addMetric(METRIC.MinDaysToExpiry, MetricUnit.Count, Math.round(minDays * 100) / 100);
 
   logger.info('expiry check', { checked: specs.length, due: due.length, notDue: skipped.length, minDaysToExpiry: minDays });
   return {

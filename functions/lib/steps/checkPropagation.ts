@@ -1,8 +1,8 @@
 // CheckPropagation: one look per invocation. INSYNC first (Route 53 has applied
 // the change), then the authoritative answer; "not yet" is a normal result.
 import { checkPropagation as lookForValues } from '../dns/propagation.js';
-import { DnsPropagationTimeout } from '../errors.js';
-import type { CheckPropagationInput, CheckPropagationOutput } from '../events.js';
+import { DnsPropagationTimeout } from '../workflow/errors.js';
+import type { CheckPropagationInput, CheckPropagationOutput } from '../workflow/states.js';
 import { findCertificate } from '../inventory.js';
 import { logger } from '../observability.js';
 import type { StepContext } from '../context.js';

@@ -7,7 +7,7 @@
 // record is already clean; a cleanup error never replaces the original failure
 // (the ASL keeps `$.error` and catches this step into `$.cleanupError`).
 import { challengeFqdn } from '../acme/challenge.js';
-import type { CleanupInput, CleanupOutput } from '../events.js';
+import type { CleanupInput, CleanupOutput } from '../workflow/states.js';
 import { findCertificate } from '../inventory.js';
 import { logger } from '../observability.js';
 import { decideCleanup, matchesRecorded, VALUE_PREFIX_LENGTH } from '../store/challengeHolders.js';

@@ -4,9 +4,9 @@
 // function error, so it never counts in the Lambda Errors alarm): the ASL's
 // Wait loop does the waiting, never this function, for a bounded number of checks.
 import { AcmeSession } from '../acme.js';
-import { AcmeOrderInvalid, AcmeOrderNotReady, CertificateVerificationFailed } from '../errors.js';
+import { AcmeOrderInvalid, AcmeOrderNotReady, CertificateVerificationFailed } from '../workflow/errors.js';
 import { MAX_ORDER_CHECKS, orderCheckDelay, type Waiting } from '../backoff.js';
-import type { FinalizeOrderInput, FinalizeOrderOutput, IssuedSummary } from '../events.js';
+import type { FinalizeOrderInput, FinalizeOrderOutput, IssuedSummary } from '../workflow/states.js';
 import { findCertificate, findIssuer } from '../inventory.js';
 import { logger } from '../observability.js';
 import { buildIssued, type IssuedCertificate } from '../store/certificateStore.js';

@@ -2,8 +2,8 @@
 // BEFORE anything else can fail, and write the DNS-01 TXT values.
 import { AcmeSession, type OrderRecord } from '../acme.js';
 import { MAX_RETRY_AFTER_WAITS } from '../backoff.js';
-import { AcmeOrderInvalid } from '../errors.js';
-import type { OrderState, PlaceChallengesOutput, RenewalItem } from '../events.js';
+import { AcmeOrderInvalid } from '../workflow/errors.js';
+import type { OrderState, PlaceChallengesOutput, RenewalItem } from '../workflow/states.js';
 import { findCertificate, findIssuer, type CertificateSpec } from '../inventory.js';
 import { logger } from '../observability.js';
 import type { PendingVersion } from '../store/certificateStore.js';

@@ -3,8 +3,8 @@
 // publishes it again without a new order.
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { asAwsError } from '../aws.js';
-import { CertificateVerificationFailed, PublishFailed } from '../errors.js';
-import type { PublishInput, PublishOutput } from '../events.js';
+import { CertificateVerificationFailed, PublishFailed } from '../workflow/errors.js';
+import type { PublishInput, PublishOutput } from '../workflow/states.js';
 import { findCertificate, findIssuer, type CertificateSpec, type Target } from '../inventory.js';
 import { assertNoKeyMaterial, logger } from '../observability.js';
 import { renewalTime } from '../renewal.js';

@@ -1,6 +1,6 @@
 // Summarize: count what happened; the ASL fails the execution when anything failed.
 // A deferred certificate (the CA's Retry-After lies past this execution) is not a failure.
-import type { SummarizeInput, SummarizeOutput } from '../events.js';
+import type { SummarizeInput, SummarizeOutput } from '../workflow/states.js';
 import { logger, recordRenewal } from '../observability.js';
 
 export function summarize(input: SummarizeInput): SummarizeOutput {

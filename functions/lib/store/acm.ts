@@ -9,7 +9,7 @@ import {
   type KeyAlgorithm as AcmKeyAlgorithm,
 } from '@aws-sdk/client-acm';
 import { asAwsError, awsErrorName } from '../aws.js';
-import { AcmReimportIncompatible } from '../errors.js';
+import { AcmReimportIncompatible } from '../workflow/errors.js';
 import type { CertificateSpec, KeyAlgorithm } from '../inventory.js';
 import type { CertificateStore, IssuedCertificate } from './certificateStore.js';
 import { TAG } from './certificateStore.js';

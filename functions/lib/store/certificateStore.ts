@@ -48,7 +48,7 @@ import {
   type Tag,
 } from '@aws-sdk/client-secrets-manager';
 import { asAwsError, awsErrorName } from '../aws.js';
-import { InvalidInput, RenewalInProgress } from '../errors.js';
+import { InvalidInput, RenewalInProgress } from '../workflow/errors.js';
 import type { CertificateSpec, KeyAlgorithm } from '../inventory.js';
 import {
   TAG,

@@ -8,7 +8,7 @@ import {
   type Tag,
 } from '@aws-sdk/client-secrets-manager';
 import { asAwsError, awsErrorName } from '../aws.js';
-import { PublishFailed } from '../errors.js';
+import { PublishFailed } from '../workflow/errors.js';
 import type { SecretTarget } from '../inventory.js';
 import { TAG, type IssuedCertificate } from './model.js';
 import { copyToken } from './tokens.js';

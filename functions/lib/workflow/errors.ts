@@ -72,6 +72,9 @@ export class AcmReimportIncompatible extends CertpipeError {}
  */
 export class RenewalInProgress extends CertpipeError {}
 
+/** A step returned output outside its state's contract (workflow/states.ts): a bug, never retried. */
+export class StateOutputInvalid extends CertpipeError {}
+
 /** A transient AWS failure (throttling, 5xx, PriorRequestNotComplete) that outlived the SDK's retries. */
 export class AwsTransient extends CertpipeError {
   override readonly retryable = true;

@@ -190,3 +190,19 @@ export function parseEvent<T>(schema: z.ZodMiniType<T>, event: unknown, state: s
   const issue = result.error.issues[0]!;
   throw new InvalidInput(`${state} received invalid input at ${issue.path.join('.') || '(root)'}: ${issue.message}`);
 }
+
+/**
+ * Each Task's function and the shapes it takes and returns: the contract with
+ * statemachines/renewal.asl.json. stepHandler checks both ends at run time, and
+ * test/unit/workflow-contract.test.ts ties these names to the ASL and to functions/.
+ */
+export const STATE_CONTRACT = {
+  CheckExpiry: { input: checkExpiryInputSchema, output: checkExpiryOutputSchema },
+  PlaceChallenges: { input: renewalItemSchema, output: placeChallengesOutputSchema },
+  CheckPropagation: { input: checkPropagationInputSchema, output: checkPropagationOutputSchema },
+  FinalizeOrder: { input: finalizeOrderInputSchema, output: finalizeOrderOutputSchema },
+  PublishCertificate: { input: publishInputSchema, output: publishOutputSchema },
+  CleanupChallenges: { input: cleanupInputSchema, output: cleanupOutputSchema },
+  Summarize: { input: summarizeInputSchema, output: summarizeOutputSchema },
+} as const;
+export type StateName = keyof typeof STATE_CONTRACT;
