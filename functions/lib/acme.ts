@@ -6,8 +6,13 @@ import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { createSecureContext, rootCertificates } from 'node:tls';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import * as acme from 'acme-client';
-import { getAdapter, type AxiosAdapter } from 'axios';
+// acme-client file by file, not its index (which also loads node-forge), and the
+// one axios build it requires itself: see acme/deep-imports.d.ts.
+import type * as acme from 'acme-client';
+import AcmeClient from 'acme-client/src/client.js';
+import acmeAxios from 'acme-client/src/axios.js';
+import axios from 'axios/dist/node/axios.cjs';
+import type { AxiosAdapter } from 'axios';
 import { generateAccountKey, loadOrCreateAccountSecret, readAccountSecret, saveAccountSecret } from './acme/account.js';
 import { dnsChallengeRecord, jwkThumbprint, type DnsChallengeRecord } from './acme/challenge.js';
 import { AcmeNetworkError, AcmeProblem, describeProblem, orderInvalid, parseRetryAfter, toAcmeError } from './acme/problems.js';
@@ -61,7 +66,7 @@ let adapterInstalled = false;
  * this adapter turns such failures into an AcmeNetworkError it lets through.
  */
 function networkAwareAdapter(): AxiosAdapter {
-  const http = getAdapter('http');
+  const http = axios.getAdapter('http');
   return async (config) => {
     try {
       return await http(config);
@@ -76,7 +81,7 @@ function networkAwareAdapter(): AxiosAdapter {
 
 /** Apply process-wide HTTP settings: no sleeping retries, a timeout, and the CA bundle if one is named. */
 function configureHttp(): void {
-  const defaults = acme.axios.defaults as typeof acme.axios.defaults & {
+  const defaults = acmeAxios.defaults as typeof acmeAxios.defaults & {
     acmeSettings: { retryMaxAttempts: number; retryDefaultDelay: number };
   };
   // acme-client would otherwise sleep (up to Retry-After, hours for a rate limit) and resend.
@@ -463,7 +468,7 @@ async function openSession(issuer: Issuer, sm: SecretsManagerClient, options: Ac
 }
 
 function newClient(issuer: Issuer, accountKey: string, accountUrl: string | undefined, eab: AccountContext['eab']): acme.Client {
-  const client = new acme.Client({
+  const client = new AcmeClient({
     directoryUrl: issuer.directoryUrl,
     accountKey,
     ...(accountUrl ? { accountUrl } : {}),
