@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { createSecureContext, rootCertificates } from 'node:tls';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import * as acme from 'acme-client';
-import { getAdapter, type AxiosAdapter } from 'axios';
+import type * as acme from 'acme-client';
+import type { AxiosAdapter } from 'axios';
 import { generateAccountKey, loadOrCreateAccountSecret, readAccountSecret, saveAccountSecret } from './acme/account.js';
 import { dnsChallengeRecord, jwkThumbprint, type DnsChallengeRecord } from './acme/challenge.js';
 import { AcmeNetworkError, AcmeProblem, describeProblem, orderInvalid, parseRetryAfter, toAcmeError } from './acme/problems.js';
@@ -46,6 +46,34 @@ export interface DnsChallenge extends DnsChallengeRecord {
 }
 
 // ---------------------------------------------------------------------------
+// acme-client itself, loaded on the first `AcmeSession.open`: a step that finds
+// nothing to order (a stored certificate to publish) never evaluates it. It is
+// loaded file by file, not through its index, which also loads node-forge, and
+// with the one axios build it requires itself (see acme/deep-imports.d.ts).
+
+interface AcmeLibrary {
+  readonly Client: typeof acme.Client;
+  readonly axios: typeof acme.axios;
+  /** axios' own Node adapter, which networkAwareAdapter wraps. */
+  readonly httpAdapter: AxiosAdapter;
+}
+
+let library: Promise<AcmeLibrary> | undefined;
+
+function loadAcmeLibrary(): Promise<AcmeLibrary> {
+  library ??= Promise.all([
+    import('acme-client/src/client.js'),
+    import('acme-client/src/axios.js'),
+    import('axios/dist/node/axios.cjs'),
+  ]).then(([client, instance, axios]) => ({
+    Client: client.default,
+    axios: instance.default,
+    httpAdapter: axios.default.getAdapter('http'),
+  }));
+  return library;
+}
+
+// ---------------------------------------------------------------------------
 // acme-client's shared HTTP layer: configured once for the whole process.
 
 // Long waits belong to the state machine, not to a Lambda invocation.
@@ -60,8 +88,7 @@ let adapterInstalled = false;
  * got none (refused, timed out) and throws a TypeError that hides the cause;
  * this adapter turns such failures into an AcmeNetworkError it lets through.
  */
-function networkAwareAdapter(): AxiosAdapter {
-  const http = getAdapter('http');
+function networkAwareAdapter(http: AxiosAdapter): AxiosAdapter {
   return async (config) => {
     try {
       return await http(config);
@@ -75,15 +102,15 @@ function networkAwareAdapter(): AxiosAdapter {
 }
 
 /** Apply process-wide HTTP settings: no sleeping retries, a timeout, and the CA bundle if one is named. */
-function configureHttp(): void {
-  const defaults = acme.axios.defaults as typeof acme.axios.defaults & {
+function configureHttp(lib: AcmeLibrary): void {
+  const defaults = lib.axios.defaults as typeof lib.axios.defaults & {
     acmeSettings: { retryMaxAttempts: number; retryDefaultDelay: number };
   };
   // acme-client would otherwise sleep (up to Retry-After, hours for a rate limit) and resend.
   defaults.acmeSettings.retryMaxAttempts = 0;
   defaults.timeout = HTTP_TIMEOUT_MS;
   if (!adapterInstalled) {
-    defaults.adapter = networkAwareAdapter();
+    defaults.adapter = networkAwareAdapter(lib.httpAdapter);
     adapterInstalled = true;
   }
   const bundlePath = process.env.CERTPIPE_ACME_CA_BUNDLE || undefined;
@@ -181,10 +208,11 @@ export interface RegisteredAccount {
   readonly url: string;
 }
 
-/** What re-registering needs besides the issuer: where the account is stored, and the EAB if the CA wants one. */
+/** What re-registering needs besides the issuer: where the account is stored, the EAB if the CA wants one, and the client class. */
 export interface AccountContext {
   readonly sm: SecretsManagerClient;
   readonly eab?: { kid: string; hmacKey: string };
+  readonly Client: typeof acme.Client;
 }
 
 /** An issuer's ACME account, ready to order. Open with `AcmeSession.open`. */
@@ -216,14 +244,16 @@ export class AcmeSession {
   }
 
   /** Load (or create and register) the issuer's account. Cached per process, secret and directory. */
-  static open(issuer: Issuer, sm: SecretsManagerClient, options: AcmeSessionOptions = {}): Promise<AcmeSession> {
-    configureHttp();
+  static async open(issuer: Issuer, sm: SecretsManagerClient, options: AcmeSessionOptions = {}): Promise<AcmeSession> {
+    const lib = await loadAcmeLibrary();
+    configureHttp(lib);
+    // No await from here on: concurrent callers share one session.
     let perClient = sessions.get(sm);
     if (!perClient) sessions.set(sm, (perClient = new Map()));
     const key = `${issuer.accountSecretName}\n${issuer.directoryUrl}`;
     let session = perClient.get(key);
     if (!session) {
-      session = openSession(issuer, sm, options);
+      session = openSession(lib, issuer, sm, options);
       perClient.set(key, session);
       session.catch(() => perClient.delete(key));
     }
@@ -411,7 +441,7 @@ export class AcmeSession {
       stored.accountUrl !== this.account.url &&
       (decided === 'register' || stored.accountKey !== this.account.key)
     ) {
-      this.account = accountFor(issuer, stored.accountKey, stored.accountUrl, context.eab);
+      this.account = accountFor(issuer, stored.accountKey, stored.accountUrl, context);
       logger.warn('ACME account: using the account another process registered again', { issuer: issuer.name, accountUrl: stored.accountUrl });
       return;
     }
@@ -442,15 +472,15 @@ export class AcmeSession {
 
 const sessions = new WeakMap<SecretsManagerClient, Map<string, Promise<AcmeSession>>>();
 
-async function openSession(issuer: Issuer, sm: SecretsManagerClient, options: AcmeSessionOptions): Promise<AcmeSession> {
+async function openSession(lib: AcmeLibrary, issuer: Issuer, sm: SecretsManagerClient, options: AcmeSessionOptions): Promise<AcmeSession> {
   const kmsKeyId = options.kmsKeyId ?? process.env.CERTPIPE_KMS_KEY_ID;
   const stored = await loadOrCreateAccountSecret(sm, issuer, kmsKeyId ? { kmsKeyId } : {});
   const eab = issuer.eab ? { kid: issuer.eab.keyId, hmacKey: await readEabHmacKey(sm, issuer.eab.hmacKeySecretId) } : undefined;
-  const context: AccountContext = { sm, ...(eab ? { eab } : {}) };
+  const context: AccountContext = { sm, ...(eab ? { eab } : {}), Client: lib.Client };
   const action = accountActionForDirectory(stored, issuer.directoryUrl);
   const account =
     action === 'keep' && stored.accountUrl
-      ? accountFor(issuer, stored.accountKey, stored.accountUrl, eab)
+      ? accountFor(issuer, stored.accountKey, stored.accountUrl, context)
       : await registerAccount(issuer, action === 'newKey' ? generateAccountKey() : stored.accountKey, context);
   if (action === 'newKey') {
     logger.warn('ACME account: the issuer\'s directory changed; registered a new key there', {
@@ -462,8 +492,8 @@ async function openSession(issuer: Issuer, sm: SecretsManagerClient, options: Ac
   return new AcmeSession(issuer, account, context);
 }
 
-function newClient(issuer: Issuer, accountKey: string, accountUrl: string | undefined, eab: AccountContext['eab']): acme.Client {
-  const client = new acme.Client({
+function newClient(issuer: Issuer, accountKey: string, accountUrl: string | undefined, { Client, eab }: AccountContext): acme.Client {
+  const client = new Client({
     directoryUrl: issuer.directoryUrl,
     accountKey,
     ...(accountUrl ? { accountUrl } : {}),
@@ -476,8 +506,8 @@ function newClient(issuer: Issuer, accountKey: string, accountUrl: string | unde
   return client;
 }
 
-function accountFor(issuer: Issuer, key: string, url: string, eab: AccountContext['eab']): RegisteredAccount {
-  return { client: newClient(issuer, key, url, eab), key, thumbprint: jwkThumbprint(key), url };
+function accountFor(issuer: Issuer, key: string, url: string, context: AccountContext): RegisteredAccount {
+  return { client: newClient(issuer, key, url, context), key, thumbprint: jwkThumbprint(key), url };
 }
 
 /**
@@ -486,7 +516,7 @@ function accountFor(issuer: Issuer, key: string, url: string, eab: AccountContex
  * §7.3.1), so a retry is harmless.
  */
 async function registerAccount(issuer: Issuer, key: string, context: AccountContext): Promise<RegisteredAccount> {
-  const client = newClient(issuer, key, undefined, context.eab);
+  const client = newClient(issuer, key, undefined, context);
   // Straight to newAccount: acme-client would follow a 200 (key already known) with an
   // account update that some CAs (Pebble) refuse as empty.
   const api = (client as unknown as ClientInternals).api;

@@ -4,6 +4,7 @@ import * as px509 from '@peculiar/x509';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CertificateVerificationFailed } from '../../functions/lib/workflow/errors.js';
 import { KEY_ALGORITHMS } from '../../functions/lib/inventory.js';
+import { LETSENCRYPT_ROOTS } from '../../functions/lib/trust.js';
 import {
   createCsr,
   generateKeyPair,
@@ -204,6 +205,20 @@ describe('parseCertificate', () => {
   });
   it('throws a typed error for something that is not a certificate', () => {
     expect(() => parseCertificate('hello')).toThrow(CertificateVerificationFailed);
+  });
+  it('writes a multi-attribute name on one line, in certificate order, with the exact dates', () => {
+    const isrgRootX1 = parseCertificate(LETSENCRYPT_ROOTS[0]!);
+    expect(isrgRootX1).toMatchObject({
+      subject: 'C=US, O=Internet Security Research Group, CN=ISRG Root X1',
+      issuer: 'C=US, O=Internet Security Research Group, CN=ISRG Root X1',
+      notBefore: new Date('2015-06-04T11:04:38Z'),
+      notAfter: new Date('2035-06-04T11:04:38Z'),
+      dnsNames: [],
+    });
+  });
+  it('reads a SAN that node quotes (a comma in the name) as the name itself', async () => {
+    const odd = ['a,b.example.test', 'c.example.test'];
+    expect(parseCertificate(await issueLeaf(intermediate, key, odd)).dnsNames).toEqual(odd);
   });
 });
 
