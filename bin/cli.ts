@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline/promises';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError } from '../infra/config.js';
-import { LocalEnvError } from '../local/env.js';
+import { LocalEnvError } from '../local/lifecycle/env.js';
 import { CliError, EXIT, resolveTarget, type CliIO, type GlobalOptions } from './commands/context.js';
 import { historyCommand } from './commands/history.js';
 import { inspectCommand } from './commands/inspect.js';

@@ -14,8 +14,8 @@ import { toInventory, type CertpipeConfig } from '../infra/config.js';
 import { FUNCTIONS, functionEnvironment } from '../infra/functions.js';
 import type { Inventory } from '../functions/lib/inventory.js';
 import { renderDefinition, type TaskFunction } from '../statemachines/definition.js';
-import { registerFunction } from './lambda/registry.js';
-import { httpsGetText } from './pebble.js';
+import { registerFunction } from './aws/services/lambda/registry.js';
+import { httpsGetText } from './pebble/https.js';
 
 export const LOCAL_ACCOUNT_ID = '000000000000';
 export const LOCAL_REGION = 'us-east-1';

@@ -9,9 +9,9 @@ import pc from 'picocolors';
 import { loadConfig } from '../../infra/config.js';
 import { AwsClients, awsErrorName } from '../../functions/lib/aws.js';
 import { parseInventory, type CertificateSpec, type Inventory } from '../../functions/lib/inventory.js';
-import { readCloudInfo } from '../../local/cloud.js';
+import { readCloudInfo } from '../../local/lifecycle/cloud.js';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION, STATE_MACHINE_NAME, deployLocal } from '../../local/deploy.js';
-import { readLocalEnv } from '../../local/env.js';
+import { readLocalEnv } from '../../local/lifecycle/env.js';
 
 /** Documented exit codes (README and `certpipe --help`). */
 export const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3 } as const;
@@ -100,7 +100,7 @@ async function localTarget(opts: GlobalOptions, io: CliIO, dataDir: string, endp
   let info = readCloudInfo(dataDir);
   if (!info && !endpointOverride) {
     // Loaded lazily: starting the daemon is the rare path.
-    const { ensureLocalCloud } = await import('../../local/up.js');
+    const { ensureLocalCloud } = await import('../../local/lifecycle/up.js');
     info = await ensureLocalCloud(readLocalEnv(io.env), { log: (line) => io.stderr.write(`${line}\n`) });
   }
   const endpoint = endpointOverride ?? info!.endpoint;

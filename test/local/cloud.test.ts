@@ -13,9 +13,10 @@ import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, Route53Client
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import acme from 'acme-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCloudInfo, type CloudInfo } from '../../local/cloud.js';
-import { LocalEnvError, readLocalEnv, repoRoot } from '../../local/env.js';
-import { httpsGetText, isProcessAlive } from '../../local/pebble.js';
+import { readCloudInfo, type CloudInfo } from '../../local/lifecycle/cloud.js';
+import { LocalEnvError, readLocalEnv, repoRoot } from '../../local/lifecycle/env.js';
+import { isProcessAlive } from '../../local/lifecycle/process.js';
+import { httpsGetText } from '../../local/pebble/https.js';
 import { startTestCloud, type TestCloud } from '../support/cloud.js';
 import { freePort } from '../support/ports.js';
 
@@ -164,7 +165,7 @@ describe('npm run local:up / local:down', () => {
     const [command, args] =
       how === 'npm'
         ? ['npm', ['run', '--silent', script]]
-        : [process.execPath, ['--import', 'tsx', path.join('local', script === 'local:up' ? 'up.ts' : 'down.ts')]];
+        : [process.execPath, ['--import', 'tsx', path.join('local', 'lifecycle', script === 'local:up' ? 'up.ts' : 'down.ts')]];
     return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       execFile(command, args, { cwd: repoRoot, env: { ...env, ...extraEnv }, timeout: 60_000 }, (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;

@@ -32,7 +32,7 @@ import {
 import * as x509 from '@peculiar/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalAws } from '../../local/aws/server.js';
-import { invokeFunction, listFunctions, registerFunction } from '../../local/lambda/registry.js';
+import { invokeFunction, listFunctions, registerFunction } from '../../local/aws/services/lambda/registry.js';
 
 type LocalAws = Awaited<ReturnType<typeof startLocalAws>>;
 

@@ -3,9 +3,10 @@
 // `<dataDir>/cloud.json` tells other processes where a running cloud listens.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { LocalAws } from './aws/server.js';
-import type { LocalSettings } from './aws/types.js';
-import { connectHost, urlHost, type PebbleHandle } from './pebble.js';
+import type { LocalAws } from '../aws/server.js';
+import type { LocalSettings } from '../aws/types.js';
+import type { PebbleHandle } from '../pebble/pebble.js';
+import { connectHost, urlHost } from './hosts.js';
 
 export interface PebbleOptions {
   readonly port: number;
@@ -113,9 +114,9 @@ export async function startLocalCloud(opts: StartLocalCloudOptions): Promise<Loc
   try {
     // Loaded here, not at the top: readers of cloud.json (local:up, local:down, the CLI) stay quick to start.
     const [{ startLocalAws }, { startDnsServer }, { startPebble }] = await Promise.all([
-      import('./aws/server.js'),
-      import('./dns/server.js'),
-      import('./pebble.js'),
+      import('../aws/server.js'),
+      import('../dns/server.js'),
+      import('../pebble/pebble.js'),
     ]);
     const aws = await startLocalAws({ port: opts.port, host, dataDir: path.join(opts.dataDir, 'aws'), settings: opts.settings });
     stops.push(() => aws.close());

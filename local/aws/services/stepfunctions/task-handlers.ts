@@ -3,8 +3,8 @@
 // definition is walked once, each Task's Resource mapped to a registered
 // function, and each call recorded as the history events Step Functions emits.
 import { randomUUID } from 'node:crypto';
-import { resolveFunctionArn } from './functions.js';
-import { FunctionError, FunctionNotFound, type LambdaRuntime } from './runtime.js';
+import { resolveFunctionArn } from '../lambda/functions.js';
+import { FunctionError, FunctionNotFound, type LambdaRuntime } from '../lambda/runtime.js';
 
 /** `arn:aws:states:::lambda:invoke`: the optimised Lambda integration (Parameters.FunctionName / Payload). */
 const LAMBDA_INVOKE = /^arn:aws[\w-]*:states:::lambda:invoke$/;

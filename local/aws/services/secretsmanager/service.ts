@@ -3,9 +3,9 @@
 // with ten secrets or ten thousand, and ListSecrets pages through the sorted key
 // index instead of sorting everything per call.
 import { randomInt, randomUUID } from 'node:crypto';
-import { decodeToken, encodeToken, epochSeconds, jsonService } from '../protocol.js';
-import { AwsError, type CallContext, type Collection, type LocalCloud, type ServiceFactory } from '../types.js';
-import { compileFilters, pastAllPrefixes } from './secretsmanager/filters.js';
+import { decodeToken, encodeToken, epochSeconds, jsonService } from '../../protocol.js';
+import { AwsError, type CallContext, type Collection, type LocalCloud, type ServiceFactory } from '../../types.js';
+import { compileFilters, pastAllPrefixes } from './filters.js';
 import {
   maxResults,
   mergeTags,
@@ -17,7 +17,7 @@ import {
   tagList,
   validationError,
   type SecretValue,
-} from './secretsmanager/input.js';
+} from './input.js';
 import {
   accessDay,
   CURRENT,
@@ -31,9 +31,9 @@ import {
   versionWithStage,
   type StoredSecret,
   type StoredVersion,
-} from './secretsmanager/model.js';
-import { isPublic, policyAllows, validatePolicy } from './secretsmanager/policy.js';
-import type { StsService } from './sts.js';
+} from './model.js';
+import { isPublic, policyAllows, validatePolicy } from './policy.js';
+import type { StsService } from '../sts/service.js';
 
 type Secrets = Collection<StoredSecret>;
 type Input = Record<string, any>;

@@ -4,10 +4,10 @@
 // history) is persisted so a restart of the endpoint loses nothing.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { FunctionError, FunctionNotFound, InvalidFunctionDefinition, LambdaRuntime } from '../../lambda/runtime.js';
-import { DEFAULT_REGION, resolveFunctionArn } from '../../lambda/functions.js';
-import { planDefinition, taskHandlers, type HistoryEventInit } from '../../lambda/task-handlers.js';
-import { decodeToken, encodeToken, epochSeconds, jsonService } from '../protocol.js';
+import { FunctionError, FunctionNotFound, InvalidFunctionDefinition, LambdaRuntime } from '../lambda/runtime.js';
+import { DEFAULT_REGION, resolveFunctionArn } from '../lambda/functions.js';
+import { planDefinition, taskHandlers, type HistoryEventInit } from './task-handlers.js';
+import { decodeToken, encodeToken, epochSeconds, jsonService } from '../../protocol.js';
 import {
   AwsError,
   type CallContext,
@@ -17,7 +17,7 @@ import {
   type ServiceFactory,
   type ServiceRequest,
   type ServiceResponse,
-} from '../types.js';
+} from '../../types.js';
 
 // aws-local-stepfunctions calls Promise.withResolvers (Node 22+) when a Task runs.
 (function polyfillWithResolvers() {
