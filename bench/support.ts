@@ -11,7 +11,7 @@ import { validateConfig, type CertpipeConfig } from '../infra/config.js';
 import { startLocalCloud, type LocalCloudHandle } from '../local/lifecycle/cloud.js';
 import { deployLocal, localSdkConfig, type LocalDeployment } from '../local/deploy.js';
 import type { LocalSettings } from '../local/aws/types.js';
-import { freePort } from '../test/support/ports.js';
+import { freePort } from '../local/lifecycle/ports.js';
 
 export const ZONES = ['bench-a.test', 'bench-b.test'] as const;
 

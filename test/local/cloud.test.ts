@@ -13,12 +13,12 @@ import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, Route53Client
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import acme from 'acme-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCloudInfo, type CloudInfo } from '../../local/lifecycle/cloud.js';
+import { readCloudInfo, type CloudInfo } from '../../bin/local-cloud.js';
 import { LocalEnvError, readLocalEnv, repoRoot } from '../../local/lifecycle/env.js';
 import { isProcessAlive } from '../../local/lifecycle/process.js';
 import { httpsGetText } from '../../local/pebble/https.js';
 import { startTestCloud, type TestCloud } from '../support/cloud.js';
-import { freePort } from '../support/ports.js';
+import { freePort } from '../../local/lifecycle/ports.js';
 
 function resolverFor(port: number): Resolver {
   const resolver = new Resolver({ timeout: 2_000, tries: 1 });

@@ -13,7 +13,7 @@ import {
   startPebble,
   type PebbleHandle,
 } from '../../local/pebble/pebble.js';
-import { freePort } from '../support/ports.js';
+import { freePort } from '../../local/lifecycle/ports.js';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'certpipe-'));
 // Pebble only dials DNS while validating a challenge; nothing here validates one.
