@@ -14,6 +14,9 @@ export const FUNCTION_BUNDLE = {
   target: 'node22',
   mainFields: ['module', 'main'],
   minify: true,
+  // Error classes take their `name` from the class (new.target.name), and that name is what the
+  // ASL's Retry and Catch match: minifying must not rename them.
+  keepNames: true,
   sourcemap: true,
   sourcesContent: false,
   // Nothing external, the AWS SDK included: the version tests and local runs use is the one deployed.
@@ -31,6 +34,7 @@ export function nodejsBundling(options: FunctionBundleOptions = FUNCTION_BUNDLE)
     target: options.target,
     mainFields: [...options.mainFields],
     minify: options.minify,
+    keepNames: options.keepNames,
     sourceMap: options.sourcemap,
     sourcesContent: options.sourcesContent,
     externalModules: [...options.external],

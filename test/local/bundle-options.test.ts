@@ -21,13 +21,14 @@ const code = (file: string) => readFileSync(file, 'utf8').replace(/\n\/\/# sourc
 
 describe('function bundle options', () => {
   it('target node22, ESM, minified, with source maps and nothing external, in both mappings', () => {
-    expect(FUNCTION_BUNDLE).toMatchObject({ target: 'node22', format: 'esm', platform: 'node', minify: true, sourcemap: true, external: [] });
+    expect(FUNCTION_BUNDLE).toMatchObject({ target: 'node22', format: 'esm', platform: 'node', minify: true, keepNames: true, sourcemap: true, external: [] });
     expect(functionBuildOptions('/x/entry.ts', '/x/out.mjs')).toMatchObject(FUNCTION_BUNDLE);
     expect(nodejsBundling()).toEqual({
       format: 'esm',
       target: 'node22',
       mainFields: ['module', 'main'],
       minify: true,
+      keepNames: true,
       sourceMap: true,
       sourcesContent: false,
       externalModules: [],
@@ -61,4 +62,17 @@ describe('function bundle options', () => {
     expect(deployed.startsWith(FUNCTION_BUNDLE.banner.js)).toBe(true);
     expect(code(local)).toBe(deployed);
   }, 120_000);
+
+  it('minified, a typed error keeps the class name the ASL matches', async () => {
+    const entry = join(dir, 'throws.ts');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(
+      entry,
+      "class Typed extends Error { constructor(m: string) { super(m); this.name = new.target.name; } }\nclass RateLimited extends Typed {}\nexport const handler = async () => { throw new RateLimited('slow down'); };\n",
+    );
+    const out = join(dir, 'local', 'throws.mjs');
+    await bundleFunction(entry, out);
+    const mod = await import(out);
+    await expect(mod.handler()).rejects.toMatchObject({ name: 'RateLimited' });
+  });
 });

@@ -236,22 +236,6 @@ class SecretsManager {
     return { ARN: secret.arn, Name: secret.name, VersionId: version.id, VersionStages: [...version.stages] };
   }
 
-  async updateSecret(input: Input, ctx: CallContext) {
-    const value = secretValue(input);
-    const description = optionalString(input, 'Description', 2048);
-    const kmsKeyId = optionalString(input, 'KmsKeyId', 2048);
-    const token = requestToken(input) ?? randomUUID();
-    const now = ctx.now.getTime();
-    const { secrets, secret } = await this.locate(input, ctx);
-    const updated = structuredClone(secret);
-    if (description !== undefined) updated.description = description;
-    if (kmsKeyId !== undefined) updated.kmsKeyId = kmsKeyId;
-    updated.lastChangedMs = now;
-    const version = value ? addVersion(updated, value, [CURRENT], token, now) : undefined;
-    await secrets.put(updated.name, updated);
-    return { ARN: secret.arn, Name: secret.name, VersionId: version?.id };
-  }
-
   async getSecretValue(input: Input, ctx: CallContext) {
     const versionId = optionalString(input, 'VersionId', 64, 32);
     const versionStage = optionalString(input, 'VersionStage', 256, 1);
@@ -426,7 +410,6 @@ const secretsManager: ServiceFactory = (cloud) => {
     operations: {
       CreateSecret: (input, ctx) => sm.exclusive(input, ctx, () => sm.createSecret(input, ctx)),
       PutSecretValue: (input, ctx) => sm.exclusive(input, ctx, () => sm.putSecretValue(input, ctx)),
-      UpdateSecret: (input, ctx) => sm.exclusive(input, ctx, () => sm.updateSecret(input, ctx)),
       GetSecretValue: (input, ctx) => sm.exclusive(input, ctx, () => sm.getSecretValue(input, ctx)),
       DescribeSecret: (input, ctx) => sm.describeSecret(input, ctx),
       ListSecrets: (input, ctx) => sm.listSecrets(input, ctx),

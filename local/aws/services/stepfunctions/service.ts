@@ -410,14 +410,6 @@ class StepFunctions {
     return { stateMachines, nextToken };
   }
 
-  async deleteStateMachine(input: Record<string, any>, ctx: CallContext) {
-    await this.ready;
-    const parsed = parseStateMachineArn(input.stateMachineArn, ctx);
-    // Deleting what is not there succeeds on AWS too.
-    if (parsed.sameCaller) await this.track(this.machines.delete(stateMachineKey(parsed.accountId, parsed.region, parsed.name)));
-    return {};
-  }
-
   // --- executions ---
 
   private executionKeyOf(arn: unknown, ctx: CallContext): string {
@@ -649,7 +641,6 @@ const stepFunctions: ServiceFactory = (cloud: LocalCloud): LocalService => {
       UpdateStateMachine: op('updateStateMachine'),
       DescribeStateMachine: op('describeStateMachine'),
       ListStateMachines: op('listStateMachines'),
-      DeleteStateMachine: op('deleteStateMachine'),
       StartExecution: op('startExecution'),
       DescribeExecution: op('describeExecution'),
       ListExecutions: op('listExecutions'),
