@@ -98,7 +98,7 @@ export async function resolveTarget(opts: GlobalOptions, io: CliIO): Promise<Tar
   const endpointOverride = io.env.AWS_ENDPOINT_URL || undefined;
   const dataDir = localDataDir(io.env);
   if (opts.local || endpointOverride || readCloudInfo(dataDir)) return localTarget(io, dataDir, endpointOverride);
-  throw usageError(`no target: no local cloud in ${dataDir} (${START_LOCAL}) and no --stack NAME`);
+  throw usageError(`no target: no local cloud runs in ${dataDir} and no --stack NAME was given; ${START_LOCAL}`);
 }
 
 async function localTarget(io: CliIO, dataDir: string, endpointOverride?: string): Promise<Target> {
