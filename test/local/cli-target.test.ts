@@ -1,23 +1,24 @@
 // The CLI never starts or deploys a local cloud (bin/ imports nothing from
 // local/): when there is nothing to operate on it says so and names npm start.
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXIT, run } from '../../bin/cli.js';
+import { EXIT } from '../../bin/cli.js';
 import { sdkConfig, startTestCloud, type TestCloud } from '../support/cloud.js';
 
-async function cli(argv: string[], env: NodeJS.ProcessEnv) {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(argv, {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    isTTY: false,
-    env,
+const LAUNCHER = fileURLToPath(new URL('../../bin/certpipe.mjs', import.meta.url));
+
+/** The installed command as a script runs it: its own process, its exit code. */
+function cli(argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [LAUNCHER, ...argv], { env, timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
   });
-  return { code, stdout, stderr };
 }
 
 function envWith(dataDir: string): NodeJS.ProcessEnv {
