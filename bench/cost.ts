@@ -2,7 +2,7 @@
 // Lambda invocations and duration, AWS API calls), priced at AWS list prices.
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { FUNCTIONS } from '../infra/functions.js';
-import { runExecution } from '../local/run.js';
+import { runExecution } from '../bin/run.js';
 import { benchConfig, deployBench, historyCounts, round, seedCertificateSecrets, startBenchCloud, type HistoryCounts } from './support.js';
 
 /**

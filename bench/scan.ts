@@ -3,7 +3,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { scanInventory } from '../functions/lib/store/certificateStore.js';
 import { localSdkConfig } from '../local/deploy.js';
-import { invokeFunction } from '../local/lambda/registry.js';
+import { invokeFunction } from '../local/aws/services/lambda/registry.js';
 import { benchConfig, deployBench, median, round, seedCertificateSecrets, startBenchCloud } from './support.js';
 
 export interface ScanResult {

@@ -1,6 +1,5 @@
-// Start-up: each function bundled as the CDK stack bundles it (NodejsFunction with
-// esbuild: ESM, node22, minified, source map, the createRequire banner, SDK bundled),
-// then its size and the time `node` takes to import it (median of several runs).
+// Start-up: each function bundled with the options the CDK stack gives
+// NodejsFunction (infra/bundling.ts), then its size and the time `node` takes to import it (median of several runs).
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -8,12 +7,11 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
+import { FUNCTION_BUNDLE } from '../infra/bundling.js';
 import { FUNCTIONS, functionEnvironment } from '../infra/functions.js';
 import { median, round } from './support.js';
 
 const run = promisify(execFile);
-
-const BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
 export interface StartupResult {
   function: string;
@@ -28,20 +26,7 @@ export interface StartupResult {
 
 async function bundle(entry: string, outDir: string): Promise<string> {
   const outfile = path.join(outDir, 'index.mjs');
-  await build({
-    entryPoints: [entry],
-    bundle: true,
-    outfile,
-    format: 'esm',
-    platform: 'node',
-    target: 'node22',
-    mainFields: ['module', 'main'],
-    minify: true,
-    sourcemap: true,
-    sourcesContent: false,
-    banner: { js: BANNER },
-    logLevel: 'silent',
-  });
+  await build({ ...FUNCTION_BUNDLE, entryPoints: [entry], outfile, logLevel: 'silent' });
   return outfile;
 }
 

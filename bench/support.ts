@@ -8,10 +8,10 @@ import { SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
 import type { CertificateSpec } from '../functions/lib/inventory.js';
 import { encodeDnsNamesTag, TAG } from '../functions/lib/store/certificateStore.js';
 import { validateConfig, type CertpipeConfig } from '../infra/config.js';
-import { startLocalCloud, type LocalCloudHandle } from '../local/cloud.js';
+import { startLocalCloud, type LocalCloudHandle } from '../local/lifecycle/cloud.js';
 import { deployLocal, localSdkConfig, type LocalDeployment } from '../local/deploy.js';
 import type { LocalSettings } from '../local/aws/types.js';
-import { freePort } from '../test/support/ports.js';
+import { freePort } from '../local/lifecycle/ports.js';
 
 export const ZONES = ['bench-a.test', 'bench-b.test'] as const;
 

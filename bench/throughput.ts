@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-route-53';
 import { localSdkConfig } from '../local/deploy.js';
 import { lambdaGbSeconds } from './cost.js';
-import { runExecution } from '../local/run.js';
+import { runExecution } from '../bin/run.js';
 import { benchConfig, deployBench, historyCounts, pool, round, startBenchCloud, ZONES, type HistoryCounts } from './support.js';
 
 export const FLOOR_CONCURRENCY = 10;

@@ -4,7 +4,6 @@ import { createInterface } from 'node:readline/promises';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError } from '../infra/config.js';
-import { LocalEnvError } from '../local/env.js';
 import { CliError, EXIT, resolveTarget, type CliIO, type GlobalOptions } from './commands/context.js';
 import { historyCommand } from './commands/history.js';
 import { inspectCommand } from './commands/inspect.js';
@@ -36,7 +35,7 @@ function positiveInt(value: string): number {
 function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
   const program = new Command('certpipe')
     .description('Inspect and operate the certpipe certificate renewal pipeline')
-    .option('--local', 'use the local cloud (started and deployed to when needed)')
+    .option('--local', 'use the local cloud (npm start starts it and deploys the pipeline)')
     .option('--stack <name>', 'use a deployed pipeline stack, found by name')
     .option('--region <region>', 'AWS region of the stack (default: AWS_REGION)')
     .option('--config <path>', 'certpipe config file (default: CERTPIPE_CONFIG or certpipe.config.yaml)')
@@ -108,7 +107,7 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
 
 function exitCodeOf(err: unknown): number {
   if (err instanceof CliError) return err.exitCode;
-  if (err instanceof ConfigError || err instanceof LocalEnvError) return EXIT.usage;
+  if (err instanceof ConfigError) return EXIT.usage;
   return EXIT.failed;
 }
 

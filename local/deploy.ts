@@ -14,12 +14,10 @@ import { toInventory, type CertpipeConfig } from '../infra/config.js';
 import { FUNCTIONS, functionEnvironment } from '../infra/functions.js';
 import type { Inventory } from '../functions/lib/inventory.js';
 import { renderDefinition, type TaskFunction } from '../statemachines/definition.js';
-import { registerFunction } from './lambda/registry.js';
-import { httpsGetText } from './pebble.js';
+import { INVENTORY_FILE, LOCAL_ACCOUNT_ID, LOCAL_REGION, LOCAL_STATE_MACHINE_ARN, STATE_MACHINE_NAME } from '../bin/local-cloud.js';
+import { registerFunction } from './aws/services/lambda/registry.js';
+import { httpsGetText } from './pebble/https.js';
 
-export const LOCAL_ACCOUNT_ID = '000000000000';
-export const LOCAL_REGION = 'us-east-1';
-export const STATE_MACHINE_NAME = 'certpipe-renewal';
 
 export interface LocalTarget {
   /** Local AWS endpoint URL. */
@@ -111,7 +109,7 @@ export async function deployLocal(config: CertpipeConfig, target: LocalTarget): 
     resolvers: [`127.0.0.1:${target.dnsPort}`],
   };
   await mkdir(target.dataDir, { recursive: true });
-  const inventoryPath = join(target.dataDir, 'inventory.json');
+  const inventoryPath = join(target.dataDir, INVENTORY_FILE);
   await writeFile(inventoryPath, JSON.stringify(localInventory, null, 2));
   await registerTargetRoles(target.endpointUrl, localInventory);
 
@@ -138,7 +136,7 @@ export async function deployLocal(config: CertpipeConfig, target: LocalTarget): 
     functionArns: arns,
   });
   const roleArn = `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/certpipe-state-machine`;
-  const stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:stateMachine:${STATE_MACHINE_NAME}`;
+  const stateMachineArn = LOCAL_STATE_MACHINE_ARN;
   try {
     await sfn.send(new CreateStateMachineCommand({ name: STATE_MACHINE_NAME, definition, roleArn, type: 'STANDARD' }));
   } catch (err) {

@@ -5,9 +5,9 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import pc from 'picocolors';
 import { loadConfig } from '../infra/config.js';
 import { deployLocal, localSdkConfig } from './deploy.js';
-import { certificateRows, renderRows } from './report.js';
-import { runExecution } from './run.js';
-import { ensureLocalCloud } from './up.js';
+import { certificateRows, renderRows } from '../bin/report.js';
+import { runExecution } from '../bin/run.js';
+import { ensureLocalCloud } from './lifecycle/up.js';
 
 // This tool runs on Node 20 as well; the functions target nodejs22.x on Lambda.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

@@ -9,9 +9,14 @@ import pc from 'picocolors';
 import { loadConfig } from '../../infra/config.js';
 import { AwsClients, awsErrorName } from '../../functions/lib/aws.js';
 import { parseInventory, type CertificateSpec, type Inventory } from '../../functions/lib/inventory.js';
-import { readCloudInfo } from '../../local/cloud.js';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION, STATE_MACHINE_NAME, deployLocal } from '../../local/deploy.js';
-import { readLocalEnv } from '../../local/env.js';
+import {
+  INVENTORY_FILE,
+  LOCAL_ACCOUNT_ID,
+  LOCAL_REGION,
+  LOCAL_STATE_MACHINE_ARN,
+  localDataDir,
+  readCloudInfo,
+} from '../local-cloud.js';
 
 /** Documented exit codes (README and `certpipe --help`). */
 export const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3 } as const;
@@ -81,48 +86,32 @@ export function findSpec(target: Target, name: string): CertificateSpec {
   return spec;
 }
 
+/** How to get a local pipeline to operate on; the CLI never starts or deploys one itself. */
+const START_LOCAL = 'run npm start (it starts the local cloud and deploys the pipeline into it)';
+
 /**
  * --stack wins, then --local; without either the local cloud is used when
- * AWS_ENDPOINT_URL is unset and a local cloud.json exists (or AWS_ENDPOINT_URL is set).
+ * AWS_ENDPOINT_URL is set or a local cloud.json exists.
  */
 export async function resolveTarget(opts: GlobalOptions, io: CliIO): Promise<Target> {
   if (opts.stack) return stackTarget(opts, io);
   const endpointOverride = io.env.AWS_ENDPOINT_URL || undefined;
-  const env = readLocalEnv(io.env);
-  const info = readCloudInfo(env.dataDir);
-  if (opts.local || endpointOverride || info) return localTarget(opts, io, env.dataDir, endpointOverride);
-  throw usageError(
-    `no target: no local cloud in ${env.dataDir} (start one with npm run local:up, or pass --local) and no --stack NAME`,
-  );
+  const dataDir = localDataDir(io.env);
+  if (opts.local || endpointOverride || readCloudInfo(dataDir)) return localTarget(io, dataDir, endpointOverride);
+  throw usageError(`no target: no local cloud runs in ${dataDir} and no --stack NAME was given; ${START_LOCAL}`);
 }
 
-async function localTarget(opts: GlobalOptions, io: CliIO, dataDir: string, endpointOverride?: string): Promise<Target> {
-  let info = readCloudInfo(dataDir);
-  if (!info && !endpointOverride) {
-    // Loaded lazily: starting the daemon is the rare path.
-    const { ensureLocalCloud } = await import('../../local/up.js');
-    info = await ensureLocalCloud(readLocalEnv(io.env), { log: (line) => io.stderr.write(`${line}\n`) });
-  }
-  const endpoint = endpointOverride ?? info!.endpoint;
+async function localTarget(io: CliIO, dataDir: string, endpointOverride?: string): Promise<Target> {
+  const endpoint = endpointOverride ?? readCloudInfo(dataDir)?.endpoint;
+  if (!endpoint) throw usageError(`no local cloud runs in ${dataDir}: ${START_LOCAL}`);
   const credentials: AwsCredentialIdentity = { accessKeyId: LOCAL_ACCOUNT_ID, secretAccessKey: 'local' };
   const base = { endpoint, region: LOCAL_REGION, credentials, maxAttempts: 2 };
   const aws = new AwsClients(base);
   const sfn = new SFNClient(base);
-  const stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:stateMachine:${STATE_MACHINE_NAME}`;
-  const inventoryPath = path.join(dataDir, 'inventory.json');
-
-  let inventory = readInventoryFile(inventoryPath);
+  const stateMachineArn = LOCAL_STATE_MACHINE_ARN;
+  const inventory = readInventoryFile(path.join(dataDir, INVENTORY_FILE));
   if (!inventory || !(await stateMachineExists(sfn, stateMachineArn))) {
-    if (!info) throw usageError(`the pipeline is not deployed at ${endpoint} and no local cloud.json in ${dataDir} says how to deploy it`);
-    io.stderr.write(`deploying the pipeline to the local cloud at ${endpoint}\n`);
-    const deployed = await deployLocal(loadConfig(opts.config), {
-      endpointUrl: endpoint,
-      dnsPort: info.dnsPort,
-      acmeCaBundlePath: info.pebbleCaPath,
-      acmeManagementUrl: info.pebbleManagementUrl,
-      dataDir,
-    });
-    inventory = deployed.inventory;
+    throw usageError(`the pipeline is not deployed to the local cloud at ${endpoint}: ${START_LOCAL}`);
   }
   return { kind: 'local', description: `local cloud ${endpoint}`, stateMachineArn, inventory, aws, sfn };
 }

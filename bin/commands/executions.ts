@@ -1,8 +1,8 @@
 // Recent executions of the renewal workflow and what each did per certificate,
 // read from the Step Functions history (the workflow keeps no other run log).
 import { DescribeExecutionCommand, ListExecutionsCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
-import { executionHistory } from '../../local/run.js';
-import { certificateRows, type CertificateRow } from '../../local/report.js';
+import { executionHistory } from '../run.js';
+import { certificateRows, type CertificateRow } from '../report.js';
 import type { Target } from './context.js';
 
 export interface ExecutionSummary {

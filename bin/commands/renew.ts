@@ -1,7 +1,7 @@
 // `certpipe renew`: start an execution narrowed to some certificates and, with
 // --wait, follow it: a line per certificate and step, then the outcome.
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import { startExecution, waitForExecution } from '../../local/run.js';
+import { startExecution, waitForExecution } from '../run.js';
 import { colors, findSpec, printJson, println, usageError, type CliIO, type GlobalOptions, type Target } from './context.js';
 import { summarizeExecution } from './executions.js';
 

@@ -1,5 +1,5 @@
 // The workflow's Lambda functions: one NodejsFunction per Task state, bundled by
-// the local esbuild (no Docker) as minified ESM with source maps, each with its
+// the local esbuild (no Docker) with infra/bundling.ts's options, each with its
 // own role (no managed policies), its own log group and the inventory bundled
 // beside the handler. Sizes and environments come from infra/functions.ts, the
 // same manifest the local runner reads.
@@ -13,13 +13,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { Inventory } from '../../functions/lib/inventory.js';
 import type { TaskFunction } from '../../statemachines/definition.js';
+import { nodejsBundling } from '../bundling.js';
 import { functionEnvironment, type FunctionSpec } from '../functions.js';
 
 /** File name of the inventory inside each bundle; Lambda's working directory is the task root. */
 export const BUNDLED_INVENTORY = 'inventory.json';
-
-// esbuild's ESM output has no `require`; some dependencies still call it for Node built-ins.
-const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
 export interface RenewalFunctionsProps {
   readonly functions: readonly FunctionSpec[];
@@ -78,16 +76,7 @@ export class RenewalFunctions extends Construct {
           extra: props.extraEnvironment,
         }),
         bundling: {
-          format: nodejs.OutputFormat.ESM,
-          target: 'node22',
-          platform: 'node',
-          mainFields: ['module', 'main'],
-          minify: true,
-          sourceMap: true,
-          sourcesContent: false,
-          banner: ESM_REQUIRE_BANNER,
-          // The SDK is bundled at the version the tests and the local runner use, not the runtime's.
-          bundleAwsSDK: true,
+          ...nodejsBundling(),
           forceDockerBundling: false,
           commandHooks: {
             beforeBundling: () => [],

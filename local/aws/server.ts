@@ -126,12 +126,15 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
   const accounts = new Accounts(await store.collection<TemporaryKey>('sts/temporary-keys'), settings);
   const faults = new FaultInjector();
   const services = new Map<string, LocalService>();
+  /** Learnt from each request's Host header; until the first, where the server listens. */
+  let endpointUrl: string | undefined;
 
   const cloud: LocalCloud = {
     store,
     settings,
     accounts,
     now: () => new Date(),
+    endpointUrl: () => endpointUrl ?? `http://${listen.host}:${listen.port}`,
     service<T extends LocalService>(signingName: string): T {
       const service = services.get(signingName);
       if (!service) throw new Error(`The local endpoint has no ${signingName} service`);
@@ -193,6 +196,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       send(res, jsonResponse(421, { __type: 'MisdirectedRequest', message: `This endpoint answers as ${acceptedHosts(listen)}, not Host ${shown}: requests under other names are refused (DNS rebinding).` }));
       return;
     }
+    if (req.headers.host) endpointUrl = `http://${req.headers.host}`;
 
     if (url.pathname.startsWith('/_certpipe/')) {
       const body = await readBody(req, bodyLimitOf('_certpipe'));
@@ -280,7 +284,8 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     cloud,
     faults,
     async close() {
-      await Promise.all([...services.values()].map((s) => s.close?.()));
+      // Reverse order of start: a service closes before the ones it calls (Step Functions before Lambda).
+      for (const service of [...services.values()].reverse()) await service.close?.();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

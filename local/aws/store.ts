@@ -132,8 +132,3 @@ export class FileStore implements LocalStore {
   }
 }
 
-/** Write a small JSON file durably (used for daemon state such as cloud.json). */
-export async function writeJsonFile(path: string, value: unknown): Promise<void> {
-  await writeDurably(path, JSON.stringify(value, null, 2));
-}
-

@@ -119,6 +119,8 @@ export interface LocalCloud {
   readonly accounts: AccountResolver;
   /** Clock; services never call `new Date()` directly, so tests can reason about time. */
   now(): Date;
+  /** Where functions reach this endpoint: the Host of the latest request, so callers on any name or port are answered alike. */
+  endpointUrl(): string;
   /** Other service modules by signing name (e.g. the DNS server reads route53's zones). */
   service<T extends LocalService>(signingName: string): T;
 }

@@ -4,7 +4,7 @@
 // REFUSED for names in no local zone.
 import type { Answer, DecodedPacket, Packet, Question } from 'dns-packet';
 import { AUTHORITATIVE_ANSWER, RECURSION_DESIRED } from 'dns-packet';
-import type { DnsLookup } from '../aws/services/route53.js';
+import type { DnsLookup } from '../aws/services/route53/service.js';
 import { normalizeName, presentationName } from '../aws/services/route53/names.js';
 import { hostOf, negativeSoa, toAnswers } from './rdata.js';
 

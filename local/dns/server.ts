@@ -5,7 +5,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIPv6, type Server, type Socket } from 'node:net';
 import * as dnsPacket from 'dns-packet';
 import type { Packet } from 'dns-packet';
-import type { Route53Service } from '../aws/services/route53.js';
+import type { Route53Service } from '../aws/services/route53/service.js';
 import type { LocalCloud } from '../aws/types.js';
 import { answerQuery, errorResponse, RCODE, type ZoneView } from './answer.js';
 

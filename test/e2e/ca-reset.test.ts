@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACME_ERROR_STATUSES, ACME_OK_STATUSES, METRICS_NAMESPACE, METRIC, SERVICE_DIMENSION } from '../../infra/constructs/metrics.js';
-import type { PebbleHandle } from '../../local/pebble.js';
+import type { PebbleHandle } from '../../local/pebble/pebble.js';
 import { startTestCloud, type TestCloud } from '../support/cloud.js';
 import { restartPebble } from '../support/pebble-restart.js';
 import { currentSecret, deployTestPipeline, exampleConfig, placesWithPrivateKeys, type TestPipeline } from './pipeline.js';

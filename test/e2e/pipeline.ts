@@ -9,7 +9,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { findKeyMaterial } from '../../functions/lib/observability.js';
 import { parseConfig, type CertpipeConfig } from '../../infra/config.js';
 import { deployLocal, type LocalDeployment } from '../../local/deploy.js';
-import { executionHistory, runExecution, type ExecutionInput, type FinishedExecution } from '../../local/run.js';
+import { executionHistory, runExecution, type ExecutionInput, type FinishedExecution } from '../../bin/run.js';
 import type { TestCloud } from '../support/cloud.js';
 
 export const EXAMPLE_CONFIG = new URL('../../certpipe.config.yaml', import.meta.url);

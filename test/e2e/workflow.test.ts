@@ -16,7 +16,7 @@ import {
   placesWithPrivateKeys,
   type TestPipeline,
 } from './pipeline.js';
-import { executionHistory, type FinishedExecution } from '../../local/run.js';
+import { executionHistory, type FinishedExecution } from '../../bin/run.js';
 
 describe('the renewal workflow on the local cloud and Pebble', () => {
   let cloud: TestCloud;

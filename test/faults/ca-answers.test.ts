@@ -9,7 +9,7 @@ import { Route53ChallengeProvider } from '../../functions/lib/dns/route53.js';
 import { findCertificate, findIssuer, type CertificateSpec } from '../../functions/lib/inventory.js';
 import { CertificateStore } from '../../functions/lib/store/certificateStore.js';
 import { createCsr, generateKeyPair } from '../../functions/lib/x509.js';
-import { executionHistory, startExecution, waitForExecution } from '../../local/run.js';
+import { executionHistory, startExecution, waitForExecution } from '../../bin/run.js';
 import { startTestCloud, type TestCloud } from '../support/cloud.js';
 import { currentSecret, deployTestPipeline, exampleConfig, type TestPipeline } from '../e2e/pipeline.js';
 import { byName, expectEachFaultFired, expectInvariants, recordingRunner } from './support.js';

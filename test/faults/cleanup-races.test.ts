@@ -7,7 +7,7 @@ import { SecretsManagerClient, DescribeSecretCommand } from '@aws-sdk/client-sec
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AcmeSession } from '../../functions/lib/acme.js';
 import { findCertificate, findIssuer } from '../../functions/lib/inventory.js';
-import { executionHistory, startExecution, waitForExecution } from '../../local/run.js';
+import { executionHistory, startExecution, waitForExecution } from '../../bin/run.js';
 import { startTestCloud, type TestCloud } from '../support/cloud.js';
 import { challengeRecordsLeft, currentSecret, deployTestPipeline, exampleConfig, type TestPipeline } from '../e2e/pipeline.js';
 import { byName, expectInvariants, recordingRunner } from './support.js';

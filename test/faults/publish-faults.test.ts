@@ -3,7 +3,7 @@
 import { ACMClient, GetCertificateCommand } from '@aws-sdk/client-acm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCertificate } from '../../functions/lib/x509.js';
-import { startExecution, waitForExecution } from '../../local/run.js';
+import { startExecution, waitForExecution } from '../../bin/run.js';
 import { startTestCloud, type TestCloud } from '../support/cloud.js';
 import {
   currentSecret,

@@ -7,8 +7,8 @@ import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as cli } from '../../bin/cli.js';
 import type { CertpipeConfig } from '../../infra/config.js';
-import { startAcmeFront, type AcmeFront } from '../../local/acme-front/front.js';
-import { executionHistory } from '../../local/run.js';
+import { startAcmeFront, type AcmeFront } from '../../local/pebble/acme-front/front.js';
+import { executionHistory } from '../../bin/run.js';
 import { startTestCloud, type TestCloud } from '../support/cloud.js';
 import { currentSecret, deployTestPipeline, exampleConfig, type TestPipeline } from '../e2e/pipeline.js';
 import { byName, expectInvariants, recordingRunner } from './support.js';

@@ -3,7 +3,7 @@
 import { ListSecretVersionIdsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { expect } from 'vitest';
 import { verifyIssued } from '../../functions/lib/x509.js';
-import type { FinishedExecution } from '../../local/run.js';
+import type { FinishedExecution } from '../../bin/run.js';
 import type { FiredFault, TestCloud } from '../support/cloud.js';
 import { challengeRecordsLeft, currentSecret, placesWithPrivateKeys, type TestPipeline } from '../e2e/pipeline.js';
 

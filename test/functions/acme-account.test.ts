@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AcmeSession } from '../../functions/lib/acme.js';
 import { generateAccountKey } from '../../functions/lib/acme/account.js';
 import type { Issuer } from '../../functions/lib/inventory.js';
-import type { PebbleHandle } from '../../local/pebble.js';
+import type { PebbleHandle } from '../../local/pebble/pebble.js';
 import { startTestCloud, type TestCloud } from '../support/cloud.js';
 import { restartPebble } from '../support/pebble-restart.js';
 

@@ -4,8 +4,8 @@
 import https from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resourceOf } from '../../local/acme-front/faults.js';
-import { startAcmeFront, type AcmeFront } from '../../local/acme-front/front.js';
+import { resourceOf } from '../../local/pebble/acme-front/faults.js';
+import { startAcmeFront, type AcmeFront } from '../../local/pebble/acme-front/front.js';
 import { startTestCloud, type TestCloud } from '../support/cloud.js';
 
 function request(front: AcmeFront, ca: string, method: string, path: string, body?: string, contentType = 'application/json') {

@@ -13,11 +13,12 @@ import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, Route53Client
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import acme from 'acme-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCloudInfo, type CloudInfo } from '../../local/cloud.js';
-import { LocalEnvError, readLocalEnv, repoRoot } from '../../local/env.js';
-import { httpsGetText, isProcessAlive } from '../../local/pebble.js';
+import { readCloudInfo, type CloudInfo } from '../../bin/local-cloud.js';
+import { LocalEnvError, readLocalEnv, repoRoot } from '../../local/lifecycle/env.js';
+import { isProcessAlive } from '../../local/lifecycle/process.js';
+import { httpsGetText } from '../../local/pebble/https.js';
 import { startTestCloud, type TestCloud } from '../support/cloud.js';
-import { freePort } from '../support/ports.js';
+import { freePort } from '../../local/lifecycle/ports.js';
 
 function resolverFor(port: number): Resolver {
   const resolver = new Resolver({ timeout: 2_000, tries: 1 });
@@ -164,7 +165,7 @@ describe('npm run local:up / local:down', () => {
     const [command, args] =
       how === 'npm'
         ? ['npm', ['run', '--silent', script]]
-        : [process.execPath, ['--import', 'tsx', path.join('local', script === 'local:up' ? 'up.ts' : 'down.ts')]];
+        : [process.execPath, ['--import', 'tsx', path.join('local', 'lifecycle', script === 'local:up' ? 'up.ts' : 'down.ts')]];
     return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       execFile(command, args, { cwd: repoRoot, env: { ...env, ...extraEnv }, timeout: 60_000 }, (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;

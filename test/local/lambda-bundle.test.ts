@@ -4,7 +4,7 @@ import { mkdtempSync, statSync, utimesSync, writeFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bundleFunction } from '../../local/lambda/bundle.js';
+import { bundleFunction } from '../../local/aws/services/lambda/bundle.js';
 
 describe('bundleFunction', () => {
   const dir = mkdtempSync(join(tmpdir(), 'certpipe-bundle-'));

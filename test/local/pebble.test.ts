@@ -5,15 +5,15 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isProcessAlive } from '../../local/lifecycle/process.js';
+import { httpsGetText } from '../../local/pebble/https.js';
 import {
   ensurePebbleInstalled,
-  httpsGetText,
-  isProcessAlive,
   PebbleStartFailed,
   startPebble,
   type PebbleHandle,
-} from '../../local/pebble.js';
-import { freePort } from '../support/ports.js';
+} from '../../local/pebble/pebble.js';
+import { freePort } from '../../local/lifecycle/ports.js';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'certpipe-'));
 // Pebble only dials DNS while validating a challenge; nothing here validates one.

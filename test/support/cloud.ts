@@ -9,10 +9,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { LocalCloud, LocalSettings } from '../../local/aws/types.js';
-import { startLocalCloud, type LocalCloudHandle } from '../../local/cloud.js';
-import { freePort } from './ports.js';
+import { startLocalCloud, type LocalCloudHandle } from '../../local/lifecycle/cloud.js';
+import { freePort } from '../../local/lifecycle/ports.js';
 
-export { freePort } from './ports.js';
+export { freePort } from '../../local/lifecycle/ports.js';
 
 export const DEFAULT_ACCOUNT = '000000000000';
 

@@ -2,7 +2,7 @@
 // ports, TLS material and DNS, so the directory URL and the CA bundle stay valid
 // while every account, order and root Pebble knew is gone (Pebble keeps nothing on
 // disk). The endpoint, its data directory and every secret stay as they were.
-import { startPebble, type PebbleHandle } from '../../local/pebble.js';
+import { startPebble, type PebbleHandle } from '../../local/pebble/pebble.js';
 import type { TestCloud } from './cloud.js';
 
 const portOf = (url: string | undefined, what: string): number => {

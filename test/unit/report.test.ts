@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { certificateRows, renderRows, shortTarget } from '../../local/report.js';
+import { certificateRows, renderRows, shortTarget } from '../../bin/report.js';
 import type { Inventory } from '../../functions/lib/inventory.js';
 
 const spec = (name: string) => ({

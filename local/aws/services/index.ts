@@ -1,14 +1,16 @@
 // The service modules the local endpoint serves, one per AWS service certpipe calls.
 import type { ServiceFactory } from '../types.js';
-import acm from './acm.js';
-import cloudwatch from './cloudwatch.js';
-import events from './events.js';
-import route53 from './route53.js';
-import secretsmanager from './secretsmanager.js';
-import stepfunctions from './stepfunctions.js';
-import sts from './sts.js';
+import acm from './acm/service.js';
+import cloudwatch from './cloudwatch/service.js';
+import events from './events/service.js';
+import route53 from './route53/service.js';
+import secretsmanager from './secretsmanager/service.js';
+import lambda from './lambda/service.js';
+import stepfunctions from './stepfunctions/service.js';
+import sts from './sts/service.js';
 
-const SERVICES: readonly ServiceFactory[] = [secretsmanager, route53, acm, sts, events, cloudwatch, stepfunctions];
+// Lambda before Step Functions: the endpoint closes them in reverse, the caller first.
+const SERVICES: readonly ServiceFactory[] = [secretsmanager, route53, acm, sts, events, cloudwatch, lambda, stepfunctions];
 
 export async function loadServices(): Promise<readonly ServiceFactory[]> {
   return SERVICES;

@@ -1,7 +1,10 @@
-// What ACM reports about a certificate, read from its DER: names, serial, dates,
-// key algorithm, signature algorithm, key usages. Pure functions of the certificate.
+// What ACM reports about a certificate: names, serial, dates, key algorithm,
+// signature algorithm, key usages. Pure functions of the certificate; node reads
+// what it exposes, @peculiar/x509 the rest (version, signature OID, extensions).
 import type { KeyObject, X509Certificate } from 'node:crypto';
-import { children, contextTag, decodeOid, readTlv, TAG, type DerNode } from './der.js';
+// @peculiar/x509 2.x resolves algorithms through tsyringe, which needs a Reflect polyfill first.
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
 
 export const KEY_ALGORITHMS = [
   'RSA_1024',
@@ -102,10 +105,6 @@ const EXTENDED_KEY_USAGES: Record<string, string> = {
   '2.5.29.37.0': 'ANY',
 };
 
-const OID_SUBJECT_ALT_NAME = '2.5.29.17';
-const OID_KEY_USAGE = '2.5.29.15';
-const OID_EXT_KEY_USAGE = '2.5.29.37';
-
 /** The TBSCertificate fields ACM needs that node does not expose. */
 export interface TbsFields {
   /** 1, 2 or 3 (X.509 v1..v3). */
@@ -113,68 +112,41 @@ export interface TbsFields {
   readonly signatureOid: string;
   readonly notBefore: Date;
   readonly notAfter: Date;
-  readonly extensions: Map<string, Buffer>;
+  readonly dnsNames: string[];
+  readonly keyUsages: string[];
+  readonly extendedKeyUsages: ExtendedKeyUsage[];
 }
 
-function decodeTime(node: DerNode): Date {
-  const text = node.value.toString('ascii');
-  // UTCTime (YYMMDDHHMMSSZ) years 50..99 are 19xx (RFC 5280 4.1.2.5.1).
-  const m = node.tag === 0x17 ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text) : /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text);
-  if (!m) throw new Error('DER: bad time');
-  let year = Number(m[1]);
-  if (node.tag === 0x17) year += year < 50 ? 2000 : 1900;
-  return new Date(Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])));
+/** The parsed certificate, with the two TBSCertificate fields the library keeps to itself. */
+class ParsedCertificate extends x509.X509Certificate {
+  get version(): number {
+    return (this.asn.tbsCertificate.version ?? 0) + 1;
+  }
+  get signatureOid(): string {
+    return this.asn.signatureAlgorithm.algorithm;
+  }
 }
 
 export function readTbs(raw: Buffer): TbsFields {
-  const [tbs] = children(readTlv(raw).node);
-  if (!tbs) throw new Error('DER: no TBSCertificate');
-  const fields = children(tbs);
-  let i = 0;
-  let version = 1;
-  if (fields[0]?.tag === contextTag(0, true)) {
-    const [v] = children(fields[0]);
-    version = (v?.value[v.value.length - 1] ?? 0) + 1;
-    i = 1;
-  }
-  const signature = fields[i + 1];
-  const validity = fields[i + 3];
-  const oid = signature ? children(signature)[0] : undefined;
-  const [from, to] = validity ? children(validity) : [];
-  if (!oid || oid.tag !== TAG.OID || !from || !to) throw new Error('DER: unexpected TBSCertificate layout');
-
-  const extensions = new Map<string, Buffer>();
-  const explicit = fields.find((f) => f.tag === contextTag(3, true));
-  const list = explicit ? children(explicit)[0] : undefined;
-  for (const ext of list ? children(list) : []) {
-    const parts = children(ext);
-    const id = parts[0];
-    const value = parts[parts.length - 1];
-    if (id?.tag === TAG.OID && value?.tag === TAG.OCTET_STRING) extensions.set(decodeOid(id.value), value.value);
-  }
-  return { version, signatureOid: decodeOid(oid.value), notBefore: decodeTime(from), notAfter: decodeTime(to), extensions };
-}
-
-function dnsNames(ext: Buffer | undefined): string[] {
-  if (!ext) return [];
-  const names = children(readTlv(ext).node);
-  return names.filter((n) => n.tag === contextTag(2, false)).map((n) => n.value.toString('ascii'));
-}
-
-function keyUsages(ext: Buffer | undefined): string[] {
-  if (!ext) return [];
-  const bits = readTlv(ext).node.value.subarray(1); // first octet counts unused bits
-  return KEY_USAGE_BITS.filter((_, bit) => ((bits[bit >> 3] ?? 0) & (0x80 >> (bit & 7))) !== 0);
-}
-
-function extendedKeyUsages(ext: Buffer | undefined): ExtendedKeyUsage[] {
-  if (!ext) return [];
-  return children(readTlv(ext).node)
-    .filter((n) => n.tag === TAG.OID)
-    .map((n) => {
-      const oid = decodeOid(n.value);
-      return { Name: EXTENDED_KEY_USAGES[oid] ?? 'CUSTOM', OID: oid };
-    });
+  const cert = new ParsedCertificate(raw);
+  const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
+  const usage = cert.getExtension(x509.KeyUsagesExtension);
+  const extended = cert.getExtension(x509.ExtendedKeyUsageExtension);
+  return {
+    version: cert.version,
+    signatureOid: cert.signatureOid,
+    notBefore: cert.notBefore,
+    notAfter: cert.notAfter,
+    dnsNames: san ? san.names.items.filter((n) => n.type === 'dns').map((n) => n.value) : [],
+    // KeyUsageFlags bit i is the named bit i of RFC 5280 (digitalSignature = 1).
+    keyUsages: usage ? KEY_USAGE_BITS.filter((_, bit) => (usage.usages & (1 << bit)) !== 0) : [],
+    extendedKeyUsages: extended
+      ? extended.usages.map((u) => {
+          const oid = String(u);
+          return { Name: EXTENDED_KEY_USAGES[oid] ?? 'CUSTOM', OID: oid };
+        })
+      : [],
+  };
 }
 
 /** `CN=x\nO=y` (node's form) to attribute pairs in certificate order. */
@@ -206,7 +178,7 @@ export function certificateFacts(cert: X509Certificate, keyAlgorithm: KeyAlgorit
   const subject = nameAttributes(cert.subject);
   const issuer = nameAttributes(cert.issuer);
   const commonName = subject.filter(([k]) => k === 'CN').map(([, v]) => v)[0];
-  const sans = dnsNames(tbs.extensions.get(OID_SUBJECT_ALT_NAME));
+  const sans = tbs.dnsNames;
   const domainName = commonName ?? sans[0];
   return {
     ...(domainName ? { domainName } : {}),
@@ -219,7 +191,7 @@ export function certificateFacts(cert: X509Certificate, keyAlgorithm: KeyAlgorit
     notAfter: tbs.notAfter.toISOString(),
     keyAlgorithm,
     signatureAlgorithm: SIGNATURE_ALGORITHMS[tbs.signatureOid] ?? tbs.signatureOid,
-    keyUsages: keyUsages(tbs.extensions.get(OID_KEY_USAGE)),
-    extendedKeyUsages: extendedKeyUsages(tbs.extensions.get(OID_EXT_KEY_USAGE)),
+    keyUsages: tbs.keyUsages,
+    extendedKeyUsages: tbs.extendedKeyUsages,
   };
 }

@@ -16,8 +16,3 @@ export function pemBlocks(text: string): PemBlock[] {
 export function onlyPem(text: string): boolean {
   return text.replace(BLOCK, '').trim() === '';
 }
-
-/** Concatenated PEM blocks, one after the other, each ending with a newline. */
-export function joinPem(blocks: readonly string[]): string {
-  return blocks.map((b) => (b.endsWith('\n') ? b : `${b}\n`)).join('');
-}

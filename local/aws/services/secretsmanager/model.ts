@@ -26,10 +26,6 @@ export interface StoredSecret {
   readonly createdMs: number;
   lastChangedMs: number;
   lastAccessedMs?: number;
-  /** Set while the secret is scheduled for deletion. */
-  deletedMs?: number;
-  recoveryWindowDays?: number;
-  resourcePolicy?: string;
   /** In creation order, oldest first. */
   versions: StoredVersion[];
 }
@@ -97,15 +93,4 @@ const DAY_MS = 86_400_000;
 /** AWS reports the last access date truncated to the day. */
 export function accessDay(nowMs: number): number {
   return Math.floor(nowMs / DAY_MS) * DAY_MS;
-}
-
-export function deletionDateMs(secret: StoredSecret): number | undefined {
-  if (secret.deletedMs === undefined) return undefined;
-  return secret.deletedMs + (secret.recoveryWindowDays ?? 0) * DAY_MS;
-}
-
-/** A scheduled deletion whose recovery window has passed: the secret is gone for good. */
-export function isPurged(secret: StoredSecret, nowMs: number): boolean {
-  const at = deletionDateMs(secret);
-  return at !== undefined && at <= nowMs;
 }

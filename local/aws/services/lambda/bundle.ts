@@ -1,25 +1,10 @@
-// Bundles a handler the way the CDK stack's NodejsFunction does (local esbuild,
-// ESM, Node 20), so the local runtime executes the same artefact AWS would.
+// Bundles a handler with the options the CDK stack's NodejsFunction is given
+// (infra/bundling.ts), so the local runtime executes the same artefact AWS would.
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions, type Message } from 'esbuild';
-
-/**
- * The esbuild options of every function bundle. infra/ must give NodejsFunction the
- * same (format ESM, target node20, source maps, this banner, nothing external),
- * or local runs stop proving anything about the deployed code.
- */
-export const LAMBDA_BUNDLE_OPTIONS = {
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  sourcemap: true,
-  mainFields: ['module', 'main'],
-  // Bundled CommonJS dependencies call require(); ESM output has none of its own.
-  banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
-} as const satisfies BuildOptions;
+import { FUNCTION_BUNDLE } from '../../../../infra/bundling.js';
 
 /** A bundle could not be built; the message lists esbuild's errors with their locations. */
 export class BundleError extends Error {
@@ -32,18 +17,31 @@ function describe(messages: Message[]): string {
     .join('; ');
 }
 
-/** Every source file of the last build with its mtime: the bundle is reused while none changed. */
-type InputStamps = Record<string, number>;
-const stampsPath = (outfile: string) => `${outfile}.inputs.json`;
+/** The esbuild call for one bundle: the deployed options, this entry and output. */
+export function functionBuildOptions(entry: string, outfile: string) {
+  return { ...FUNCTION_BUNDLE, entryPoints: [entry], outfile, logLevel: 'silent', metafile: true } as const satisfies BuildOptions;
+}
+
+/**
+ * The options and every source file of the last build with its mtime: the
+ * bundle is reused while neither the options nor any source changed.
+ */
+interface BuildStamp {
+  readonly options: string;
+  readonly inputs: Record<string, number>;
+}
+const stampPath = (outfile: string) => `${outfile}.inputs.json`;
+const OPTIONS_STAMP = JSON.stringify(FUNCTION_BUNDLE);
 
 async function upToDate(outfile: string): Promise<boolean> {
   try {
-    const stamps = JSON.parse(await readFile(stampsPath(outfile), 'utf8')) as InputStamps;
+    const stamp = JSON.parse(await readFile(stampPath(outfile), 'utf8')) as BuildStamp;
+    if (stamp.options !== OPTIONS_STAMP) return false;
     await stat(outfile);
-    for (const [file, mtimeMs] of Object.entries(stamps)) {
+    for (const [file, mtimeMs] of Object.entries(stamp.inputs)) {
       if ((await stat(file)).mtimeMs !== mtimeMs) return false;
     }
-    return Object.keys(stamps).length > 0;
+    return Object.keys(stamp.inputs).length > 0;
   } catch {
     return false;
   }
@@ -53,16 +51,17 @@ async function bundle(entry: string, outfile: string): Promise<void> {
   await mkdir(dirname(outfile), { recursive: true });
   if (await upToDate(outfile)) return;
   try {
-    const result = await build({ ...LAMBDA_BUNDLE_OPTIONS, entryPoints: [entry], outfile, logLevel: 'silent', metafile: true });
-    const stamps: InputStamps = {};
+    const result = await build(functionBuildOptions(entry, outfile));
+    const inputs: BuildStamp['inputs'] = {};
     for (const input of Object.keys(result.metafile.inputs)) {
       const file = resolve(input);
       const mtimeMs = await stat(file).then((st) => st.mtimeMs, () => undefined);
       // An input that is not a file (a virtual module): no safe reuse of this bundle.
       if (mtimeMs === undefined) return;
-      stamps[file] = mtimeMs;
+      inputs[file] = mtimeMs;
     }
-    await writeFile(stampsPath(outfile), JSON.stringify(stamps));
+    const stamp: BuildStamp = { options: OPTIONS_STAMP, inputs };
+    await writeFile(stampPath(outfile), JSON.stringify(stamp));
   } catch (err) {
     const errors = (err as { errors?: Message[] }).errors;
     throw new BundleError(`Could not bundle ${entry}: ${errors?.length ? describe(errors) : (err as Error).message}`);

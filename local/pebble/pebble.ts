@@ -1,11 +1,13 @@
-// Pebble, Let's Encrypt's test CA, as a child process: installation check, a TLS
-// certificate for its listener generated on first start, its config, start and stop.
+// Pebble, Let's Encrypt's test CA, as a child process: installation check, its
+// config, start and stop (its listener's TLS material is tls.ts).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { webcrypto, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
-import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
+import { connectHost, urlHost } from '../lifecycle/hosts.js';
+import { isProcessAlive, processMatches, tailFile } from '../lifecycle/process.js';
+import { httpsGetText } from './https.js';
+import { ensurePebbleTls, writeFileAtomic } from './tls.js';
 
 export interface StartPebbleOptions {
   /** Pebble keeps its TLS material in `<dataDir>/pebble/` and logs to `<dataDir>/logs/pebble.log`. */
@@ -102,166 +104,6 @@ export async function ensurePebbleInstalled(): Promise<string> {
   const installed = findOnPath('pebble');
   if (!installed) throw new PebbleNotInstalled('apt-get installed "pebble" but no pebble binary is on PATH');
   return installed;
-}
-
-interface PebbleTls {
-  readonly caPath: string;
-  readonly caPem: string;
-  readonly certPath: string;
-  readonly keyPath: string;
-}
-
-/** Write-then-rename, so a crash never leaves a half-written file; `mode` applies before the content lands. */
-function writeFileAtomic(file: string, content: string, mode: number): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  // Only a newly created file takes `mode`: never reuse a leftover.
-  fs.rmSync(tmp, { force: true });
-  fs.writeFileSync(tmp, content, { mode, flag: 'wx' });
-  fs.renameSync(tmp, file);
-}
-
-function pem(label: string, der: ArrayBuffer): string {
-  const b64 = Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n');
-  return `-----BEGIN ${label}-----\n${b64.replace(/\n$/, '')}\n-----END ${label}-----\n`;
-}
-
-function stillUsable(certPath: string): boolean {
-  try {
-    const cert = new X509Certificate(fs.readFileSync(certPath));
-    return Date.parse(cert.validTo) > Date.now() + 7 * 24 * 3600 * 1000;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * A private CA and a listener certificate for localhost / 127.0.0.1 / ::1, made once
- * per data directory. The CA's key is used once and never written: nothing else
- * needs to be signed by it, and a key that does not exist cannot leak.
- */
-async function ensurePebbleTls(dir: string): Promise<PebbleTls> {
-  const tls = {
-    caPath: path.join(dir, 'tls-ca.pem'),
-    certPath: path.join(dir, 'tls-cert.pem'),
-    keyPath: path.join(dir, 'tls-key.pem'),
-  };
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (fs.existsSync(tls.caPath) && fs.existsSync(tls.keyPath) && stillUsable(tls.certPath)) {
-    return { ...tls, caPem: fs.readFileSync(tls.caPath, 'utf8') };
-  }
-
-  // Loaded only here: status checks (local:up/down) import this module and need not pay for it.
-  // @peculiar/x509 2.x resolves algorithms through tsyringe, which needs a Reflect polyfill first.
-  await import('reflect-metadata');
-  const x509 = await import('@peculiar/x509');
-  const crypto = webcrypto as unknown as NonNullable<Parameters<typeof x509.X509CertificateGenerator.create>[1]>;
-  const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
-  const notBefore = new Date(Date.now() - 3600_000); // tolerate small clock skew
-  const notAfter = new Date(Date.now() + 5 * 365 * 24 * 3600_000);
-  const caKeys = (await crypto.subtle.generateKey(alg, false, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
-  const ca = await x509.X509CertificateGenerator.createSelfSigned(
-    {
-      name: 'CN=certpipe local Pebble TLS CA',
-      keys: caKeys,
-      notBefore,
-      notAfter,
-      signingAlgorithm: alg,
-      extensions: [
-        new x509.BasicConstraintsExtension(true, 0, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-        await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey, false, crypto),
-      ],
-    },
-    crypto,
-  );
-
-  const leafKeys = (await crypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
-  const leaf = await x509.X509CertificateGenerator.create(
-    {
-      subject: 'CN=localhost',
-      issuer: ca.subject,
-      publicKey: leafKeys.publicKey,
-      signingKey: caKeys.privateKey,
-      notBefore,
-      notAfter,
-      signingAlgorithm: alg,
-      extensions: [
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-        new x509.SubjectAlternativeNameExtension([
-          { type: 'dns', value: 'localhost' },
-          { type: 'ip', value: '127.0.0.1' },
-          { type: 'ip', value: '::1' },
-        ]),
-        await x509.SubjectKeyIdentifierExtension.create(leafKeys.publicKey, false, crypto),
-        await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey, false, crypto),
-      ],
-    },
-    crypto,
-  );
-
-  const keyPem = pem('PRIVATE KEY', await crypto.subtle.exportKey('pkcs8', leafKeys.privateKey));
-  writeFileAtomic(tls.keyPath, keyPem, 0o600);
-  writeFileAtomic(tls.certPath, leaf.toString('pem') + '\n', 0o644);
-  // The CA last: its presence marks the set complete.
-  const caPem = ca.toString('pem') + '\n';
-  writeFileAtomic(tls.caPath, caPem, 0o644);
-  return { ...tls, caPem };
-}
-
-/** GET over HTTPS trusting only `caPem`; resolves with status and body whatever the status. */
-export function httpsGetText(url: string, caPem: string, timeoutMs = 5_000): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = https.get(url, { ca: caPem, timeout: timeoutMs, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out after ${timeoutMs} ms`)));
-    req.on('error', reject);
-  });
-}
-
-/** The last `lines` lines of a text file ('' when it does not exist). */
-export function tailFile(file: string, lines = 30): string {
-  try {
-    const text = fs.readFileSync(file, 'utf8');
-    return text.split('\n').slice(-lines - 1).join('\n').trimEnd();
-  } catch {
-    return '';
-  }
-}
-
-/** Address to connect to for a listen address (wildcards mean this machine). */
-export function connectHost(listenHost: string): string {
-  return listenHost === '0.0.0.0' || listenHost === '::' || listenHost === '' ? '127.0.0.1' : listenHost;
-}
-
-/** A host as it appears in a URL or `host:port` (IPv6 in brackets). */
-export function urlHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
-}
-
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** On Linux, whether `pid` runs a command line containing `marker` (guards against killing a recycled pid). */
-export function processMatches(pid: number, marker: string): boolean {
-  if (!isProcessAlive(pid)) return false;
-  try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').includes(marker);
-  } catch {
-    // No /proc (macOS): trust the pid file.
-    return process.platform !== 'linux';
-  }
 }
 
 async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {

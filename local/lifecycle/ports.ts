@@ -1,4 +1,4 @@
-// Free TCP ports for servers that need a fixed number in their config (Pebble).
+// Free TCP ports for servers that need a fixed number in their config (Pebble), for tests and benchmarks.
 import net from 'node:net';
 
 /** A TCP port free right now on 127.0.0.1; another process may take it before you bind it. */

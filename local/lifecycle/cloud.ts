@@ -1,11 +1,14 @@
 // The whole local cloud in one process: the AWS endpoint, the authoritative DNS
 // server answering from its Route 53 zones, and Pebble validating against that DNS.
-// `<dataDir>/cloud.json` tells other processes where a running cloud listens.
+// `<dataDir>/cloud.json` (its shape is bin/local-cloud.ts, the CLI's contract)
+// tells other processes where a running cloud listens.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { LocalAws } from './aws/server.js';
-import type { LocalSettings } from './aws/types.js';
-import { connectHost, urlHost, type PebbleHandle } from './pebble.js';
+import { cloudInfoPath, readCloudInfo, type CloudInfo } from '../../bin/local-cloud.js';
+import type { LocalAws } from '../aws/server.js';
+import type { LocalSettings } from '../aws/types.js';
+import type { PebbleHandle } from '../pebble/pebble.js';
+import { connectHost, urlHost } from './hosts.js';
 
 export interface PebbleOptions {
   readonly port: number;
@@ -33,26 +36,6 @@ export interface StartLocalCloudOptions {
   readonly settings?: Partial<LocalSettings>;
 }
 
-/** What `<dataDir>/cloud.json` holds: where a running local cloud answers. */
-export interface CloudInfo {
-  /** Process that runs the cloud. */
-  readonly pid: number;
-  readonly startedAt: string;
-  readonly dataDir: string;
-  /** AWS_ENDPOINT_URL for SDK clients, e.g. http://127.0.0.1:4566 */
-  readonly endpoint: string;
-  readonly port: number;
-  readonly dnsHost: string;
-  readonly dnsPort: number;
-  /** Absent when the cloud runs without Pebble. */
-  readonly directoryUrl?: string;
-  readonly pebbleManagementUrl?: string;
-  /** CA of Pebble's listener certificate, to trust when talking ACME to it. */
-  readonly pebbleCaPath?: string;
-  readonly pebblePid?: number;
-  readonly logDir: string;
-}
-
 export interface LocalCloudHandle {
   readonly info: CloudInfo;
   readonly aws: LocalAws;
@@ -60,20 +43,6 @@ export interface LocalCloudHandle {
   readonly pebble?: PebbleHandle;
   /** Stops Pebble, DNS and the endpoint, and removes cloud.json. Idempotent. */
   close(): Promise<void>;
-}
-
-export function cloudInfoPath(dataDir: string): string {
-  return path.join(dataDir, 'cloud.json');
-}
-
-/** The cloud.json of `dataDir`, or undefined when absent or unreadable. */
-export function readCloudInfo(dataDir: string): CloudInfo | undefined {
-  try {
-    const info = JSON.parse(fs.readFileSync(cloudInfoPath(dataDir), 'utf8')) as CloudInfo;
-    return typeof info.pid === 'number' && typeof info.endpoint === 'string' ? info : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function writeCloudInfo(info: CloudInfo): void {
@@ -113,9 +82,9 @@ export async function startLocalCloud(opts: StartLocalCloudOptions): Promise<Loc
   try {
     // Loaded here, not at the top: readers of cloud.json (local:up, local:down, the CLI) stay quick to start.
     const [{ startLocalAws }, { startDnsServer }, { startPebble }] = await Promise.all([
-      import('./aws/server.js'),
-      import('./dns/server.js'),
-      import('./pebble.js'),
+      import('../aws/server.js'),
+      import('../dns/server.js'),
+      import('../pebble/pebble.js'),
     ]);
     const aws = await startLocalAws({ port: opts.port, host, dataDir: path.join(opts.dataDir, 'aws'), settings: opts.settings });
     stops.push(() => aws.close());

@@ -3,9 +3,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { cloudInfoPath, readCloudInfo } from './cloud.js';
+import { cloudInfoPath, readCloudInfo } from '../../bin/local-cloud.js';
 import { LocalEnvError, readLocalEnv, type LocalEnv } from './env.js';
-import { isProcessAlive, processMatches } from './pebble.js';
+import { isProcessAlive, processMatches } from './process.js';
 import { DAEMON_MARKER, probeCloud } from './up.js';
 
 export interface StopResult {

@@ -4,8 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { Collection, LocalStore } from '../aws/types.js';
-import { KeyedLock } from '../aws/lock.js';
+import type { Collection, LocalStore } from '../../types.js';
+import { KeyedLock } from '../../lock.js';
 import { bundleBootstrap, bundleFunction } from './bundle.js';
 import {
   DEFAULT_MEMORY_MB,

@@ -3,8 +3,8 @@
 // definition is walked once, each Task's Resource mapped to a registered
 // function, and each call recorded as the history events Step Functions emits.
 import { randomUUID } from 'node:crypto';
-import { resolveFunctionArn } from './functions.js';
-import { FunctionError, FunctionNotFound, type LambdaRuntime } from './runtime.js';
+import { resolveFunctionArn } from '../lambda/functions.js';
+import { FunctionError, FunctionNotFound, type LambdaFunctions } from '../lambda/service.js';
 
 /** `arn:aws:states:::lambda:invoke`: the optimised Lambda integration (Parameters.FunctionName / Payload). */
 const LAMBDA_INVOKE = /^arn:aws[\w-]*:states:::lambda:invoke$/;
@@ -20,7 +20,7 @@ export type HistoryEventInit = { readonly type: string } & Record<string, unknow
 export interface TaskExecutionContext {
   readonly accountId: string;
   readonly region: string;
-  readonly runtime: LambdaRuntime;
+  readonly functions: LambdaFunctions;
   /** Records a history event, in order with the engine's own events. */
   emit(event: HistoryEventInit): void;
   /** False once the execution was stopped: no new invocation may start. */
@@ -156,7 +156,7 @@ async function invokeTask(target: TaskTarget, input: Json, ctx: TaskExecutionCon
   ctx.emit(style.scheduled(payload, input));
   const requestId = randomUUID();
   const arn = resolveFunctionArn(reference, { region: ctx.region, accountId: ctx.accountId });
-  if (!arn || !(await ctx.runtime.get(arn))) {
+  if (!arn || !(await ctx.functions.get(arn))) {
     const cause =
       `Function not found: ${arn ?? reference} (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; ` +
       `Request ID: ${requestId}). Register it with POST /_certpipe/lambda/functions.`;
@@ -167,7 +167,7 @@ async function invokeTask(target: TaskTarget, input: Json, ctx: TaskExecutionCon
 
   let timer: NodeJS.Timeout | undefined;
   try {
-    const invocation = ctx.runtime.invoke(arn, payload, requestId);
+    const invocation = ctx.functions.invoke(arn, payload, requestId);
     const result = (await (target.timeoutSeconds === undefined
       ? invocation
       : Promise.race([

@@ -3,9 +3,9 @@
 // with ten secrets or ten thousand, and ListSecrets pages through the sorted key
 // index instead of sorting everything per call.
 import { randomInt, randomUUID } from 'node:crypto';
-import { decodeToken, encodeToken, epochSeconds, jsonService } from '../protocol.js';
-import { AwsError, type CallContext, type Collection, type LocalCloud, type ServiceFactory } from '../types.js';
-import { compileFilters, pastAllPrefixes } from './secretsmanager/filters.js';
+import { decodeToken, encodeToken, epochSeconds, jsonService } from '../../protocol.js';
+import { AwsError, type CallContext, type Collection, type LocalCloud, type ServiceFactory } from '../../types.js';
+import { compileFilters, pastAllPrefixes } from './filters.js';
 import {
   maxResults,
   mergeTags,
@@ -17,12 +17,10 @@ import {
   tagList,
   validationError,
   type SecretValue,
-} from './secretsmanager/input.js';
+} from './input.js';
 import {
   accessDay,
   CURRENT,
-  deletionDateMs,
-  isPurged,
   moveStage,
   pruneVersions,
   removeStage,
@@ -31,15 +29,13 @@ import {
   versionWithStage,
   type StoredSecret,
   type StoredVersion,
-} from './secretsmanager/model.js';
-import { isPublic, policyAllows, validatePolicy } from './secretsmanager/policy.js';
-import type { StsService } from './sts.js';
+} from './model.js';
+import type { StsService } from '../sts/service.js';
 
 type Secrets = Collection<StoredSecret>;
 type Input = Record<string, any>;
 
 const NOT_FOUND = "Secrets Manager can't find the specified secret.";
-const MARKED_FOR_DELETION = "You can't perform this operation on the secret because it was marked for deletion.";
 const NAME_PATTERN = /^[A-Za-z0-9/_+=.@!-]+$/;
 const ARN_PATTERN = /^arn:(aws[a-z-]*):secretsmanager:([a-z0-9-]+):(\d{12}):secret:(.+)$/;
 const SUFFIX_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -71,7 +67,6 @@ function summary(secret: StoredSecret): Record<string, unknown> {
     KmsKeyId: secret.kmsKeyId,
     LastChangedDate: seconds(secret.lastChangedMs),
     LastAccessedDate: seconds(secret.lastAccessedMs),
-    DeletedDate: seconds(secret.deletedMs),
     CreatedDate: seconds(secret.createdMs),
   };
 }
@@ -161,30 +156,22 @@ class SecretsManager {
   }
 
   /** Find a secret by name, full ARN or partial ARN (ARN without the random suffix). */
-  private async locate(input: Input, ctx: CallContext, opts: { allowDeleted?: boolean } = {}): Promise<Located> {
+  private async locate(input: Input, ctx: CallContext): Promise<Located> {
     const secretId = requiredString(input, 'SecretId');
     const arn = ARN_PATTERN.exec(secretId);
     // Another region's ARN names a secret this regional endpoint does not hold.
     if (arn && arn[2] !== ctx.region) throw notFound();
     const accountId = arn ? arn[3]! : ctx.accountId;
     const secrets = await this.secrets(accountId, ctx.region);
-    let secret = arn ? this.byArn(secrets, secretId, arn[4]!) : secrets.get(secretId);
-    if (secret && isPurged(secret, ctx.now.getTime())) {
-      await secrets.delete(secret.name);
-      secret = undefined;
-    }
+    const secret = arn ? this.byArn(secrets, secretId, arn[4]!) : secrets.get(secretId);
     if (!secret) throw notFound();
+    // No caller gives a secret a resource policy, so no other account may use it (as on AWS without one).
     if (accountId !== ctx.accountId) {
       const action = `secretsmanager:${ctx.operation}`;
-      if (!policyAllows(secret.resourcePolicy, ctx.accountId, action)) {
-        throw new AwsError(
-          'AccessDeniedException',
-          `User: ${await this.callerArn(ctx)} is not authorized to perform: ${action} on resource: ${secretId} because no resource-based policy allows the ${action} action`,
-        );
-      }
-    }
-    if (secret.deletedMs !== undefined && !opts.allowDeleted) {
-      throw new AwsError('InvalidRequestException', MARKED_FOR_DELETION);
+      throw new AwsError(
+        'AccessDeniedException',
+        `User: ${await this.callerArn(ctx)} is not authorized to perform: ${action} on resource: ${secretId} because no resource-based policy allows the ${action} action`,
+      );
     }
     return { secrets, secret };
   }
@@ -210,17 +197,7 @@ class SecretsManager {
     const now = ctx.now.getTime();
 
     const secrets = await this.secrets(ctx.accountId, ctx.region);
-    let existing = secrets.get(name);
-    if (existing && isPurged(existing, now)) {
-      await secrets.delete(name);
-      existing = secrets.get(name);
-    }
-    if (existing?.deletedMs !== undefined) {
-      throw new AwsError(
-        'InvalidRequestException',
-        "You can't create this secret because a secret with this name is already scheduled for deletion.",
-      );
-    }
+    const existing = secrets.get(name);
     if (existing) {
       // An SDK retry of a call that already succeeded carries the same token and data.
       const retried = value && versionById(existing, token);
@@ -257,22 +234,6 @@ class SecretsManager {
     const version = addVersion(updated, value, stages, token, ctx.now.getTime());
     if (version.isNew) await secrets.put(updated.name, updated);
     return { ARN: secret.arn, Name: secret.name, VersionId: version.id, VersionStages: [...version.stages] };
-  }
-
-  async updateSecret(input: Input, ctx: CallContext) {
-    const value = secretValue(input);
-    const description = optionalString(input, 'Description', 2048);
-    const kmsKeyId = optionalString(input, 'KmsKeyId', 2048);
-    const token = requestToken(input) ?? randomUUID();
-    const now = ctx.now.getTime();
-    const { secrets, secret } = await this.locate(input, ctx);
-    const updated = structuredClone(secret);
-    if (description !== undefined) updated.description = description;
-    if (kmsKeyId !== undefined) updated.kmsKeyId = kmsKeyId;
-    updated.lastChangedMs = now;
-    const version = value ? addVersion(updated, value, [CURRENT], token, now) : undefined;
-    await secrets.put(updated.name, updated);
-    return { ARN: secret.arn, Name: secret.name, VersionId: version?.id };
   }
 
   async getSecretValue(input: Input, ctx: CallContext) {
@@ -312,7 +273,7 @@ class SecretsManager {
   }
 
   async describeSecret(input: Input, ctx: CallContext) {
-    const { secret } = await this.locate(input, ctx, { allowDeleted: true });
+    const { secret } = await this.locate(input, ctx);
     return {
       ...summary(secret),
       Tags: secret.tags.length > 0 ? secret.tags : undefined,
@@ -323,9 +284,7 @@ class SecretsManager {
   async listSecrets(input: Input, ctx: CallContext) {
     const limit = maxResults(input, 100);
     const filter = compileFilters(input.Filters);
-    const includeDeleted = input.IncludePlannedDeletion === true;
     const secrets = await this.secrets(ctx.accountId, ctx.region);
-    const now = ctx.now.getTime();
     const prefixes = filter.namePrefixes;
 
     // SortOrder is not honoured: pages follow the name index, which keeps every page cheap.
@@ -337,8 +296,7 @@ class SecretsManager {
       for (const key of keys) {
         if (prefixes && pastAllPrefixes(key, prefixes)) break scan;
         const secret = secrets.get(key);
-        if (!secret || isPurged(secret, now)) continue;
-        if (secret.deletedMs !== undefined && !includeDeleted) continue;
+        if (!secret) continue;
         if (!filter.matches(secret)) continue;
         if (page.length === limit) {
           nextKey = key;
@@ -362,7 +320,7 @@ class SecretsManager {
   async listSecretVersionIds(input: Input, ctx: CallContext) {
     const limit = maxResults(input, 100);
     const includeDeprecated = input.IncludeDeprecated === true;
-    const { secret } = await this.locate(input, ctx, { allowDeleted: true });
+    const { secret } = await this.locate(input, ctx);
     const versions = secret.versions.filter((v) => includeDeprecated || v.stages.length > 0).reverse();
     const token = decodeToken(input.NextToken);
     const start = token === undefined ? 0 : Number(token);
@@ -441,84 +399,6 @@ class SecretsManager {
     await secrets.put(updated.name, updated);
     return {};
   }
-
-  async deleteSecret(input: Input, ctx: CallContext) {
-    const force = input.ForceDeleteWithoutRecovery === true;
-    const window = input.RecoveryWindowInDays as unknown;
-    if (force && window !== undefined) {
-      throw invalidParameter("You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.");
-    }
-    if (window !== undefined && (typeof window !== 'number' || !Number.isInteger(window) || window < 7 || window > 30)) {
-      throw invalidParameter('The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).');
-    }
-    const now = ctx.now.getTime();
-    let located: Located;
-    try {
-      located = await this.locate(input, ctx, { allowDeleted: true });
-    } catch (err) {
-      // AWS answers a forced delete of an absent secret with success, so cleanup code can be idempotent.
-      if (force && err instanceof AwsError && err.code === 'ResourceNotFoundException') {
-        const id = String(input.SecretId);
-        const arn = ARN_PATTERN.exec(id);
-        return {
-          ARN: arn ? id : `arn:aws:secretsmanager:${ctx.region}:${ctx.accountId}:secret:${id}-${arnSuffix()}`,
-          Name: arn ? arn[4]!.replace(/-[A-Za-z0-9]{6}$/, '') : id,
-          DeletionDate: epochSeconds(now),
-        };
-      }
-      throw err;
-    }
-    const { secrets, secret } = located;
-    if (force) {
-      await secrets.delete(secret.name);
-      return { ARN: secret.arn, Name: secret.name, DeletionDate: epochSeconds(now) };
-    }
-    if (secret.deletedMs !== undefined) throw new AwsError('InvalidRequestException', MARKED_FOR_DELETION);
-    const updated = structuredClone(secret);
-    updated.deletedMs = now;
-    updated.recoveryWindowDays = typeof window === 'number' ? window : 30;
-    await secrets.put(updated.name, updated);
-    return { ARN: updated.arn, Name: updated.name, DeletionDate: epochSeconds(deletionDateMs(updated)!) };
-  }
-
-  async restoreSecret(input: Input, ctx: CallContext) {
-    const { secrets, secret } = await this.locate(input, ctx, { allowDeleted: true });
-    if (secret.deletedMs !== undefined) {
-      const updated = structuredClone(secret);
-      delete updated.deletedMs;
-      delete updated.recoveryWindowDays;
-      await secrets.put(updated.name, updated);
-    }
-    return { ARN: secret.arn, Name: secret.name };
-  }
-
-  async putResourcePolicy(input: Input, ctx: CallContext) {
-    const policy = requiredString(input, 'ResourcePolicy', 20_480);
-    validatePolicy(policy);
-    if (input.BlockPublicPolicy === true && isPublic(policy)) {
-      throw new AwsError('PublicPolicyException', 'This resource policy will grant public access to the secret.');
-    }
-    const { secrets, secret } = await this.locate(input, ctx);
-    const updated = structuredClone(secret);
-    updated.resourcePolicy = policy;
-    await secrets.put(updated.name, updated);
-    return { ARN: secret.arn, Name: secret.name };
-  }
-
-  async getResourcePolicy(input: Input, ctx: CallContext) {
-    const { secret } = await this.locate(input, ctx, { allowDeleted: true });
-    return { ARN: secret.arn, Name: secret.name, ResourcePolicy: secret.resourcePolicy };
-  }
-
-  async deleteResourcePolicy(input: Input, ctx: CallContext) {
-    const { secrets, secret } = await this.locate(input, ctx);
-    if (secret.resourcePolicy !== undefined) {
-      const updated = structuredClone(secret);
-      delete updated.resourcePolicy;
-      await secrets.put(updated.name, updated);
-    }
-    return { ARN: secret.arn, Name: secret.name };
-  }
 }
 
 const secretsManager: ServiceFactory = (cloud) => {
@@ -530,7 +410,6 @@ const secretsManager: ServiceFactory = (cloud) => {
     operations: {
       CreateSecret: (input, ctx) => sm.exclusive(input, ctx, () => sm.createSecret(input, ctx)),
       PutSecretValue: (input, ctx) => sm.exclusive(input, ctx, () => sm.putSecretValue(input, ctx)),
-      UpdateSecret: (input, ctx) => sm.exclusive(input, ctx, () => sm.updateSecret(input, ctx)),
       GetSecretValue: (input, ctx) => sm.exclusive(input, ctx, () => sm.getSecretValue(input, ctx)),
       DescribeSecret: (input, ctx) => sm.describeSecret(input, ctx),
       ListSecrets: (input, ctx) => sm.listSecrets(input, ctx),
@@ -538,11 +417,6 @@ const secretsManager: ServiceFactory = (cloud) => {
       UpdateSecretVersionStage: (input, ctx) => sm.exclusive(input, ctx, () => sm.updateSecretVersionStage(input, ctx)),
       TagResource: (input, ctx) => sm.exclusive(input, ctx, () => sm.tagResource(input, ctx)),
       UntagResource: (input, ctx) => sm.exclusive(input, ctx, () => sm.untagResource(input, ctx)),
-      DeleteSecret: (input, ctx) => sm.exclusive(input, ctx, () => sm.deleteSecret(input, ctx)),
-      RestoreSecret: (input, ctx) => sm.exclusive(input, ctx, () => sm.restoreSecret(input, ctx)),
-      PutResourcePolicy: (input, ctx) => sm.exclusive(input, ctx, () => sm.putResourcePolicy(input, ctx)),
-      GetResourcePolicy: (input, ctx) => sm.getResourcePolicy(input, ctx),
-      DeleteResourcePolicy: (input, ctx) => sm.exclusive(input, ctx, () => sm.deleteResourcePolicy(input, ctx)),
     },
   });
 };

@@ -1,6 +1,6 @@
 // Process entry of the background local cloud (started by `npm run local:up`):
 // runs it until SIGTERM or SIGINT, then stops every part before exiting.
-import type { LocalSettings } from './aws/types.js';
+import type { LocalSettings } from '../aws/types.js';
 import { startLocalCloud } from './cloud.js';
 import { readLocalEnv } from './env.js';
 

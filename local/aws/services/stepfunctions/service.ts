@@ -1,13 +1,13 @@
 // Step Functions (AWS JSON 1.0) for the local endpoint. State machines run in
-// this process on npm `aws-local-stepfunctions`, each Lambda task on the local
-// Lambda runtime (local/lambda/), and every execution (status, input, output,
-// history) is persisted so a restart of the endpoint loses nothing.
+// this process on npm `aws-local-stepfunctions`, each Lambda Task on the local
+// Lambda service (reached only through its LambdaFunctions seam, see
+// task-handlers.ts), and every execution (status, input, output, history) is
+// persisted so a restart of the endpoint loses nothing.
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { FunctionError, FunctionNotFound, InvalidFunctionDefinition, LambdaRuntime } from '../../lambda/runtime.js';
-import { DEFAULT_REGION, resolveFunctionArn } from '../../lambda/functions.js';
-import { planDefinition, taskHandlers, type HistoryEventInit } from '../../lambda/task-handlers.js';
-import { decodeToken, encodeToken, epochSeconds, jsonService } from '../protocol.js';
+import type { LambdaService } from '../lambda/service.js';
+import { definitionProblems } from './definition.js';
+import { planDefinition, taskHandlers, type HistoryEventInit } from './task-handlers.js';
+import { decodeToken, encodeToken, epochSeconds, jsonService } from '../../protocol.js';
 import {
   AwsError,
   type CallContext,
@@ -15,9 +15,7 @@ import {
   type LocalCloud,
   type LocalService,
   type ServiceFactory,
-  type ServiceRequest,
-  type ServiceResponse,
-} from '../types.js';
+} from '../../types.js';
 
 // aws-local-stepfunctions calls Promise.withResolvers (Node 22+) when a Task runs.
 (function polyfillWithResolvers() {
@@ -38,66 +36,6 @@ type Engine = typeof import('aws-local-stepfunctions');
 let engine: Promise<Engine> | undefined;
 /** Loaded on first use: it pulls in the Lambda SDK, which the endpoint's start need not wait for. */
 const loadEngine = () => (engine ??= import('aws-local-stepfunctions'));
-
-const STATE_TYPES = new Set(['Task', 'Pass', 'Wait', 'Choice', 'Succeed', 'Fail', 'Map', 'Parallel']);
-type AslObject = Record<string, unknown>;
-const isObject = (v: unknown): v is AslObject => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/**
- * The structural checks Step Functions makes on a definition (the ones a typo
- * breaks): transitions that lead nowhere, states that neither continue nor end,
- * duplicate names, missing terminal states. Returns the problems found, AWS-style.
- * asl-validator would check more, but compiles its schemas on every call (seconds).
- */
-export function definitionProblems(definition: unknown): string[] {
-  const problems: string[] = [];
-  const seen = new Set<string>();
-  const machine = (m: unknown, where: string) => {
-    if (!isObject(m) || !isObject(m.States) || typeof m.StartAt !== 'string') {
-      problems.push(`SCHEMA_VALIDATION_FAILED: ${where || '/'} needs "StartAt" and "States"`);
-      return;
-    }
-    const states = m.States;
-    const target = (next: unknown, at: string) => {
-      if (typeof next !== 'string' || !(next in states)) problems.push(`MISSING_TRANSITION_TARGET: Missing 'Next' target: ${String(next)} at ${at}`);
-    };
-    target(m.StartAt, `${where}/StartAt`);
-    let terminal = false;
-    for (const [name, state] of Object.entries(states)) {
-      const at = `${where}/States/${name}`;
-      if (seen.has(name)) problems.push(`DUPLICATE_STATE_NAME: Duplicate State name: ${name} at ${at}`);
-      seen.add(name);
-      if (!isObject(state) || typeof state.Type !== 'string' || !STATE_TYPES.has(state.Type)) {
-        problems.push(`SCHEMA_VALIDATION_FAILED: ${at}/Type must be one of ${[...STATE_TYPES].join(', ')}`);
-        continue;
-      }
-      const type = state.Type;
-      if (type === 'Succeed' || type === 'Fail') terminal = true;
-      else if (type === 'Choice') {
-        if (!Array.isArray(state.Choices) || state.Choices.length === 0) problems.push(`SCHEMA_VALIDATION_FAILED: ${at}/Choices must be a non-empty array`);
-        else state.Choices.forEach((rule: unknown, i) => target(isObject(rule) ? rule.Next : undefined, `${at}/Choices/${i}/Next`));
-        if (state.Default !== undefined) target(state.Default, `${at}/Default`);
-      } else {
-        if ((state.End === true) === (state.Next !== undefined)) problems.push(`SCHEMA_VALIDATION_FAILED: ${at} must have exactly one of "Next" and "End": true`);
-        if (state.Next !== undefined) target(state.Next, `${at}/Next`);
-        if (state.End === true) terminal = true;
-      }
-      if (Array.isArray(state.Catch)) state.Catch.forEach((c: unknown, i) => target(isObject(c) ? c.Next : undefined, `${at}/Catch/${i}/Next`));
-      if (type === 'Task' && typeof state.Resource !== 'string') problems.push(`SCHEMA_VALIDATION_FAILED: ${at}/Resource is required`);
-      if (type === 'Wait' && ['Seconds', 'SecondsPath', 'Timestamp', 'TimestampPath'].filter((k) => k in state).length !== 1) {
-        problems.push(`SCHEMA_VALIDATION_FAILED: ${at} needs exactly one of Seconds, SecondsPath, Timestamp, TimestampPath`);
-      }
-      if (type === 'Map') machine(state.ItemProcessor ?? state.Iterator, `${at}/${state.ItemProcessor ? 'ItemProcessor' : 'Iterator'}`);
-      if (type === 'Parallel') {
-        if (!Array.isArray(state.Branches) || state.Branches.length === 0) problems.push(`SCHEMA_VALIDATION_FAILED: ${at}/Branches must be a non-empty array`);
-        else state.Branches.forEach((branch: unknown, i) => machine(branch, `${at}/Branches/${i}`));
-      }
-    }
-    if (!terminal) problems.push(`MISSING_TERMINAL_STATE: ${where || '/'} has no terminal state`);
-  };
-  machine(definition, '');
-  return problems;
-}
 
 type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
@@ -331,18 +269,8 @@ class StepFunctions {
   private histories!: Collection<History>;
   private closing = false;
   readonly ready: Promise<void>;
-  readonly lambda: LambdaRuntime;
-  /** Where functions reach this endpoint; learnt from the Host header of the latest request. */
-  endpointUrl = 'http://127.0.0.1:4566';
 
   constructor(private readonly cloud: LocalCloud) {
-    const dataDir = (cloud.store as { dataDir?: string }).dataDir ?? join(process.cwd(), '.certpipe-local');
-    this.lambda = new LambdaRuntime({
-      dataDir,
-      store: cloud.store,
-      defaultAccountId: () => cloud.settings.defaultAccountId,
-      endpointUrl: () => this.endpointUrl,
-    });
     this.ready = this.load();
     this.ready.catch(() => undefined);
   }
@@ -369,11 +297,6 @@ class StepFunctions {
       await histories.put(key, { events });
       await executions.put(key, { ...record, ...outcome, stopDate: now });
     }
-  }
-
-  noteHost(req: ServiceRequest): void {
-    const host = req.headers.host;
-    if (host) this.endpointUrl = `http://${host}`;
   }
 
   private track<T>(write: Promise<T>): Promise<T> {
@@ -487,14 +410,6 @@ class StepFunctions {
     return { stateMachines, nextToken };
   }
 
-  async deleteStateMachine(input: Record<string, any>, ctx: CallContext) {
-    await this.ready;
-    const parsed = parseStateMachineArn(input.stateMachineArn, ctx);
-    // Deleting what is not there succeeds on AWS too.
-    if (parsed.sameCaller) await this.track(this.machines.delete(stateMachineKey(parsed.accountId, parsed.region, parsed.name)));
-    return {};
-  }
-
   // --- executions ---
 
   private executionKeyOf(arn: unknown, ctx: CallContext): string {
@@ -557,7 +472,7 @@ class StepFunctions {
       const handlers = taskHandlers(plan, {
         accountId: machine.accountId,
         region: machine.region,
-        runtime: this.lambda,
+        functions: this.cloud.service<LambdaService>('lambda').functions,
         emit: (event) => run.emit(event),
         isRunning: () => !run.closed && !run.stopRequest,
       });
@@ -698,53 +613,6 @@ class StepFunctions {
     return { stopDate: epochSeconds(record.stopDate ?? ctx.now.getTime()) };
   }
 
-  // --- local Lambda registry (not an AWS API) ---
-
-  internalRoutes(): Record<string, (req: ServiceRequest) => Promise<ServiceResponse>> {
-    const json = (status: number, value: unknown): ServiceResponse => ({
-      status,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(value),
-    });
-    const body = (req: ServiceRequest): unknown => JSON.parse(req.body.toString('utf8') || '{}');
-    return {
-      'POST /_certpipe/lambda/functions': async (req) => {
-        this.noteHost(req);
-        try {
-          return json(201, await this.lambda.register(body(req)));
-        } catch (err) {
-          if (err instanceof InvalidFunctionDefinition || err instanceof SyntaxError) return json(400, { message: err.message });
-          throw err;
-        }
-      },
-      'GET /_certpipe/lambda/functions': async (req) => {
-        this.noteHost(req);
-        return json(200, { functions: await this.lambda.list() });
-      },
-      'POST /_certpipe/lambda/invoke': async (req) => {
-        this.noteHost(req);
-        let request: { functionName?: unknown; payload?: unknown; accountId?: unknown; region?: unknown };
-        try {
-          request = body(req) as typeof request;
-        } catch (err) {
-          return json(400, { message: (err as Error).message });
-        }
-        const arn = resolveFunctionArn(String(request.functionName ?? ''), {
-          region: typeof request.region === 'string' ? request.region : DEFAULT_REGION,
-          accountId: typeof request.accountId === 'string' ? request.accountId : this.cloud.settings.defaultAccountId,
-        });
-        if (!arn) return json(400, { message: `Invalid function name: ${String(request.functionName)}` });
-        try {
-          return json(200, { ok: true, payload: await this.lambda.invoke(arn, request.payload ?? {}) });
-        } catch (err) {
-          if (err instanceof FunctionNotFound) return json(404, { message: err.message });
-          if (err instanceof FunctionError) return json(200, { ok: false, errorType: err.errorType, errorMessage: err.errorMessage });
-          throw err;
-        }
-      },
-    };
-  }
-
   async close(): Promise<void> {
     this.closing = true;
     for (const run of this.runs.values()) {
@@ -754,7 +622,6 @@ class StepFunctions {
       run.abort();
     }
     await Promise.all([...this.runs.values()].map((run) => run.done));
-    await this.lambda.close();
     await Promise.allSettled([...this.writes]);
   }
 }
@@ -774,7 +641,6 @@ const stepFunctions: ServiceFactory = (cloud: LocalCloud): LocalService => {
       UpdateStateMachine: op('updateStateMachine'),
       DescribeStateMachine: op('describeStateMachine'),
       ListStateMachines: op('listStateMachines'),
-      DeleteStateMachine: op('deleteStateMachine'),
       StartExecution: op('startExecution'),
       DescribeExecution: op('describeExecution'),
       ListExecutions: op('listExecutions'),
@@ -782,15 +648,7 @@ const stepFunctions: ServiceFactory = (cloud: LocalCloud): LocalService => {
       StopExecution: op('stopExecution'),
     },
   });
-  return {
-    ...base,
-    handle(req, ctx) {
-      sfn.noteHost(req);
-      return base.handle(req, ctx);
-    },
-    internalRoutes: sfn.internalRoutes(),
-    close: () => sfn.close(),
-  };
+  return { ...base, close: () => sfn.close() };
 };
 
 export default stepFunctions;

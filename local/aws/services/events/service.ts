@@ -2,7 +2,7 @@
 // and stores accepted events in the envelope a rule target would receive, so
 // tests and the CLI can read them back at `GET /_certpipe/events`.
 import { randomUUID } from 'node:crypto';
-import { jsonService, jsonResponse } from '../protocol.js';
+import { jsonService, jsonResponse } from '../../protocol.js';
 import {
   AwsError,
   type CallContext,
@@ -11,7 +11,7 @@ import {
   type ServiceFactory,
   type ServiceRequest,
   type ServiceResponse,
-} from '../types.js';
+} from '../../types.js';
 
 /** An event as EventBridge delivers it to targets, plus the bus it was put on. */
 export interface StoredEvent {

@@ -2,16 +2,16 @@
 // ImportCertificate (with ACM's re-import rules), Describe/Get/List/Delete and tags.
 // Each certificate is one resource in `acm/<account>/<region>/certificates`.
 import { randomUUID } from 'node:crypto';
-import { jsonService } from '../protocol.js';
-import { AwsError, type CallContext, type LocalCloud, type LocalService, type ServiceFactory } from '../types.js';
-import { certificateArn, parseCertificateArn } from './acm/arn.js';
-import { notFound, validation } from './acm/errors.js';
-import { checkReimport, validateImport } from './acm/import-rules.js';
-import { listCertificates } from './acm/list.js';
-import { KeyedLock } from '../lock.js';
-import type { StoredCertificate } from './acm/model.js';
-import { addTags, readTags, removeTags } from './acm/tags.js';
-import { certificateDetail } from './acm/views.js';
+import { jsonService } from '../../protocol.js';
+import { AwsError, type CallContext, type LocalCloud, type LocalService, type ServiceFactory } from '../../types.js';
+import { certificateArn, parseCertificateArn } from './arn.js';
+import { notFound, validation } from './errors.js';
+import { checkReimport, validateImport } from './import-rules.js';
+import { listCertificates } from './list.js';
+import { KeyedLock } from '../../lock.js';
+import type { StoredCertificate } from './model.js';
+import { addTags, readTags, removeTags } from './tags.js';
+import { certificateDetail } from './views.js';
 
 /** ACM's default quota of certificates per account and region. */
 export const DEFAULT_CERTIFICATE_QUOTA = 2500;

@@ -2,10 +2,10 @@
 // sets with AWS's batch semantics, and changes that go from PENDING to INSYNC.
 // Route 53 is global, so the signed region is ignored; accounts are isolated.
 // The authoritative DNS server (local/dns/) reads the zones through `lookup`.
-import { xmlErrorResponse } from '../protocol.js';
-import { AwsError, type CallContext, type LocalCloud, type LocalService, type ServiceFactory, type ServiceRequest, type ServiceResponse } from '../types.js';
-import { Route53Model, type DnsLookup } from './route53/model.js';
-import { RECORD_TYPES } from './route53/records.js';
+import { xmlErrorResponse } from '../../protocol.js';
+import { AwsError, type CallContext, type LocalCloud, type LocalService, type ServiceFactory, type ServiceRequest, type ServiceResponse } from '../../types.js';
+import { Route53Model, type DnsLookup } from './model.js';
+import { RECORD_TYPES } from './records.js';
 import {
   XMLNS,
   changeInfoXml,
@@ -19,10 +19,10 @@ import {
   requiredText,
   text,
   xmlResponse,
-} from './route53/xml.js';
+} from './xml.js';
 
-export type { DnsLookup } from './route53/model.js';
-export type { RecordSet } from './route53/records.js';
+export type { DnsLookup } from './model.js';
+export type { RecordSet } from './records.js';
 
 /** The Route 53 module as the DNS server sees it (`cloud.service<Route53Service>('route53')`). */
 export interface Route53Service extends LocalService {

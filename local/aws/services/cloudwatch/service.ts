@@ -5,7 +5,7 @@
 // ListMetrics and GetMetricData (MetricStat queries) read them back, and
 // `GET /_certpipe/metrics?namespace=` returns the raw datapoints.
 import { randomUUID } from 'node:crypto';
-import { decodeToken, encodeToken, epochSeconds, jsonService, jsonResponse } from '../protocol.js';
+import { decodeToken, encodeToken, epochSeconds, jsonService, jsonResponse } from '../../protocol.js';
 import {
   AwsError,
   type CallContext,
@@ -14,7 +14,7 @@ import {
   type ServiceFactory,
   type ServiceRequest,
   type ServiceResponse,
-} from '../types.js';
+} from '../../types.js';
 
 export interface Dimension {
   readonly Name: string;

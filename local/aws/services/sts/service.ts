@@ -7,7 +7,7 @@
 // refuse callers that do not present that ExternalId, as a trust policy with an
 // `sts:ExternalId` condition does.
 import { createHash, randomBytes } from 'node:crypto';
-import { queryService, xmlEscape, jsonResponse } from '../protocol.js';
+import { queryService, xmlEscape, jsonResponse } from '../../protocol.js';
 import {
   AwsError,
   type CallContext,
@@ -17,7 +17,7 @@ import {
   type ServiceFactory,
   type ServiceRequest,
   type ServiceResponse,
-} from '../types.js';
+} from '../../types.js';
 
 const XMLNS = 'https://sts.amazonaws.com/doc/2011-06-15/';
 const ROLE_ARN = /^arn:(aws[a-z-]*):iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/;

@@ -8,14 +8,15 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { readCloudInfo, type CloudInfo } from './cloud.js';
+import { readCloudInfo, type CloudInfo } from '../../bin/local-cloud.js';
 import { LocalEnvError, readLocalEnv, repoRoot, type LocalEnv } from './env.js';
-import { httpsGetText, isProcessAlive, processMatches, tailFile } from './pebble.js';
+import { httpsGetText } from '../pebble/https.js';
+import { isProcessAlive, processMatches, tailFile } from './process.js';
 
-export type { CloudInfo } from './cloud.js';
+export type { CloudInfo } from '../../bin/local-cloud.js';
 
 /** Marker in the daemon's command line, to tell it from an unrelated process that reused its pid. */
-export const DAEMON_MARKER = path.join('local', 'daemon.ts');
+export const DAEMON_MARKER = path.join('local', 'lifecycle', 'daemon.ts');
 
 export interface EnsureLocalCloudOptions {
   /** @default 90000 */

@@ -1,0 +1,43 @@
+// The one set of esbuild options every function bundle is built with: the CDK
+// stack's NodejsFunction gets them mapped into its `bundling` props, and the
+// local Lambda runtime passes them to esbuild as they are, so a local run
+// executes the artefact AWS would. Type-only imports: the local runtime loads
+// this without aws-cdk-lib.
+import type { BuildOptions } from 'esbuild';
+import type { BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+
+export const FUNCTION_BUNDLE = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  // The Lambda runtime is nodejs22.x.
+  target: 'node22',
+  mainFields: ['module', 'main'],
+  minify: true,
+  // Error classes take their `name` from the class (new.target.name), and that name is what the
+  // ASL's Retry and Catch match: minifying must not rename them.
+  keepNames: true,
+  sourcemap: true,
+  sourcesContent: false,
+  // Nothing external, the AWS SDK included: the version tests and local runs use is the one deployed.
+  external: [],
+  // Bundled CommonJS dependencies call require(); ESM output has none of its own.
+  banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+} as const satisfies BuildOptions;
+
+export type FunctionBundleOptions = typeof FUNCTION_BUNDLE;
+
+/** The esbuild options above as NodejsFunction's `bundling` props (it always bundles for platform node). */
+export function nodejsBundling(options: FunctionBundleOptions = FUNCTION_BUNDLE) {
+  return {
+    format: options.format as OutputFormat,
+    target: options.target,
+    mainFields: [...options.mainFields],
+    minify: options.minify,
+    keepNames: options.keepNames,
+    sourceMap: options.sourcemap,
+    sourcesContent: options.sourcesContent,
+    externalModules: [...options.external],
+    banner: options.banner.js,
+  } satisfies BundlingOptions;
+}
