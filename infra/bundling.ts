@@ -13,10 +13,9 @@ export const FUNCTION_BUNDLE = {
   // The Lambda runtime is nodejs22.x.
   target: 'node22',
   mainFields: ['module', 'main'],
+  // Minified: class names change, so the error classes spell out the `name` the ASL's Retry and
+  // Catch match (functions/lib/workflow/errors.ts; test/local/bundle-options.test.ts checks it).
   minify: true,
-  // Error classes take their `name` from the class (new.target.name), and that name is what the
-  // ASL's Retry and Catch match: minifying must not rename them.
-  keepNames: true,
   sourcemap: true,
   sourcesContent: false,
   // Nothing external, the AWS SDK included: the version tests and local runs use is the one deployed.
@@ -34,7 +33,6 @@ export function nodejsBundling(options: FunctionBundleOptions = FUNCTION_BUNDLE)
     target: options.target,
     mainFields: [...options.mainFields],
     minify: options.minify,
-    keepNames: options.keepNames,
     sourceMap: options.sourcemap,
     sourcesContent: options.sourcesContent,
     externalModules: [...options.external],

@@ -143,7 +143,9 @@ export function findKeyMaterial(value: unknown): string | undefined {
 }
 
 /** Thrown when something about to leave the function (state output, event, log) holds a private key. */
-export class KeyMaterialLeak extends CertpipeError {}
+export class KeyMaterialLeak extends CertpipeError {
+  override readonly name: string = 'KeyMaterialLeak';
+}
 
 /** Throws KeyMaterialLeak naming where the key is (never the key) when `value` holds private key material. */
 export function assertNoKeyMaterial(value: unknown, what = 'value'): void {

@@ -1,6 +1,8 @@
 // Typed errors. Each class's `name` is part of the workflow contract: the ASL's
 // Retry and Catch match it (statemachines/renewal.asl.json), so never rename one
-// without changing the ASL. Messages carry names, ids and URLs only, never key material.
+// without changing the ASL. Each class spells its name out: the bundles are
+// minified, and a name taken from the class itself would be minified with it.
+// Messages carry names, ids and URLs only, never key material.
 
 /** Base class of every certpipe error. */
 export class CertpipeError extends Error {
@@ -8,15 +10,18 @@ export class CertpipeError extends Error {
   readonly retryable: boolean = false;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = new.target.name;
+    this.name = 'CertpipeError';
   }
 }
 
 /** Input or config that can never succeed; fix the config or the input. */
-export class InvalidInput extends CertpipeError {}
+export class InvalidInput extends CertpipeError {
+  override readonly name: string = 'InvalidInput';
+}
 
 /** The CA or an AWS API asked us to slow down (HTTP 429, rateLimited, Throttling). */
 export class RateLimited extends CertpipeError {
+  override readonly name: string = 'RateLimited';
   override readonly retryable = true;
   constructor(message: string, readonly retryAfterSeconds?: number, options?: { cause?: unknown }) {
     super(message, options);
@@ -25,6 +30,7 @@ export class RateLimited extends CertpipeError {
 
 /** The ACME server could not be reached or answered 5xx / badNonce after the client's own retry. */
 export class AcmeUnavailable extends CertpipeError {
+  override readonly name: string = 'AcmeUnavailable';
   override readonly retryable = true;
   /** The CA's Retry-After (a 503 may carry one); the step then waits in the ASL instead of throwing. */
   readonly retryAfterSeconds?: number;
@@ -35,48 +41,68 @@ export class AcmeUnavailable extends CertpipeError {
 }
 
 /** The ACME order or one of its authorizations became invalid; a new order is needed. */
-export class AcmeOrderInvalid extends CertpipeError {}
+export class AcmeOrderInvalid extends CertpipeError {
+  override readonly name: string = 'AcmeOrderInvalid';
+}
 
 /**
  * The order is not ready for what was asked of it. FinalizeOrder turns it into a
  * `waiting` result (a Wait loop in the ASL, not a function error); it escapes only
  * when the order stayed unfinished for all of FinalizeOrder's attempts.
  */
-export class AcmeOrderNotReady extends CertpipeError {}
+export class AcmeOrderNotReady extends CertpipeError {
+  override readonly name: string = 'AcmeOrderNotReady';
+}
 
 /** The ACME server rejected a request for a reason retrying will not fix (unauthorized, rejectedIdentifier, …). */
-export class AcmeRequestRejected extends CertpipeError {}
+export class AcmeRequestRejected extends CertpipeError {
+  override readonly name: string = 'AcmeRequestRejected';
+}
 
 /** The TXT records did not become visible within the configured attempts. */
-export class DnsPropagationTimeout extends CertpipeError {}
+export class DnsPropagationTimeout extends CertpipeError {
+  override readonly name: string = 'DnsPropagationTimeout';
+}
 
 /** No hosted zone in the config or the account covers a DNS name. */
-export class HostedZoneNotFound extends CertpipeError {}
+export class HostedZoneNotFound extends CertpipeError {
+  override readonly name: string = 'HostedZoneNotFound';
+}
 
 /** The certificate the CA returned does not match the key, the names or the chain. Never published. */
-export class CertificateVerificationFailed extends CertpipeError {}
+export class CertificateVerificationFailed extends CertpipeError {
+  override readonly name: string = 'CertificateVerificationFailed';
+}
 
 /** A publish target (Secrets Manager copy, ACM import) failed; others may have succeeded. */
 export class PublishFailed extends CertpipeError {
+  override readonly name: string = 'PublishFailed';
   constructor(message: string, readonly failedTargets: string[], options?: { cause?: unknown }) {
     super(message, options);
   }
 }
 
 /** ACM would reject the re-import (key algorithm or size changed); caught before calling ACM. */
-export class AcmReimportIncompatible extends CertpipeError {}
+export class AcmReimportIncompatible extends CertpipeError {
+  override readonly name: string = 'AcmReimportIncompatible';
+}
 
 /**
  * Another execution replaced the claim this renewal was finalizing: its renewal
  * wins, this certificate is not stored. Not retried: the other execution finishes.
  */
-export class RenewalInProgress extends CertpipeError {}
+export class RenewalInProgress extends CertpipeError {
+  override readonly name: string = 'RenewalInProgress';
+}
 
 /** A step returned output outside its state's contract (workflow/states.ts): a bug, never retried. */
-export class StateOutputInvalid extends CertpipeError {}
+export class StateOutputInvalid extends CertpipeError {
+  override readonly name: string = 'StateOutputInvalid';
+}
 
 /** A transient AWS failure (throttling, 5xx, PriorRequestNotComplete) that outlived the SDK's retries. */
 export class AwsTransient extends CertpipeError {
+  override readonly name: string = 'AwsTransient';
   override readonly retryable = true;
 }
 
