@@ -1,6 +1,7 @@
 // What PlaceChallenges does with what AWSPENDING holds and with the outcome of its
 // claim. Pure: plain public data in (no key), one action out, each with a reason,
 // so every branch is a table row in test/unit/steps/placement.test.ts.
+import { sameDnsNames } from '../dnsName.js';
 import type { KeyAlgorithm } from '../inventory.js';
 import type { PendingVersion } from '../store/model.js';
 
@@ -42,8 +43,6 @@ export interface PlacementInput {
   claimDead?: boolean;
 }
 
-const normalisedNames = (names: readonly string[]) => [...names].map((n) => n.toLowerCase()).sort().join(',');
-
 /** Before any request to the CA: publish what is stored, resume the claim, or order anew. */
 export function placement(input: PlacementInput): Placement {
   const { pending, spec } = input;
@@ -56,7 +55,7 @@ export function placement(input: PlacementInput): Placement {
     }
     return { action: 'order', reason: 'NoClaim', message: 'no order in flight' };
   }
-  if (normalisedNames(pending.dnsNames) !== normalisedNames(spec.dnsNames) || pending.keyAlgorithm !== spec.keyAlgorithm) {
+  if (!sameDnsNames(pending.dnsNames, spec.dnsNames) || pending.keyAlgorithm !== spec.keyAlgorithm) {
     return {
       action: 'order',
       reason: 'ClaimOutdated',

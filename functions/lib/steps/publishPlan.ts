@@ -49,20 +49,25 @@ export interface PublishOutcome {
   /** Target ids now holding the certificate, the primary secret first. */
   published: string[];
   failures: TargetFailure[];
+  /** Each configured target that now holds it, with its id. */
+  delivered: { target: Target; id: string }[];
 }
 
 /** Each target's settled publish, in the order of `targets`. */
 export function publishOutcome(primaryId: string, targets: readonly Target[], settled: readonly PromiseSettledResult<string>[]): PublishOutcome {
   const published = [primaryId];
   const failures: TargetFailure[] = [];
+  const delivered: PublishOutcome['delivered'] = [];
   settled.forEach((result, i) => {
-    if (result.status === 'fulfilled') published.push(result.value);
-    else {
+    if (result.status === 'fulfilled') {
+      published.push(result.value);
+      delivered.push({ target: targets[i]!, id: result.value });
+    } else {
       const err = result.reason as Error;
       failures.push({ target: targetLabel(targets[i]!), name: err?.name ?? 'Error', error: err?.message ?? String(err) });
     }
   });
-  return { published, failures };
+  return { published, failures, delivered };
 }
 
 /** The public detail of `Certificate Renewed` / `Certificate Rolled Back`: consumers reload on it. */

@@ -73,10 +73,11 @@ describe('publish plan', () => {
       { status: 'rejected', reason: Object.assign(new Error('denied'), { name: 'AccessDeniedException' }) },
       { status: 'fulfilled', value: 'acm:000000000000:us-east-1:arn:aws:acm:us-east-1:000000000000:certificate/1' },
     ]);
-    expect(outcome).toEqual({
+    expect(outcome).toMatchObject({
       published: ['secretsmanager:000000000000:us-east-1:certpipe/web', 'acm:000000000000:us-east-1:arn:aws:acm:us-east-1:000000000000:certificate/1'],
       failures: [{ target: 'secretsmanager:111111111111:eu-west-1:certpipe/web-copy', name: 'AccessDeniedException', error: 'denied' }],
     });
+    expect(outcome.delivered.map((d) => d.target.type)).toEqual(['acm']);
     const detail = certificateEventDetail(web, issuedFixture(), outcome, 'InRenewalWindow');
     expect(detail).toMatchObject({ certificate: 'web', serial: '0a1b2c', failedTargets: ['secretsmanager:111111111111:eu-west-1:certpipe/web-copy'], reason: 'InRenewalWindow' });
     expect(JSON.stringify(detail)).not.toContain('stored-key-1');
