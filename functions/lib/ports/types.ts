@@ -4,7 +4,8 @@
 // in-memory ones (test/unit/steps/memoryPorts.ts).
 import type { OrderRecord } from '../acme.js';
 import type { CertificateSpec, Issuer, KeyAlgorithm, Target } from '../inventory.js';
-import type { ChallengeRecord } from '../workflow/states.js';
+import type { DnsChallengeRecord } from '../acme/challenge.js';
+import type { PresentedRecord } from '../dns/route53.js';
 import type { ChallengeTags } from '../store/challengeHolders.js';
 import type { ClaimInput, ClaimOptions, ClaimOutcome } from '../store/certificateStore.js';
 import type { IssuedCertificate, PendingVersion, StoredCertificateFacts } from '../store/model.js';
@@ -32,21 +33,13 @@ export interface ChallengeHolds {
   untag(spec: CertificateSpec, keys: readonly string[]): Promise<void>;
 }
 
-/** A DNS-01 challenge the CA still waits for, as the ACME account sees it. */
-export interface PendingChallenge {
-  /** The name as ordered, `*.example.com` for a wildcard. */
-  dnsName: string;
-  /** `_acme-challenge.<name>`, where the CA looks. */
-  fqdn: string;
-  value: string;
-}
-
 /** One issuer's ACME account: the requests the steps make, one each. */
 export interface AcmeAccount {
   createOrder(dnsNames: string[]): Promise<OrderRecord>;
   /** One status request; throws AcmeOrderInvalid when the CA gave up on the order. */
   orderStatus(orderUrl: string): Promise<OrderRecord>;
-  dnsChallenges(order: OrderRecord): Promise<PendingChallenge[]>;
+  /** The TXT values the CA still waits for. */
+  dnsChallenges(order: OrderRecord): Promise<DnsChallengeRecord[]>;
   completeChallenges(order: OrderRecord): Promise<void>;
   finalize(order: OrderRecord, csrPem: string): Promise<OrderRecord>;
   downloadCertificate(order: OrderRecord): Promise<string>;
@@ -59,15 +52,12 @@ export interface Acme {
 /** Writes and removes TXT values in the zones a certificate may use; never checks propagation. */
 export interface ChallengeZone {
   /** Merge the values in; returns where each was really written (CNAME delegation followed) and the change ids. */
-  present(records: readonly { fqdn: string; value: string }[]): Promise<{ records: PresentedChallenge[]; changeIds: string[] }>;
+  present(records: readonly { fqdn: string; value: string }[]): Promise<{ records: PresentedRecord[]; changeIds: string[] }>;
   /** Remove every value `isOurs` recognises at the names; an absent record is clean. */
   cleanUpMatching(names: readonly { fqdn: string; zoneId?: string }[], isOurs: (value: string) => boolean): Promise<unknown>;
   /** True when every change is applied (Route 53 INSYNC). */
   changesApplied(changeIds: readonly string[]): Promise<boolean>;
 }
-
-/** Where `present` put a value: `fqdn` and `zoneId` written, `delegatedFrom` the `_acme-challenge` name asked for. */
-export type PresentedChallenge = Omit<ChallengeRecord, 'identifier'> & { delegatedFrom?: string };
 
 export interface ChallengeDns {
   zoneFor(spec: CertificateSpec): ChallengeZone;

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import type { OrderRecord, OrderStatus } from '../../../functions/lib/acme.js';
 import type { StepContext } from '../../../functions/lib/context.js';
 import { parseInventory, type CertificateSpec, type Inventory } from '../../../functions/lib/inventory.js';
-import type { AcmeAccount, ChallengeZone, PresentedChallenge } from '../../../functions/lib/ports/types.js';
+import type { PresentedRecord } from '../../../functions/lib/dns/route53.js';
+import type { AcmeAccount, ChallengeZone } from '../../../functions/lib/ports/types.js';
 import { readChallengeTags, valuesTags, holderTagKey } from '../../../functions/lib/store/challengeHolders.js';
 import type { ClaimOutcome } from '../../../functions/lib/store/certificateStore.js';
 import { TAG, type IssuedCertificate, type PendingClaim, type PendingVersion } from '../../../functions/lib/store/model.js';
@@ -151,7 +152,7 @@ export class MemoryZone implements ChallengeZone {
   applied = true;
   changes = 0;
   async present(records: readonly { fqdn: string; value: string }[]) {
-    const presented: PresentedChallenge[] = [];
+    const presented: PresentedRecord[] = [];
     for (const r of records) {
       const values = this.values.get(r.fqdn) ?? [];
       if (!values.includes(r.value)) values.push(r.value);
