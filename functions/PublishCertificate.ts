@@ -1,5 +1,13 @@
 import { stepContext } from './lib/context.js';
 import { stepHandler } from './lib/handler.js';
+import { awsTargets } from './lib/ports/awsTargets.js';
+import { eventBridge } from './lib/ports/eventBridge.js';
+import { x509Certificates } from './lib/ports/x509Certificates.js';
 import { publishCertificate } from './lib/steps/publishCertificate.js';
 
-export const handler = stepHandler('PublishCertificate', (input) => publishCertificate(stepContext(), input));
+const context = stepContext((base) => ({
+  certificates: x509Certificates,
+  targets: awsTargets(base.aws, base.store, base.now),
+  events: eventBridge(base.aws, base.inventory.eventBusName),
+}));
+export const handler = stepHandler('PublishCertificate', (input) => publishCertificate(context(), input));

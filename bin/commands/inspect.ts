@@ -6,7 +6,7 @@ import { CertificateStore, TAG } from '../../functions/lib/store/certificateStor
 import { parseCertificate, splitPemChain } from '../../functions/lib/x509.js';
 import { findSpec, notFound, printJson, println, type CliIO, type GlobalOptions, type Target } from './context.js';
 import { lastRuns, recentExecutions } from './executions.js';
-import { describePublishTarget } from './status.js';
+import { describeTarget } from '../../functions/lib/targetIds.js';
 
 const KEY_TYPES: Record<string, { type: string; size: number }> = {
   'ecdsa-p256': { type: 'ECDSA P-256', size: 256 },
@@ -73,7 +73,7 @@ export async function inspectCommand(name: string, target: Target, opts: GlobalO
     ...spec.targets.map((t) => {
       const account = t.roleArn ? t.roleArn.split(':')[4] : undefined;
       const arn = t.type === 'acm' ? Object.entries(acmArns).find(([k]) => k.endsWith(`:${t.region}`) && (!account || k.startsWith(`${account}:`)))?.[1] : undefined;
-      return { target: describePublishTarget(t), ...(arn ? { arn } : {}) };
+      return { target: describeTarget(t), ...(arn ? { arn } : {}) };
     }),
   ];
   const report = {

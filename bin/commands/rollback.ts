@@ -1,17 +1,22 @@
-// `certpipe rollback <name>`: make AWSPREVIOUS current again and re-import it
-// into every ACM target, so the ARN's users get the previous certificate back.
+// `certpipe rollback <name>`: make AWSPREVIOUS current again and publish it as a
+// renewal would (functions/lib/publish.ts): ACM re-imports at the same ARNs, the
+// secret copies, and a `Certificate Rolled Back` event for consumers to reload on.
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { awsErrorName } from '../../functions/lib/aws.js';
-import { publishToAcm } from '../../functions/lib/store/acm.js';
-import { CertificateStore } from '../../functions/lib/store/certificateStore.js';
-import { clientsFor } from '../../functions/lib/targets.js';
+import { awsTargets } from '../../functions/lib/ports/awsTargets.js';
+import { eventBridge } from '../../functions/lib/ports/eventBridge.js';
+import { EVENT, publish } from '../../functions/lib/publish.js';
 import { renewalTime } from '../../functions/lib/renewal.js';
-import { colors, findSpec, printJson, println, usageError, type CliIO, type GlobalOptions, type Target } from './context.js';
-import { describePublishTarget } from './status.js';
+import { CertificateStore } from '../../functions/lib/store/certificateStore.js';
+import { describeTarget } from '../../functions/lib/targetIds.js';
+import { colors, EXIT, findSpec, printJson, println, usageError, type CliIO, type GlobalOptions, type Target } from './context.js';
 
 export interface RollbackOptions extends GlobalOptions {
   yes?: boolean;
 }
+
+/** The `reason` of the rollback event (a renewal's is CheckExpiry's reason). */
+const ROLLBACK_REASON = 'Rollback';
 
 /** Dates of AWSPREVIOUS (public facts only), or undefined when there is none. */
 async function previousDates(target: Target, secretName: string): Promise<{ notBefore: Date; notAfter: Date } | undefined> {
@@ -37,7 +42,7 @@ export async function rollbackCommand(name: string, target: Target, opts: Rollba
   const spec = findSpec(target, name);
   if (!opts.yes) {
     if (!io.isTTY || !io.confirm) throw usageError('rollback changes the certificate in use: pass --yes (not asking, stdin is not a terminal)');
-    if (!(await io.confirm(`Make the previous certificate of ${name} current again and re-import it to its ACM targets? [y/N] `))) {
+    if (!(await io.confirm(`Make the previous certificate of ${name} current again and publish it to its targets? [y/N] `))) {
       println(io, 'rollback cancelled');
       return 0;
     }
@@ -48,13 +53,13 @@ export async function rollbackCommand(name: string, target: Target, opts: Rollba
   // The tags will describe the restored certificate, its renewal time included.
   const at = previous ? renewalTime(previous, spec.renewal) : undefined;
   const restored = await store.rollback(spec, { now: new Date(), ...(at ? { renewalTime: at } : {}) });
-  const reimported: { target: string; certificateArn: string }[] = [];
-  for (const t of spec.targets) {
-    if (t.type !== 'acm') continue;
-    const clients = await clientsFor(target.aws, t);
-    const result = await publishToAcm({ store, spec, acm: clients.acm, accountId: clients.accountId, region: t.region, issued: restored });
-    reimported.push({ target: describePublishTarget(t), certificateArn: result.certificateArn });
-  }
+  const ports = { store, targets: awsTargets(target.aws, store), events: eventBridge(target.aws, target.inventory.eventBusName) };
+  const outcome = await publish(ports, spec, restored, { event: EVENT.rolledBack, reason: ROLLBACK_REASON });
+
+  const reimported = outcome.delivered
+    .filter((d) => d.target.type === 'acm')
+    .map((d) => ({ target: describeTarget(d.target), certificateArn: d.id.split(':').slice(3).join(':') }));
+  const copied = outcome.delivered.filter((d) => d.target.type === 'secretsmanager').map((d) => describeTarget(d.target));
   const result = {
     name,
     fromSerial: before?.issued.serial,
@@ -62,16 +67,19 @@ export async function rollbackCommand(name: string, target: Target, opts: Rollba
     notAfter: restored.notAfter,
     ...(at ? { renewalTime: at.toISOString() } : {}),
     reimported,
+    copied,
+    failedTargets: outcome.failures.map((f) => f.target),
+    event: EVENT.rolledBack,
   };
+  const code = outcome.failures.length ? EXIT.failed : EXIT.ok;
   if (opts.json) {
     printJson(io, result);
-    return 0;
+    return code;
   }
   const c = colors(io);
   println(io, c.green(`${name}: serial ${restored.serial} (valid until ${restored.notAfter}) is current again, replacing ${result.fromSerial ?? '?'}`));
   for (const r of reimported) println(io, `  re-imported into ${r.target}: ${r.certificateArn}`);
-  if (spec.targets.some((t) => t.type === 'secretsmanager')) {
-    println(io, '  secret copies in other accounts/regions are not rolled back; they follow at the next renewal');
-  }
-  return 0;
+  for (const copy of copied) println(io, `  copied to ${copy}`);
+  for (const f of outcome.failures) io.stderr.write(`  not published to ${f.target} (${f.name}: ${f.error}); the next run publishes it\n`);
+  return code;
 }

@@ -1,9 +1,9 @@
 // `certpipe status`: every certificate, when it expires, when and why it renews,
 // what the last run did with it and where it is published.
 import Table from 'cli-table3';
-import type { Target as PublishTarget } from '../../functions/lib/inventory.js';
 import { renewalDecision, type RenewalDecision } from '../../functions/lib/renewal.js';
 import { scanInventory } from '../../functions/lib/store/certificateStore.js';
+import { describeTarget } from '../../functions/lib/targetIds.js';
 import { colors, printJson, println, type CliIO, type GlobalOptions, type Target } from './context.js';
 import { lastRuns, recentExecutions, type LastRun } from './executions.js';
 
@@ -22,10 +22,6 @@ export interface StatusRow {
   publishedTo: string[];
 }
 
-export function describePublishTarget(t: PublishTarget): string {
-  const account = t.roleArn ? `${t.roleArn.split(':')[4]}:` : '';
-  return t.type === 'acm' ? `acm ${account}${t.region}` : `secret ${account}${t.region}/${t.name}`;
-}
 
 export async function statusRows(target: Target, now: Date): Promise<StatusRow[]> {
   const specs = target.inventory.certificates;
@@ -46,7 +42,7 @@ export async function statusRows(target: Target, now: Date): Promise<StatusRow[]
         : {}),
       renewal: renewalDecision({ spec, stored: facts, now }),
       ...(lastRun ? { lastRun } : {}),
-      publishedTo: [`secret ${spec.secretName}`, ...spec.targets.map(describePublishTarget)],
+      publishedTo: [`secret ${spec.secretName}`, ...spec.targets.map(describeTarget)],
     };
   });
 }

@@ -62,13 +62,6 @@ export class AwsClients {
   }
 }
 
-/** `arn:aws:iam::123456789012:role/name` → `123456789012`. */
-export function accountOfRoleArn(roleArn: string): string {
-  const account = roleArn.split(':')[4];
-  if (!account || !/^\d{12}$/.test(account)) throw new Error(`"${roleArn}" is not an IAM role ARN with an account id`);
-  return account;
-}
-
 /** The process-wide clients a Lambda handler uses (module scope: reused across warm invocations). */
 let shared: AwsClients | undefined;
 export function awsClients(): AwsClients {

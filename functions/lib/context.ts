@@ -1,23 +1,80 @@
-// What every step needs, created once per process (a warm Lambda reuses it).
+// What every step works with: the environment, read once per process, and the
+// ports (ports/types.ts) a step talks through. A handler names the ports its step
+// needs, so its bundle holds only those (CleanupChallenges never loads ACME).
 import { AwsClients, awsClients } from './aws.js';
 import { loadInventory, type Inventory } from './inventory.js';
+import type { Acme, CertificateEvents, CertificateRecords, Certificates, ChallengeDns, ChallengeHolds, PublishTargets } from './ports/types.js';
 import { CertificateStore } from './store/certificateStore.js';
+import { holderLeaseMs } from './store/pendingOrder.js';
+import { PendingOrderTags } from './store/pendingOrder.js';
+
+/** The functions' settings (infra/functions.ts sets them); nothing else reads process.env. */
+export interface StepEnvironment {
+  readonly inventory: Inventory;
+  /** How long an execution may hold its challenge values (the state machine's timeout). */
+  readonly holderLeaseMs: number;
+  /** KMS key for the secrets the functions create. */
+  readonly kmsKeyId?: string;
+}
+
+export function readEnvironment(env: NodeJS.ProcessEnv = process.env): StepEnvironment {
+  return {
+    inventory: loadInventory(env.CERTPIPE_INVENTORY),
+    holderLeaseMs: holderLeaseMs(env),
+    ...(env.CERTPIPE_KMS_KEY_ID ? { kmsKeyId: env.CERTPIPE_KMS_KEY_ID } : {}),
+  };
+}
 
 export interface StepContext {
+  readonly env: StepEnvironment;
   readonly inventory: Inventory;
-  readonly aws: AwsClients;
   /** The primary certificate secrets, in the pipeline's account and region. */
-  readonly store: CertificateStore;
+  readonly store: CertificateRecords;
+  readonly holds: ChallengeHolds;
+  readonly acme: Acme;
+  readonly dns: ChallengeDns;
+  readonly certificates: Certificates;
+  readonly targets: PublishTargets;
+  readonly events: CertificateEvents;
   readonly now: () => Date;
 }
 
-let shared: StepContext | undefined;
+/** A step's context: the ports it uses, and always the environment, the inventory and the clock. */
+export type ContextFor<K extends keyof StepContext> = Pick<StepContext, K | 'env' | 'inventory' | 'now'>;
 
-/** The handlers' context: inventory from CERTPIPE_INVENTORY, clients from the environment. */
-export function stepContext(): StepContext {
-  if (!shared) {
+/** What a handler builds its ports from. */
+export interface ContextBase {
+  readonly env: StepEnvironment;
+  readonly inventory: Inventory;
+  readonly aws: AwsClients;
+  readonly store: CertificateStore;
+  readonly holds: ChallengeHolds;
+  readonly now: () => Date;
+}
+
+let base: ContextBase | undefined;
+function contextBase(): ContextBase {
+  if (!base) {
+    const env = readEnvironment();
     const aws = awsClients();
-    shared = { inventory: loadInventory(), aws, store: new CertificateStore(aws.secretsManager()), now: () => new Date() };
+    const sm = aws.secretsManager();
+    base = {
+      env,
+      inventory: env.inventory,
+      aws,
+      store: new CertificateStore(sm, { ...(env.kmsKeyId ? { kmsKeyId: env.kmsKeyId } : {}) }),
+      holds: new PendingOrderTags(sm),
+      now: () => new Date(),
+    };
   }
-  return shared;
+  return base;
+}
+
+/**
+ * The handler's context, built on first use and kept for the warm process:
+ * `ports` adds what the step needs beyond the store and the challenge holds.
+ */
+export function stepContext<P extends Partial<StepContext>>(ports: (base: ContextBase) => P = () => ({}) as P): () => ContextBase & P {
+  let built: (ContextBase & P) | undefined;
+  return () => (built ??= { ...contextBase(), ...ports(contextBase()) });
 }

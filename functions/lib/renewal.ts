@@ -1,5 +1,6 @@
 // Whether a certificate is due for renewal, and why. Pure: the caller passes
 // `now`, and renewalTime() takes no clock at all, so every case is a table row.
+import { normaliseDnsName } from './dnsName.js';
 import type { CertificateSpec, KeyAlgorithm, RenewalPolicy } from './inventory.js';
 
 /** What the stored certificate (read from its secret's tags) tells us. */
@@ -146,8 +147,8 @@ const CHECKS: Check[] = [
   },
   ({ stored, spec }) => {
     if (!stored) return undefined;
-    const wanted = new Set(spec.dnsNames.map(normaliseName));
-    const have = new Set(stored.dnsNames.map(normaliseName));
+    const wanted = new Set(spec.dnsNames.map(normaliseDnsName));
+    const have = new Set(stored.dnsNames.map(normaliseDnsName));
     const added = [...wanted].filter((n) => !have.has(n));
     const removed = [...have].filter((n) => !wanted.has(n));
     if (added.length === 0 && removed.length === 0) return undefined;
@@ -193,10 +194,6 @@ export function renewalDecision(input: RenewalInput): RenewalDecision {
       at.getTime() - input.now.getTime(),
     )})`,
   });
-}
-
-function normaliseName(name: string): string {
-  return name.trim().toLowerCase().replace(/\.$/, '');
 }
 
 function iso(d: Date): string {

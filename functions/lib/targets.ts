@@ -6,7 +6,8 @@ import { ACMClient } from '@aws-sdk/client-acm';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
-import { accountOfRoleArn, asAwsError, type AwsClients } from './aws.js';
+import { asAwsError, type AwsClients } from './aws.js';
+import { accountOfRoleArn } from './targetIds.js';
 
 /** Where a publish target lives: a region, and a role to assume when it is another account. */
 export interface TargetLocation {

@@ -2,6 +2,7 @@
 // Each check returns a problem sentence ("what — fix") or undefined, so the
 // schema and the cross-field checks word their errors the same way.
 import { isIP } from 'node:net';
+import { normaliseDnsName } from '../../functions/lib/dnsName.js';
 
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const NAME_FIX = 'use 1–63 lower-case letters, digits and hyphens, starting with a letter or digit';
@@ -9,10 +10,7 @@ export const NAME_FIX = 'use 1–63 lower-case letters, digits and hyphens, star
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
 const DNS_NAME_FIX = 'use a host name like "www.example.com" or one wildcard label "*.example.com"';
 
-/** Lower-case, no trailing dot: the one spelling the pipeline compares. */
-export function normaliseDnsName(name: string): string {
-  return name.trim().toLowerCase().replace(/\.$/, '');
-}
+export { normaliseDnsName };
 
 /** Why `name` cannot be on a certificate (or be a zone when wildcards are not allowed). */
 export function dnsNameProblem(name: string, options: { wildcard: boolean } = { wildcard: true }): string | undefined {
@@ -87,13 +85,9 @@ export function scheduleProblem(expr: string): string | undefined {
 export const REGION_PATTERN = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 export const REGION_FIX = 'use an AWS region name like "us-east-1" or "eu-west-1"';
 
-export const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/[\w+=,.@/-]{1,512}$/;
+// One definition with the functions' target ids (functions/lib/targetIds.ts).
+export { ROLE_ARN_PATTERN, roleAccount } from '../../functions/lib/targetIds.js';
 export const ROLE_ARN_FIX = 'use an IAM role ARN like "arn:aws:iam::111111111111:role/certpipe-target"';
-
-/** The account a role ARN lives in. */
-export function roleAccount(roleArn: string): string | undefined {
-  return ROLE_ARN_PATTERN.exec(roleArn)?.[1];
-}
 
 export const EXTERNAL_ID_PATTERN = /^[\w+=,.@:/-]{2,1224}$/;
 export const SECRET_NAME_PATTERN = /^[A-Za-z0-9/_+=.@-]{1,512}$/;

@@ -7,6 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Inventory } from '../../functions/lib/inventory.js';
 import type { TaskFunction } from '../../statemachines/definition.js';
 import { justifyWildcard } from './nag.js';
+import { normaliseDnsName } from '../../functions/lib/dnsName.js';
 
 /** Tag every certpipe-managed secret and ACM certificate carries. */
 export const MANAGED_TAG_KEY = 'certpipe:managed';
@@ -17,8 +18,7 @@ export const TAG_KEY_PATTERN = 'certpipe:*';
 const SECRET_READ = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
 const SECRET_WRITE = ['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'];
 
-/** Names are normalised the way Route 53 evaluates its condition keys: lower case, no trailing dot. */
-export const normaliseDnsName = (name: string) => name.trim().toLowerCase().replace(/\.$/, '');
+export { normaliseDnsName };
 const zoneIdOf = (id: string) => id.replace(/^\/?hostedzone\//, '');
 
 /** The `_acme-challenge` record names the pipeline may write, as StringLike patterns. */

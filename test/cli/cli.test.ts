@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run, type CliIO } from '../../bin/cli.js';
 import { parseCertificate } from '../../functions/lib/x509.js';
 import { startTestCloud, type TestCloud } from '../support/cloud.js';
-import { currentSecret, deployTestPipeline, exampleConfig, type TestPipeline } from '../e2e/pipeline.js';
+import { currentSecret, deployTestPipeline, exampleConfig, storedEvents, type TestPipeline } from '../e2e/pipeline.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const LAUNCHER = path.join(REPO, 'bin', 'certpipe.mjs');
@@ -49,11 +49,13 @@ describe('certpipe CLI', () => {
     delete env.CERTPIPE_CONFIG;
     badConfig = path.join(cloud.dataDir, 'bad.yaml');
     fs.writeFileSync(badConfig, 'issuers: []\ncertificates:\n  - name: web\n    dnsNames: example.test\n');
-    // Only the certificate with ACM targets: rollback has to re-import it.
+    // Only the certificate with ACM targets (rollback has to re-import it), plus a
+    // secret copy in another region (rollback has to copy it too).
     pipeline = await deployTestPipeline(
       cloud,
       exampleConfig(cloud, (doc) => {
         doc.certificates = doc.certificates.filter((c: { name: string }) => c.name === 'cdn');
+        doc.certificates[0].targets.push({ type: 'secretsmanager', region: 'eu-west-1', name: 'certpipe/cdn' });
       }),
     );
     const first = await pipeline.run();
@@ -117,7 +119,7 @@ describe('certpipe CLI', () => {
       serial: firstSerial,
       renewal: { due: false, reason: 'UpToDate' },
       lastRun: { outcome: 'renewed' },
-      publishedTo: ['secret certpipe/cdn', 'acm us-east-1', 'acm eu-west-1'],
+      publishedTo: ['secret certpipe/cdn', 'acm us-east-1', 'acm eu-west-1', 'secret eu-west-1/certpipe/cdn'],
     });
     expect(row.daysLeft).toBeGreaterThan(80);
     expect(Date.parse(row.notAfter)).toBeGreaterThan(Date.now());
@@ -186,15 +188,25 @@ describe('certpipe CLI', () => {
     expect(Date.parse(json.executions[0].startDate)).toBeGreaterThanOrEqual(Date.parse(json.executions[1].startDate));
   });
 
-  it('rollback: refuses without --yes off a terminal, then restores the previous serial in the secret and in ACM', async () => {
+  it('rollback: refuses without --yes off a terminal, then restores the previous serial in the secret, ACM and the copy, and says so with an event', async () => {
     const refused = await cli(['rollback', 'cdn']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('--yes');
 
+    const eventsBefore = (await storedEvents(cloud, 'Certificate Rolled Back')).length;
     const rolled = await cli(['rollback', 'cdn', '--yes']);
     expect(rolled.code, rolled.stderr).toBe(0);
     expect(rolled.stdout).toContain(`serial ${firstSerial}`);
+    expect(rolled.stdout).toContain('copied to secret eu-west-1/certpipe/cdn');
     expect((await currentSecret(cloud, 'certpipe/cdn')).serial).toBe(firstSerial);
+
+    const copy = new SecretsManagerClient(cloud.sdkConfig(undefined, 'eu-west-1'));
+    const copied = JSON.parse((await copy.send(new GetSecretValueCommand({ SecretId: 'certpipe/cdn' }))).SecretString!) as { serial: string };
+    expect(copied.serial).toBe(firstSerial);
+    const events = (await storedEvents(cloud, 'Certificate Rolled Back')).slice(eventsBefore);
+    expect(events).toHaveLength(1);
+    expect(events[0]!.detail).toMatchObject({ certificate: 'cdn', serial: firstSerial, reason: 'Rollback', failedTargets: [] });
+    expect(JSON.stringify(events[0]!.detail)).not.toMatch(/PRIVATE KEY/);
 
     const sm = new SecretsManagerClient(cloud.sdkConfig());
     const tags = (await sm.send(new DescribeSecretCommand({ SecretId: 'certpipe/cdn' }))).Tags ?? [];

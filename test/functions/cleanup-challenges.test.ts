@@ -5,10 +5,10 @@ import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceR
 import { CreateSecretCommand, DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../functions/lib/aws.js';
-import type { StepContext } from '../../functions/lib/context.js';
+import type { CleanupChallengesContext } from '../../functions/lib/steps/cleanupChallenges.js';
 import { parseInventory, type CertificateSpec } from '../../functions/lib/inventory.js';
 import { cleanupChallenges } from '../../functions/lib/steps/cleanupChallenges.js';
-import { CertificateStore } from '../../functions/lib/store/certificateStore.js';
+import { route53Zones } from '../../functions/lib/ports/route53Zones.js';
 import { PendingOrderTags } from '../../functions/lib/store/pendingOrder.js';
 import { startTestCloud, type TestCloud } from '../support/cloud.js';
 
@@ -16,7 +16,8 @@ let tc: TestCloud;
 let route53: Route53Client;
 let sm: SecretsManagerClient;
 let zoneId: string;
-let ctx: StepContext;
+let ctx: CleanupChallengesContext;
+let aws: AwsClients;
 let spec: CertificateSpec;
 let secretCount = 0;
 
@@ -56,8 +57,7 @@ beforeAll(async () => {
   route53 = new Route53Client(tc.sdkConfig());
   sm = new SecretsManagerClient(tc.sdkConfig());
   zoneId = (await route53.send(new CreateHostedZoneCommand({ Name: 'clean.test', CallerReference: 'clean.test' }))).HostedZone!.Id!.replace('/hostedzone/', '');
-  const aws = new AwsClients({ endpoint: tc.url, credentials: tc.sdkConfig().credentials, maxAttempts: 1 });
-  ctx = { inventory: undefined as never, aws, store: new CertificateStore(aws.secretsManager()), now: () => new Date() };
+  aws = new AwsClients({ endpoint: tc.url, credentials: tc.sdkConfig().credentials, maxAttempts: 1 });
 });
 
 afterAll(() => tc?.close());
@@ -86,7 +86,7 @@ beforeEach(async () => {
     resolvers: [],
     eventBusName: 'default',
   });
-  ctx = { ...ctx, inventory };
+  ctx = { env: { inventory, holderLeaseMs: 3600_000 }, inventory, holds: new PendingOrderTags(aws.secretsManager()), dns: route53Zones(aws, inventory), now: () => new Date() };
   spec = inventory.certificates[0]!;
   await writeTxt('_acme-challenge.clean.test', [FOREIGN]);
   await route53

@@ -1,6 +1,7 @@
 // DNS-01 challenge values (RFC 8555 §8.1, §8.4): pure functions of the
 // account's public key and the CA's tokens, so they are unit-tested without a CA.
 import { createHash, createPublicKey } from 'node:crypto';
+import { challengeFqdn, normaliseDnsName } from '../dnsName.js';
 
 /** One TXT value the CA expects to find; apex and wildcard of a name share one `fqdn`. */
 export interface DnsChallengeRecord {
@@ -33,11 +34,7 @@ export function dnsChallengeValue(token: string, thumbprint: string): string {
   return createHash('sha256').update(keyAuthorization(token, thumbprint)).digest('base64url');
 }
 
-/** `_acme-challenge.` name for a DNS name; a wildcard validates at its base name. */
-export function challengeFqdn(dnsName: string): string {
-  const base = dnsName.toLowerCase().replace(/\.$/, '').replace(/^\*\./, '');
-  return `_acme-challenge.${base}`;
-}
+export { challengeFqdn } from '../dnsName.js';
 
 export function dnsChallengeRecord(
   identifier: { value: string; wildcard?: boolean },
@@ -45,7 +42,7 @@ export function dnsChallengeRecord(
   thumbprint: string,
 ): DnsChallengeRecord {
   // CAs strip `*.` from a wildcard authorization's identifier and set `wildcard`.
-  const base = identifier.value.toLowerCase().replace(/\.$/, '');
+  const base = normaliseDnsName(identifier.value);
   const dnsName = identifier.wildcard && !base.startsWith('*.') ? `*.${base}` : base;
   return { dnsName, fqdn: challengeFqdn(dnsName), value: dnsChallengeValue(token, thumbprint) };
 }
@@ -54,7 +51,7 @@ export function dnsChallengeRecord(
 export function groupByFqdn<T extends { fqdn: string; value: string }>(records: readonly T[]): Map<string, string[]> {
   const groups = new Map<string, string[]>();
   for (const r of records) {
-    const fqdn = r.fqdn.toLowerCase().replace(/\.$/, '');
+    const fqdn = normaliseDnsName(r.fqdn);
     const values = groups.get(fqdn) ?? [];
     if (!values.includes(r.value)) values.push(r.value);
     groups.set(fqdn, values);

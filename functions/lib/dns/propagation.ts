@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import { GetHostedZoneCommand, type Route53Client } from '@aws-sdk/client-route-53';
 import { groupByFqdn } from '../acme/challenge.js';
 import { asAwsError } from '../aws.js';
+import { normaliseDnsName } from '../dnsName.js';
 
 /** What one server said about a name's TXT set. */
 export interface TxtAnswer {
@@ -45,7 +46,7 @@ const DEFAULT_TIMEOUT_MS = 2000;
 
 /** Every server's answer for the TXT set at `fqdn`. */
 export async function authoritativeTxt(fqdn: string, options: PropagationOptions = {}): Promise<TxtAnswer[]> {
-  const name = fqdn.toLowerCase().replace(/\.$/, '');
+  const name = normaliseDnsName(fqdn);
   const servers = await serversFor(name, options);
   return Promise.all(servers.map((server) => queryTxt(server, name, options.timeoutMs ?? DEFAULT_TIMEOUT_MS)));
 }
@@ -94,7 +95,7 @@ export async function route53Nameservers(route53: Route53Client, zoneId: string)
  */
 export async function discoverNameservers(fqdn: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<string[]> {
   const resolver = new Resolver({ timeout: timeoutMs, tries: 2 });
-  const labels = fqdn.toLowerCase().replace(/\.$/, '').split('.');
+  const labels = normaliseDnsName(fqdn).split('.');
   for (let i = 0; i < labels.length - 1; i++) {
     try {
       const ns = await resolver.resolveNs(labels.slice(i).join('.'));

@@ -4,13 +4,13 @@ import type { CheckExpiryInput, CheckExpiryOutput, DecisionSummary } from '../wo
 import { logger, metrics, recordExpiry } from '../observability.js';
 import { METRIC } from '../workflow/metrics.js';
 import { renewalDecision } from '../renewal.js';
-import type { StepContext } from '../context.js';
+import type { ContextFor } from '../context.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 
 /** Skipped entries kept in the state output; the count is always complete. */
 export const MAX_SKIPPED_LISTED = 100;
 
-export async function checkExpiry(ctx: StepContext, input: CheckExpiryInput): Promise<CheckExpiryOutput> {
+export async function checkExpiry(ctx: ContextFor<'store'>, input: CheckExpiryInput): Promise<CheckExpiryOutput> {
   const all = ctx.inventory.certificates;
   const unknown = (input.only ?? []).filter((name) => !all.some((c) => c.name === name));
   if (unknown.length) {

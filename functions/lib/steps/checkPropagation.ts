@@ -5,11 +5,10 @@ import { DnsPropagationTimeout } from '../workflow/errors.js';
 import type { CheckPropagationInput, CheckPropagationOutput } from '../workflow/states.js';
 import { findCertificate } from '../inventory.js';
 import { logger } from '../observability.js';
-import type { StepContext } from '../context.js';
-import { challengeProvider } from './challengeProvider.js';
+import type { ContextFor } from '../context.js';
 
 export async function checkPropagation(
-  ctx: StepContext,
+  ctx: ContextFor<'dns'>,
   input: CheckPropagationInput,
   maxAttempts: number,
 ): Promise<CheckPropagationOutput> {
@@ -18,7 +17,7 @@ export async function checkPropagation(
   const { records, changeIds } = input.order;
 
   let missing: string[] = [];
-  const insync = await challengeProvider(ctx, spec).changeStatus(changeIds);
+  const insync = await ctx.dns.zoneFor(spec).changesApplied(changeIds);
   if (!insync) {
     missing = [...new Set(records.map((r) => r.fqdn))];
   } else if (records.length) {

@@ -11,13 +11,13 @@ import type { CleanupInput, CleanupOutput } from '../workflow/states.js';
 import { findCertificate } from '../inventory.js';
 import { logger } from '../observability.js';
 import { decideCleanup, matchesRecorded, VALUE_PREFIX_LENGTH } from '../store/challengeHolders.js';
-import { PendingOrderTags } from '../store/pendingOrder.js';
-import type { StepContext } from '../context.js';
-import { challengeProvider } from './challengeProvider.js';
+import type { ContextFor } from '../context.js';
 
-export async function cleanupChallenges(ctx: StepContext, input: CleanupInput): Promise<CleanupOutput> {
+export type CleanupChallengesContext = ContextFor<'holds' | 'dns'>;
+
+export async function cleanupChallenges(ctx: CleanupChallengesContext, input: CleanupInput): Promise<CleanupOutput> {
   const spec = findCertificate(ctx.inventory, input.name);
-  const tags = new PendingOrderTags(ctx.aws.secretsManager());
+  const tags = ctx.holds;
   // Release first, then look: of two holders cleaning up at once, the later reader sees nobody left and removes.
   await tags.release(spec, input.execution?.id);
   const recorded = await tags.read(spec);
@@ -35,7 +35,7 @@ export async function cleanupChallenges(ctx: StepContext, input: CleanupInput): 
       ...(recorded.valuePrefixes.size ? [...new Set(spec.dnsNames.map(challengeFqdn))].filter((f) => !covered.has(f)).map((fqdn) => ({ fqdn })) : []),
     ];
     if (names.length) {
-      await challengeProvider(ctx, spec).cleanUpMatching(names, (v) => stateValues.has(v) || matchesRecorded(recorded.valuePrefixes, v));
+      await ctx.dns.zoneFor(spec).cleanUpMatching(names, (v) => stateValues.has(v) || matchesRecorded(recorded.valuePrefixes, v));
     }
     // Distinct values removed or found absent (a recorded prefix stands for one value).
     removed = new Set([...[...stateValues].map((v) => v.slice(0, VALUE_PREFIX_LENGTH)), ...recorded.valuePrefixes]).size;

@@ -1,19 +1,23 @@
-// FinalizeOrder: one status call per invocation. Depending on where the order is,
-// answer the challenges, finalize with a CSR of the stored key, or download,
-// verify and store the certificate. "Not yet" is a normal `waiting` result (not a
-// function error, so it never counts in the Lambda Errors alarm): the ASL's
-// Wait loop does the waiting, never this function, for a bounded number of checks.
-import { AcmeSession } from '../acme.js';
+// FinalizeOrder: one status call per invocation. Depending on where the order is
+// (orderProgress.ts decides), answer the challenges, finalize with a CSR of the
+// stored key, or download, verify and store the certificate. "Not yet" is a normal
+// `waiting` result (not a function error, so it never counts in the Lambda Errors
+// alarm): the ASL's Wait loop does the waiting, for a bounded number of checks.
 import { AcmeOrderInvalid, AcmeOrderNotReady, CertificateVerificationFailed } from '../workflow/errors.js';
-import { MAX_ORDER_CHECKS, orderCheckDelay, type Waiting } from '../backoff.js';
+import { MAX_ORDER_CHECKS, type Waiting } from '../backoff.js';
 import type { FinalizeOrderInput, FinalizeOrderOutput, IssuedSummary } from '../workflow/states.js';
-import { findCertificate, findIssuer } from '../inventory.js';
+import { findCertificate, findIssuer, type CertificateSpec } from '../inventory.js';
 import { logger } from '../observability.js';
-import { buildIssued, type IssuedCertificate } from '../store/certificateStore.js';
-import { createCsr, splitPemChain, verifyIssued } from '../x509.js';
-import type { StepContext } from '../context.js';
+import { buildIssued, type IssuedCertificate, type PendingClaim } from '../store/certificateStore.js';
+import { splitPemChain } from '../x509.js';
+import type { ContextFor } from '../context.js';
+import type { AcmeAccount } from '../ports/types.js';
 import { trustAnchors } from '../trust.js';
+import { finalizeStart, nextCheck as checkAgain, orderAction } from './orderProgress.js';
+import { pendingView } from './placement.js';
 import { pauseOrRethrow } from './pause.js';
+
+export type FinalizeOrderContext = ContextFor<'store' | 'acme' | 'certificates'>;
 
 const summary = (issued: IssuedCertificate): IssuedSummary => ({
   serial: issued.serial,
@@ -23,11 +27,11 @@ const summary = (issued: IssuedCertificate): IssuedSummary => ({
 });
 
 /** Issued, or the wait before the next status check (order still at the CA, or the CA's Retry-After), or deferred. */
-export async function finalizeOrder(ctx: StepContext, input: FinalizeOrderInput): Promise<FinalizeOrderOutput> {
+export async function finalizeOrder(ctx: FinalizeOrderContext, input: FinalizeOrderInput): Promise<FinalizeOrderOutput> {
   const spec = findCertificate(ctx.inventory, input.name);
   const attempt = input.order.finalizeAttempt ?? 0;
   try {
-    const result = await advanceOrder(ctx, input);
+    const result = await advanceOrder(ctx, spec, input);
     return 'notReady' in result ? nextCheck(spec.name, attempt, result.notReady) : { status: 'issued', ...result };
   } catch (err) {
     // The CA's own orderNotReady (another execution moved the order meanwhile) is the same "not yet".
@@ -39,59 +43,72 @@ export async function finalizeOrder(ctx: StepContext, input: FinalizeOrderInput)
 
 /** Wait before the next status check; after MAX_ORDER_CHECKS the certificate fails with AcmeOrderNotReady. */
 function nextCheck(name: string, attempt: number, why: string): Waiting {
-  if (attempt + 1 >= MAX_ORDER_CHECKS) {
-    throw new AcmeOrderNotReady(`${why}; still not issued after ${MAX_ORDER_CHECKS} status checks of ${name}'s order`);
-  }
-  logger.info('order not ready yet', { certificate: name, attempt: attempt + 1, detail: why });
-  return { status: 'waiting', waitSeconds: orderCheckDelay(attempt), cause: 'OrderNotReady', attempt: attempt + 1 };
+  const next = checkAgain(attempt);
+  if (next.action === 'give-up') throw new AcmeOrderNotReady(`${why}; still not issued after ${next.checks} status checks of ${name}'s order`);
+  logger.info('order not ready yet', { certificate: name, attempt: next.attempt, detail: why });
+  return { status: 'waiting', waitSeconds: next.waitSeconds, cause: 'OrderNotReady', attempt: next.attempt };
 }
 
-async function advanceOrder(ctx: StepContext, input: FinalizeOrderInput): Promise<IssuedSummary | { notReady: string }> {
-  const spec = findCertificate(ctx.inventory, input.name);
+async function advanceOrder(ctx: FinalizeOrderContext, spec: CertificateSpec, input: FinalizeOrderInput): Promise<IssuedSummary | { notReady: string }> {
   const pending = await ctx.store.readPending(spec);
-  if (pending?.kind === 'issued') return summary(pending.issued);
-  if (pending?.kind !== 'claim') {
-    // Another execution working on the same order finished first and promoted it.
-    const current = await ctx.store.readCurrent(spec);
-    if (current && input.order.orderUrl && current.issued.orderUrl === input.order.orderUrl) return summary(current.issued);
+  const current = pending ? undefined : await ctx.store.readCurrent(spec);
+  const start = finalizeStart({
+    ...(pending ? { pending: pendingView(pending) } : {}),
+    ...(current ? { currentOrderUrl: current.issued.orderUrl } : {}),
+    ...(input.order.orderUrl ? { stateOrderUrl: input.order.orderUrl } : {}),
+  });
+  if (start.action === 'report-stored' && pending?.kind === 'issued') return summary(pending.issued);
+  if (start.action === 'report-current' && current) return summary(current.issued);
+  if (start.action !== 'check-order' || pending?.kind !== 'claim') {
     throw new AcmeOrderInvalid(`No ACME order is recorded for ${spec.name} (secret ${spec.secretName} has no AWSPENDING claim)`);
   }
   const { claim } = pending;
   const issuer = findIssuer(ctx.inventory, spec.issuer);
-  const session = await AcmeSession.open(issuer, ctx.aws.secretsManager());
+  const account = await ctx.acme.account(issuer);
 
-  let order = await session.orderStatus(claim.orderUrl);
-  if (order.status === 'pending') {
-    await session.completeChallenges(order);
-    return { notReady: `Order ${order.url} for ${spec.name}: the CA is validating the challenges` };
+  let order = await account.orderStatus(start.orderUrl);
+  let next = orderAction(order.status as Exclude<typeof order.status, 'invalid'>);
+  if (next.action === 'answer-challenges') {
+    await account.completeChallenges(order);
+    return { notReady: `Order ${order.url} for ${spec.name}: ${next.message}` };
   }
-  if (order.status === 'ready') {
-    const csr = await createCsr(claim.privateKey, claim.dnsNames);
-    order = await session.finalize(order, csr.pem);
+  if (next.action === 'finalize') {
+    order = await account.finalize(order, await ctx.certificates.csr(claim.privateKey, claim.dnsNames));
     logger.info('order finalized', { certificate: spec.name, orderUrl: order.url, status: order.status });
+    next = orderAction(order.status as Exclude<typeof order.status, 'invalid'>);
   }
-  if (order.status !== 'valid') return { notReady: `Order ${order.url} for ${spec.name} is ${order.status}` };
+  if (next.action !== 'download') return { notReady: `Order ${order.url} for ${spec.name} is ${order.status}` };
+  const issued = await downloadAndVerify(ctx, spec, account, order, claim, pending.versionId, trustAnchors(issuer));
+  await ctx.store.storeIssued(spec, issued, { claimVersionId: pending.versionId });
+  logger.info('certificate issued and verified', { certificate: spec.name, serial: issued.serial, notAfter: issued.notAfter });
+  return summary(issued);
+}
 
-  const [leaf = '', ...chain] = splitPemChain(await session.downloadCertificate(order));
-  let facts;
+async function downloadAndVerify(
+  ctx: FinalizeOrderContext,
+  spec: CertificateSpec,
+  account: AcmeAccount,
+  order: Awaited<ReturnType<AcmeAccount['orderStatus']>>,
+  claim: PendingClaim,
+  claimVersionId: string,
+  trustedRoots: readonly string[],
+): Promise<IssuedCertificate> {
+  const [leaf = '', ...chain] = splitPemChain(await account.downloadCertificate(order));
   try {
-    facts = verifyIssued({
+    const facts = ctx.certificates.verify({
       certificatePem: leaf,
       chainPem: chain.join(''),
       privateKeyPem: claim.privateKey,
       dnsNames: spec.dnsNames,
       keyAlgorithm: claim.keyAlgorithm,
-      trustedRoots: trustAnchors(issuer),
+      trustedRoots,
       now: ctx.now(),
       certificateName: spec.name,
     });
+    return buildIssued({ spec, certificatePem: leaf, privateKeyPem: claim.privateKey, orderUrl: order.url, facts });
   } catch (err) {
     // This order's certificate will never verify: forget the claim so the next run orders afresh.
-    if (err instanceof CertificateVerificationFailed) await ctx.store.abandonPending(spec, pending.versionId);
+    if (err instanceof CertificateVerificationFailed) await ctx.store.abandonPending(spec, claimVersionId);
     throw err;
   }
-  const issued = buildIssued({ spec, certificatePem: leaf, privateKeyPem: claim.privateKey, orderUrl: order.url, facts });
-  await ctx.store.storeIssued(spec, issued, { claimVersionId: pending.versionId });
-  logger.info('certificate issued and verified', { certificate: spec.name, serial: issued.serial, notAfter: issued.notAfter });
-  return summary(issued);
 }

@@ -4,12 +4,11 @@
 import { pauseForRetryAfter, retryAfterOf, type ExecutionWindow, type Pause } from '../backoff.js';
 import type { CertificateSpec } from '../inventory.js';
 import { logger } from '../observability.js';
-import { recordDeferral } from '../store/deferral.js';
-import type { StepContext } from '../context.js';
+import type { ContextFor } from '../context.js';
 
 /** The pause the CA asked for, or rethrow `err` when it carries no Retry-After (the ASL's Retry handles it). */
 export async function pauseOrRethrow(
-  ctx: StepContext,
+  ctx: ContextFor<'store'>,
   spec: CertificateSpec,
   err: unknown,
   loop: { window?: ExecutionWindow; attempt: number; maxWaits: number },
@@ -20,7 +19,7 @@ export async function pauseOrRethrow(
   if (pause.status === 'waiting') {
     logger.warn('the CA asked to wait before the next request', { certificate: spec.name, cause: retry.cause, waitSeconds: pause.waitSeconds });
   } else {
-    const recorded = await recordDeferral(ctx.aws.secretsManager(), spec, new Date(pause.retryAfter));
+    const recorded = await ctx.store.recordDeferral(spec, new Date(pause.retryAfter));
     logger.warn('the CA asked to wait past the end of this execution; deferring', {
       certificate: spec.name,
       cause: retry.cause,

@@ -1,33 +1,18 @@
 // PlaceChallenges: create (or resume) the ACME order, record it with its new key
-// BEFORE anything else can fail, and write the DNS-01 TXT values.
-import { AcmeSession, type OrderRecord } from '../acme.js';
+// BEFORE anything else can fail, and write the DNS-01 TXT values. What to do with
+// what is stored is decided in placement.ts; this file does the requests.
+import type { OrderRecord } from '../acme.js';
 import { MAX_RETRY_AFTER_WAITS } from '../backoff.js';
 import { AcmeOrderInvalid } from '../workflow/errors.js';
 import type { OrderState, PlaceChallengesOutput, RenewalItem } from '../workflow/states.js';
 import { findCertificate, findIssuer, type CertificateSpec } from '../inventory.js';
 import { logger } from '../observability.js';
-import type { PendingVersion } from '../store/certificateStore.js';
-import { holderLeaseMs, PendingOrderTags } from '../store/pendingOrder.js';
-import { generateKeyPair } from '../x509.js';
-import type { StepContext } from '../context.js';
-import { challengeProvider } from './challengeProvider.js';
+import type { AcmeAccount } from '../ports/types.js';
+import type { ContextFor } from '../context.js';
 import { pauseOrRethrow } from './pause.js';
+import { afterClaim, pendingView, placement, type Placement } from './placement.js';
 
-const sameNames = (a: readonly string[], b: readonly string[]) =>
-  a.length === b.length && [...a].map((n) => n.toLowerCase()).sort().join(',') === [...b].map((n) => n.toLowerCase()).sort().join(',');
-
-/** A claim still worth resuming: same names and key type as the spec asks for now. */
-function claimMatches(pending: PendingVersion, spec: CertificateSpec): boolean {
-  return pending.kind === 'claim' && sameNames(pending.claim.dnsNames, spec.dnsNames) && pending.claim.keyAlgorithm === spec.keyAlgorithm;
-}
-
-async function keyForNewOrder(ctx: StepContext, spec: CertificateSpec): Promise<{ pem: string; currentVersionId?: string }> {
-  const current = await ctx.store.readCurrent(spec);
-  if (spec.privateKeyRotation === 'never' && current && current.issued.keyAlgorithm === spec.keyAlgorithm) {
-    return { pem: current.issued.privateKey, currentVersionId: current.versionId };
-  }
-  return { pem: (await generateKeyPair(spec.keyAlgorithm)).privateKeyPem, currentVersionId: current?.versionId };
-}
+export type PlaceChallengesContext = ContextFor<'store' | 'holds' | 'acme' | 'dns' | 'certificates'>;
 
 const issuedState = (orderUrl?: string): OrderState => ({
   ...(orderUrl ? { orderUrl } : {}),
@@ -39,7 +24,7 @@ const issuedState = (orderUrl?: string): OrderState => ({
 });
 
 /** The order and its TXT records, or the pause the CA asked for with Retry-After (the ASL waits, or defers). */
-export async function placeChallenges(ctx: StepContext, item: RenewalItem): Promise<PlaceChallengesOutput> {
+export async function placeChallenges(ctx: PlaceChallengesContext, item: RenewalItem): Promise<PlaceChallengesOutput> {
   try {
     return await placeOrder(ctx, item);
   } catch (err) {
@@ -48,63 +33,75 @@ export async function placeChallenges(ctx: StepContext, item: RenewalItem): Prom
   }
 }
 
-async function placeOrder(ctx: StepContext, item: RenewalItem): Promise<OrderState> {
+async function keyForNewOrder(ctx: PlaceChallengesContext, spec: CertificateSpec): Promise<{ pem: string; currentVersionId?: string }> {
+  const current = await ctx.store.readCurrent(spec);
+  if (spec.privateKeyRotation === 'never' && current && current.issued.keyAlgorithm === spec.keyAlgorithm) {
+    return { pem: current.issued.privateKey, currentVersionId: current.versionId };
+  }
+  return { pem: await ctx.certificates.newPrivateKey(spec.keyAlgorithm), ...(current ? { currentVersionId: current.versionId } : {}) };
+}
+
+async function placeOrder(ctx: PlaceChallengesContext, item: RenewalItem): Promise<OrderState> {
   const spec = findCertificate(ctx.inventory, item.name);
-  const issuer = findIssuer(ctx.inventory, spec.issuer);
-  let pending = await ctx.store.readPending(spec);
-  // A certificate issued and verified by an earlier run only needs publishing: no second order.
-  if (pending?.kind === 'issued') return issuedState(pending.issued.orderUrl);
-  // The current certificate is fine; some targets missed it last time.
-  if (!pending && item.reason === 'PublishIncomplete') return issuedState();
+  const stored = await ctx.store.readPending(spec);
+  const pending = stored && pendingView(stored);
+  let next: Placement = placement({ pending, itemReason: item.reason, spec });
+  logger.info('placement', { certificate: spec.name, action: next.action, reason: next.reason, detail: next.message });
+  if (next.action === 'publish-stored') return issuedState(next.orderUrl);
+  if (next.action === 'publish-current') return issuedState();
 
-  const session = await AcmeSession.open(issuer, ctx.aws.secretsManager());
+  const account = await ctx.acme.account(findIssuer(ctx.inventory, spec.issuer));
   let order: OrderRecord | undefined;
-  let origin: OrderState['origin'] = 'new';
-
-  if (pending && claimMatches(pending, spec) && pending.kind === 'claim') {
+  if (next.action === 'resume') {
     try {
-      order = await session.resumeOrder(pending.claim.orderUrl);
-      origin = 'resumed';
-      logger.info('resuming the recorded ACME order', { certificate: spec.name, orderUrl: order.url, status: order.status });
+      order = await account.orderStatus(next.orderUrl);
     } catch (err) {
       if (!(err instanceof AcmeOrderInvalid)) throw err;
+      next = placement({ pending, itemReason: item.reason, spec, claimDead: true });
       logger.warn('the recorded ACME order is dead; ordering again', { certificate: spec.name, error: err.message });
     }
   }
-  if (!order) {
+  if (next.action === 'order') {
     const key = await keyForNewOrder(ctx, spec);
-    const created = await session.createOrder(spec.dnsNames);
+    const created = await account.createOrder(spec.dnsNames);
     const claim = await ctx.store.claimPending(
       spec,
       { orderUrl: created.url, privateKeyPem: key.pem, keyAlgorithm: spec.keyAlgorithm, dnsNames: spec.dnsNames, now: ctx.now() },
-      { replacePendingVersionId: pending?.versionId, expectedCurrentVersionId: key.currentVersionId },
+      {
+        ...(next.replacePendingVersionId ? { replacePendingVersionId: next.replacePendingVersionId } : {}),
+        ...(key.currentVersionId ? { expectedCurrentVersionId: key.currentVersionId } : {}),
+      },
     );
-    if (claim.outcome === 'superseded') {
-      logger.info('renewed meanwhile by another execution; publishing what is current', { certificate: spec.name });
-      return issuedState();
-    }
-    if (claim.outcome === 'resumed') {
-      // Another execution claimed this renewal first: continue with its order, never a second issuance.
-      pending = claim.pending;
-      if (pending.kind === 'issued') return issuedState(pending.issued.orderUrl);
-      order = await session.resumeOrder(pending.claim.orderUrl);
-      origin = 'resumed';
-    } else {
-      order = created;
-    }
+    next = afterClaim(claim.outcome === 'resumed' ? { outcome: 'resumed', pending: pendingView(claim.pending) } : { outcome: claim.outcome });
+    logger.info('claim', { certificate: spec.name, action: next.action, reason: next.reason, detail: next.message });
+    if (next.action === 'publish-current') return issuedState();
+    if (next.action === 'publish-stored') return issuedState(next.orderUrl);
+    order = next.action === 'resume' ? await account.orderStatus(next.orderUrl) : created;
   }
+  if (!order) throw new Error(`placement ended without an order for ${spec.name}`);
+  const origin: OrderState['origin'] = next.action === 'use-created' ? 'new' : 'resumed';
+  if (origin === 'resumed') logger.info('resuming the recorded ACME order', { certificate: spec.name, orderUrl: order.url, status: order.status });
+  return presentChallenges(ctx, spec, item, account, order, origin);
+}
 
-  const challenges = order.status === 'pending' ? await session.dnsChallenges(order) : [];
+async function presentChallenges(
+  ctx: PlaceChallengesContext,
+  spec: CertificateSpec,
+  item: RenewalItem,
+  account: AcmeAccount,
+  order: OrderRecord,
+  origin: OrderState['origin'],
+): Promise<OrderState> {
+  const challenges = order.status === 'pending' ? await account.dnsChallenges(order) : [];
   // Cleanup's record of what is about to be written and who needs it (store/challengeHolders.ts):
   // tagged BEFORE the DNS change, so a failure halfway is cleaned up without the order or its key.
-  await new PendingOrderTags(ctx.aws.secretsManager()).hold(spec, {
+  await ctx.holds.hold(spec, {
     orderUrl: order.url,
     values: challenges.map((c) => c.value),
     ...(item.execution?.id ? { executionId: item.execution.id } : {}),
-    leaseEndsAt: new Date(ctx.now().getTime() + holderLeaseMs()),
+    leaseEndsAt: new Date(ctx.now().getTime() + ctx.env.holderLeaseMs),
   });
-  const provider = challengeProvider(ctx, spec);
-  const presented = await provider.present(challenges.map((c) => ({ fqdn: c.fqdn, value: c.value })));
+  const presented = await ctx.dns.zoneFor(spec).present(challenges);
   const identifierOf = new Map(challenges.map((c) => [`${c.fqdn}\u0000${c.value}`, c.dnsName]));
   logger.info('challenge records written', {
     certificate: spec.name,

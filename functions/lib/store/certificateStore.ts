@@ -59,6 +59,7 @@ import {
 } from './model.js';
 import { acmTagKey, certificateTags, factsFromTags } from './tags.js';
 import { claimToken, deterministicToken, issuedToken } from './tokens.js';
+import { recordDeferral } from './deferral.js';
 
 export * from './model.js';
 export * from './tags.js';
@@ -457,6 +458,11 @@ export class CertificateStore {
     } catch (err) {
       throw asAwsError(err, `Moving ${input.VersionStage} of ${spec.secretName}`);
     }
+  }
+
+  /** Record the CA's Retry-After past this execution (store/deferral.ts); false when the secret does not exist yet. */
+  recordDeferral(spec: CertificateSpec, until: Date): Promise<boolean> {
+    return recordDeferral(this.sm, spec, until);
   }
 
   /** Remember the targets a publish could not reach (none: forget them), so CheckExpiry sees PublishIncomplete. */

@@ -2,8 +2,10 @@
 // regions): the issued JSON as AWSCURRENT, written once per serial.
 import {
   CreateSecretCommand,
+  DescribeSecretCommand,
   PutSecretValueCommand,
   TagResourceCommand,
+  UpdateSecretVersionStageCommand,
   type SecretsManagerClient,
   type Tag,
 } from '@aws-sdk/client-secrets-manager';
@@ -29,7 +31,12 @@ export async function publishSecretCopy(
     { Key: TAG.serial, Value: issued.serial },
   ];
   const where = `secret ${target.name} in ${target.region}`;
-  const put = () => sm.send(new PutSecretValueCommand({ SecretId: target.name, ClientRequestToken: token, SecretString }));
+  const put = async () => {
+    const written = await sm.send(new PutSecretValueCommand({ SecretId: target.name, ClientRequestToken: token, SecretString }));
+    // A version written before (this serial, published again by a rollback) keeps its old
+    // stages: the repeated PutSecretValue changes nothing, so move AWSCURRENT back to it.
+    if (!written.VersionStages?.includes('AWSCURRENT')) await makeCurrent(sm, target.name, token);
+  };
   try {
     try {
       await put();
@@ -60,4 +67,13 @@ export async function publishSecretCopy(
     throw asAwsError(err, `Copying ${issued.certificateName} to ${where}`);
   }
   return { secretName: target.name, versionId: token };
+}
+
+async function makeCurrent(sm: SecretsManagerClient, secretId: string, versionId: string): Promise<void> {
+  const stages = (await sm.send(new DescribeSecretCommand({ SecretId: secretId }))).VersionIdsToStages ?? {};
+  if (stages[versionId]?.includes('AWSCURRENT')) return;
+  const currentId = Object.keys(stages).find((id) => stages[id]?.includes('AWSCURRENT'));
+  await sm.send(
+    new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT', MoveToVersionId: versionId, ...(currentId ? { RemoveFromVersionId: currentId } : {}) }),
+  );
 }

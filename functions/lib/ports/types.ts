@@ -1,0 +1,85 @@
+// The narrow seams between the steps and the outside world: what a step needs,
+// not the SDK. The real implementations live beside this file (one per port, so
+// a function bundles only the ones its handler names); the unit tests pass
+// in-memory ones (test/unit/steps/memoryPorts.ts).
+import type { OrderRecord } from '../acme.js';
+import type { CertificateSpec, Issuer, KeyAlgorithm, Target } from '../inventory.js';
+import type { DnsChallengeRecord } from '../acme/challenge.js';
+import type { PresentedRecord } from '../dns/route53.js';
+import type { ChallengeTags } from '../store/challengeHolders.js';
+import type { ClaimInput, ClaimOptions, ClaimOutcome } from '../store/certificateStore.js';
+import type { IssuedCertificate, PendingVersion, StoredCertificateFacts } from '../store/model.js';
+import type { VerifiedCertificate, VerifyIssuedInput } from '../x509.js';
+
+/** The certificate's primary secret: its versions (AWSPENDING claim or verified, AWSCURRENT) and its tags. */
+export interface CertificateRecords {
+  scanInventory(specs: readonly Pick<CertificateSpec, 'name' | 'dnsNames' | 'secretName'>[]): Promise<Map<string, StoredCertificateFacts>>;
+  readPending(spec: CertificateSpec): Promise<PendingVersion | undefined>;
+  readCurrent(spec: CertificateSpec): Promise<{ versionId: string; issued: IssuedCertificate } | undefined>;
+  claimPending(spec: CertificateSpec, input: ClaimInput, options?: ClaimOptions): Promise<ClaimOutcome>;
+  storeIssued(spec: CertificateSpec, issued: IssuedCertificate, options: { claimVersionId: string }): Promise<string>;
+  abandonPending(spec: CertificateSpec, pendingVersionId: string): Promise<void>;
+  promote(spec: CertificateSpec, options: { now: Date; renewalTime?: Date; serial?: string }): Promise<IssuedCertificate>;
+  recordPublishPending(spec: CertificateSpec, targets: readonly string[]): Promise<void>;
+  /** The CA's Retry-After past this execution; false when the secret does not exist yet. */
+  recordDeferral(spec: CertificateSpec, until: Date): Promise<boolean>;
+}
+
+/** The challenge tags on the primary secret (store/challengeHolders.ts): who still needs which values. */
+export interface ChallengeHolds {
+  read(spec: CertificateSpec): Promise<ChallengeTags>;
+  hold(spec: CertificateSpec, input: { orderUrl: string; values: readonly string[]; executionId?: string; leaseEndsAt: Date }): Promise<void>;
+  release(spec: CertificateSpec, executionId: string | undefined): Promise<void>;
+  untag(spec: CertificateSpec, keys: readonly string[]): Promise<void>;
+}
+
+/** One issuer's ACME account: the requests the steps make, one each. */
+export interface AcmeAccount {
+  createOrder(dnsNames: string[]): Promise<OrderRecord>;
+  /** One status request; throws AcmeOrderInvalid when the CA gave up on the order. */
+  orderStatus(orderUrl: string): Promise<OrderRecord>;
+  /** The TXT values the CA still waits for. */
+  dnsChallenges(order: OrderRecord): Promise<DnsChallengeRecord[]>;
+  completeChallenges(order: OrderRecord): Promise<void>;
+  finalize(order: OrderRecord, csrPem: string): Promise<OrderRecord>;
+  downloadCertificate(order: OrderRecord): Promise<string>;
+}
+
+export interface Acme {
+  account(issuer: Issuer): Promise<AcmeAccount>;
+}
+
+/** Writes and removes TXT values in the zones a certificate may use; never checks propagation. */
+export interface ChallengeZone {
+  /** Merge the values in; returns where each was really written (CNAME delegation followed) and the change ids. */
+  present(records: readonly { fqdn: string; value: string }[]): Promise<{ records: PresentedRecord[]; changeIds: string[] }>;
+  /** Remove every value `isOurs` recognises at the names; an absent record is clean. */
+  cleanUpMatching(names: readonly { fqdn: string; zoneId?: string }[], isOurs: (value: string) => boolean): Promise<unknown>;
+  /** True when every change is applied (Route 53 INSYNC). */
+  changesApplied(changeIds: readonly string[]): Promise<boolean>;
+}
+
+export interface ChallengeDns {
+  zoneFor(spec: CertificateSpec): ChallengeZone;
+}
+
+/** Keys, CSRs and the check of what the CA returned (x509.ts). */
+export interface Certificates {
+  newPrivateKey(alg: KeyAlgorithm): Promise<string>;
+  csr(privateKeyPem: string, dnsNames: string[]): Promise<string>;
+  /** Throws CertificateVerificationFailed listing every problem. */
+  verify(input: VerifyIssuedInput): VerifiedCertificate;
+}
+
+/** The targets a certificate is published to besides its primary secret. */
+export interface PublishTargets {
+  /** The primary secret's target id, `secretsmanager:<account>:<region>:<name>`. */
+  primaryId(spec: CertificateSpec): Promise<string>;
+  /** Write `issued` to `target` (a secret copy, or an ACM import); returns the target id it now holds. */
+  publish(spec: CertificateSpec, target: Target, issued: IssuedCertificate): Promise<string>;
+}
+
+/** EventBridge: consumers reload on these. The detail holds public fields only. */
+export interface CertificateEvents {
+  put(detailType: string, detail: Record<string, unknown>): Promise<void>;
+}
