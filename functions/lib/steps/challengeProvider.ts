@@ -8,5 +8,8 @@ export function challengeProvider(ctx: StepContext, spec: CertificateSpec): Rout
   return new Route53ChallengeProvider(route53Client(ctx.aws), {
     hostedZones: ctx.inventory.hostedZones,
     hostedZoneIds: spec.hostedZoneIds,
+    challengeDelegations: Object.fromEntries(
+      Object.entries(spec.challengeDelegations ?? {}).map(([name, target]) => [`_acme-challenge.${name}`, target]),
+    ),
   });
 }
