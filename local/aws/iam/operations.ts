@@ -40,7 +40,8 @@ export interface StoredResource {
 
 /** The narrow port to the services' stores: a secret by name or ARN, a certificate or state machine by ARN. */
 export interface ResourceTags {
-  find(kind: 'secret' | 'certificate' | 'stateMachine', id: string, scope: RequestScope): StoredResource | undefined;
+  /** `kmsKey` resolves an alias or key id to the key's ARN (KMS authorizes on the key, never the alias). */
+  find(kind: 'secret' | 'certificate' | 'stateMachine' | 'kmsKey', id: string, scope: RequestScope): StoredResource | undefined;
 }
 
 export const NO_RESOURCES: ResourceTags = { find: () => undefined };
@@ -146,9 +147,9 @@ function kmsKeyArn(keyId: string, scope: RequestScope): string {
 }
 
 /** The KMS call Secrets Manager makes for the caller when the secret has a customer-managed key. */
-function kmsOnBehalf(action: 'kms:GenerateDataKey' | 'kms:Decrypt', keyId: string | undefined, scope: RequestScope): AuthorizationRequest[] {
+function kmsOnBehalf(action: 'kms:GenerateDataKey' | 'kms:Decrypt', keyId: string | undefined, scope: RequestScope, resources: ResourceTags): AuthorizationRequest[] {
   if (!keyId || keyId === 'alias/aws/secretsmanager') return [];
-  const arn = kmsKeyArn(keyId, scope);
+  const arn = resources.find('kmsKey', keyId, scope)?.arn ?? kmsKeyArn(keyId, scope);
   return [{
     action,
     resources: [arn],
@@ -185,7 +186,7 @@ function onSecret(
         resourceAccountId: accountOfArn(arn, scope.accountId),
         context: { 'secretsmanager:SecretId': arn, ...resourceTagContext(stored?.tags), ...extra(body) },
         resourcePolicy: 'secret',
-        ...(kms && stored ? { onBehalf: kmsOnBehalf(kms, stored.kmsKeyId, scope) } : {}),
+        ...(kms && stored ? { onBehalf: kmsOnBehalf(kms, stored.kmsKeyId, scope, resources) } : {}),
       };
     },
   };
@@ -212,7 +213,7 @@ const SECRETS_MANAGER: JsonRule[] = [
     action: 'secretsmanager:CreateSecret',
     resource: 'arn:aws:secretsmanager:{region}:{account}:secret:{Name}-{suffix}',
     conditionKeys: ['secretsmanager:Name', 'secretsmanager:KmsKeyId', 'aws:RequestTag/*', 'aws:TagKeys', 'kms:GenerateDataKey via kms:ViaService'],
-    authorize(body, scope) {
+    authorize(body, scope, resources) {
       const name = str(body.Name) ?? '';
       const arn = secretArn(name, scope);
       return {
@@ -224,7 +225,7 @@ const SECRETS_MANAGER: JsonRule[] = [
           ...present('secretsmanager:KmsKeyId', str(body.KmsKeyId)),
           ...requestTagContext(body.Tags),
         },
-        onBehalf: kmsOnBehalf('kms:GenerateDataKey', str(body.KmsKeyId), scope),
+        onBehalf: kmsOnBehalf('kms:GenerateDataKey', str(body.KmsKeyId), scope, resources),
       };
     },
   },
@@ -234,7 +235,7 @@ const SECRETS_MANAGER: JsonRule[] = [
   onSecret('DescribeSecret'),
   everything('secretsmanager', 'ListSecrets', 'secretsmanager:ListSecrets'),
   onSecret('ListSecretVersionIds'),
-  onSecret('UpdateSecretVersionStage', versionContext, undefined, ['secretsmanager:VersionStage']),
+  onSecret('UpdateSecretVersionStage', (b) => present('secretsmanager:VersionStage', str(b.VersionStage)), undefined, ['secretsmanager:VersionStage']),
   onSecret('TagResource', (b) => requestTagContext(b.Tags), undefined, ['aws:RequestTag/*', 'aws:TagKeys']),
   onSecret('UntagResource', (b) => present('aws:TagKeys', Array.isArray(b.TagKeys) ? (b.TagKeys as unknown[]).map(String) : undefined), undefined, ['aws:TagKeys']),
   onSecret('DeleteSecret', (b) => ({
