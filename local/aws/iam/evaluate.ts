@@ -81,7 +81,29 @@ interface AnalysedStatement {
 
 const cite = (policyId: string, s: AnalysedStatement['statement']) => `${policyId}#${s.sid() ?? s.index() - 1}`;
 
+/**
+ * Decisions are a pure function of the policies and the request, and a renewal
+ * repeats the same few calls: remember them per identity-policy list (by object
+ * identity, so redeployed policies start afresh), bounded.
+ */
+const MEMO_LIMIT = 10_000;
+const memo = new WeakMap<object, Map<string, Decision>>();
+const ROOT_KEY = {};
+
 export async function evaluate(input: Evaluation): Promise<Decision> {
+  const owner = input.principal.kind === 'role' ? input.principal.policies : ROOT_KEY;
+  const key = JSON.stringify([principalArn(input.principal), input.action, input.resource, input.resourceAccountId, input.context, input.resourcePolicy ?? null]);
+  let decisions = memo.get(owner);
+  const known = decisions?.get(key);
+  if (known) return known;
+  const decision = await decide(input);
+  if (!decisions) memo.set(owner, (decisions = new Map()));
+  if (decisions.size >= MEMO_LIMIT) decisions.clear();
+  decisions.set(key, decision);
+  return decision;
+}
+
+async function decide(input: Evaluation): Promise<Decision> {
   const { principal, action, resource, resourceAccountId } = input;
   const callerAccount = principalAccount(principal);
   const sameAccount = callerAccount === resourceAccountId;
