@@ -227,6 +227,13 @@ const certificate = z
       .record(z.string(), zoneId)
       .optional()
       .describe('Hosted zone id per DNS name, when the longest matching zone is not the right one.'),
+    challengeDelegations: z
+      .record(z.string(), zoneName)
+      .optional()
+      .describe(
+        'CNAME-delegated challenges: DNS name → the name its _acme-challenge CNAME points to (in a hosted zone of hostedZones). ' +
+          'The TXT record is written there, and the pipeline may write no other delegation target.',
+      ),
     keyAlgorithm: z.enum(KEY_ALGORITHMS).default('ecdsa-p256'),
     storeFullchain: z
       .boolean()
@@ -462,6 +469,13 @@ export function trustedRootsOf(issuer: CertpipeConfig['issuers'][number]): strin
   return undefined;
 }
 
+/** Delegations keyed by the name whose `_acme-challenge` is delegated (a wildcard and its apex share one), normalised. */
+export function challengeDelegationsOf(delegations: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(delegations).map(([name, target]) => [normaliseDnsName(name).replace(/^\*\./, ''), normaliseDnsName(target)]),
+  );
+}
+
 export function renewalPolicyOf(renewBefore: string | undefined): RenewalPolicy {
   if (renewBefore === undefined) return DEFAULT_RENEWAL;
   const parsed = parseRenewBefore(renewBefore);
@@ -518,6 +532,7 @@ export function toInventory(config: CertpipeConfig, opts: { accountId?: string; 
         Object.entries(c.hostedZoneIds ?? {}).map(([name, id]) => [normaliseDnsName(name), normaliseZoneId(id)]),
       ),
       targets,
+      ...(c.challengeDelegations && { challengeDelegations: challengeDelegationsOf(c.challengeDelegations) }),
       ...(c.storeFullchain && { storeFullchain: true }),
     };
   });

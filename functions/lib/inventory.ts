@@ -71,6 +71,8 @@ export const certificateSpecSchema = z.object({
   /** Hosted zone per DNS name when the config fixes it; otherwise found by the longest matching zone. */
   hostedZoneIds: z.record(z.string(), z.string()),
   targets: z.array(targetSchema),
+  /** CNAME-delegated challenges: the name whose `_acme-challenge` is delegated (no `*.`) → the target written (config `challengeDelegations`). */
+  challengeDelegations: z.optional(z.record(z.string(), z.string())),
   /** Also store `fullchain` (leaf + chain) in the secret, for consumers that read one PEM bundle. */
   storeFullchain: z.optional(z.boolean()),
 });

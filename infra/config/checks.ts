@@ -173,6 +173,23 @@ export function crossCheck(doc: unknown): CrossProblem[] {
       }
     });
 
+    // Delegations: from a name of this certificate to a name in a zone the pipeline may write.
+    const delegations = isRec(cert.challengeDelegations) ? cert.challengeDelegations : {};
+    const bareNames = names.map((n) => n?.replace(/^\*\./, ''));
+    for (const [name, target] of Object.entries(delegations)) {
+      if (!bareNames.includes(normaliseDnsName(name).replace(/^\*\./, ''))) {
+        add(at('challengeDelegations', name), `"${name}" is not one of this certificate's dnsNames — remove it or add the name to dnsNames`);
+        continue;
+      }
+      if (typeof target !== 'string') continue;
+      const zone = zoneFor(normaliseDnsName(target), zones);
+      if (zone === undefined) {
+        add(at('challengeDelegations', name), `the delegation target "${target}" is in none of hostedZones — add its zone to hostedZones so the pipeline may write the TXT record there`);
+      } else if (zone === 'ambiguous') {
+        add(at('challengeDelegations', name), `the delegation target "${target}" matches two hosted zones with the same name — keep one`);
+      }
+    }
+
     // Targets: none may be the certificate's own secret, and none twice.
     const secretName = secretOf(cert);
     const targets = list(cert.targets);

@@ -21,13 +21,18 @@ const SECRET_WRITE = ['secretsmanager:CreateSecret', 'secretsmanager:PutSecretVa
 export { normaliseDnsName };
 const zoneIdOf = (id: string) => id.replace(/^\/?hostedzone\//, '');
 
-/** The `_acme-challenge` record names the pipeline may write, as StringLike patterns. */
+/**
+ * The record names the pipeline may write, as StringLike patterns: the
+ * `_acme-challenge` names, and the exact CNAME delegation targets the config
+ * names (config validation puts each in a configured zone). A delegation
+ * target is a plain name in the Route 53 condition form; it never holds `*` or `?`.
+ */
 export function challengeRecordPatterns(inventory: Inventory): string[] {
   const patterns = new Set<string>();
   if (inventory.hostedZones.length > 0) {
     for (const zone of inventory.hostedZones) {
       const name = normaliseDnsName(zone.name);
-      // The apex challenge, and those of every name below the apex (incl. CNAME-delegated targets in the zone).
+      // The apex challenge, and those of every name below the apex.
       patterns.add(`_acme-challenge.${name}`);
       patterns.add(`_acme-challenge.*.${name}`);
     }
@@ -36,6 +41,9 @@ export function challengeRecordPatterns(inventory: Inventory): string[] {
     for (const cert of inventory.certificates) {
       for (const dnsName of cert.dnsNames) patterns.add(`_acme-challenge.${normaliseDnsName(dnsName).replace(/^\*\./, '')}`);
     }
+  }
+  for (const cert of inventory.certificates) {
+    for (const target of Object.values(cert.challengeDelegations ?? {})) patterns.add(normaliseDnsName(target));
   }
   return [...patterns].sort();
 }

@@ -114,7 +114,7 @@ describe('present', () => {
     const fqdn = '_acme-challenge.cname.dns.test';
     const target = 'cname.dns.test.validation.example';
     await write(mainZone, 'CREATE', { Name: fqdn, Type: 'CNAME', TTL: 300, ResourceRecords: [{ Value: `${target}.` }] });
-    const provider = new Route53ChallengeProvider(route53, zones);
+    const provider = new Route53ChallengeProvider(route53, { ...zones, challengeDelegations: { [fqdn]: target } });
 
     const result = await provider.present([{ fqdn, value: 'delegated' }]);
     expect(result.records).toEqual([{ fqdn: target, value: 'delegated', zoneId: delegatedZone, delegatedFrom: fqdn }]);
@@ -123,6 +123,20 @@ describe('present', () => {
     expect((await checkPropagation({ records: [{ fqdn, value: 'delegated' }], resolvers })).ready).toBe(true);
 
     await provider.cleanUp(result.records);
+    expect(await txt(delegatedZone, target)).toBeUndefined();
+  });
+
+  it('refuses to write at a delegation target the config does not name, and names the field', async () => {
+    const fqdn = '_acme-challenge.undeclared.dns.test';
+    const target = 'undeclared.dns.test.validation.example';
+    await write(mainZone, 'CREATE', { Name: fqdn, Type: 'CNAME', TTL: 300, ResourceRecords: [{ Value: `${target}.` }] });
+    const declaredElsewhere = new Route53ChallengeProvider(route53, { ...zones, challengeDelegations: { [fqdn]: 'other.validation.example' } });
+    for (const provider of [new Route53ChallengeProvider(route53, zones), declaredElsewhere]) {
+      await expect(provider.present([{ fqdn, value: 'x' }])).rejects.toMatchObject({
+        name: 'InvalidInput',
+        message: expect.stringContaining(`challengeDelegations: { "undeclared.dns.test": "${target}" }`),
+      });
+    }
     expect(await txt(delegatedZone, target)).toBeUndefined();
   });
 

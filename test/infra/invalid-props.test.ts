@@ -136,6 +136,27 @@ describe('Route 53 scoping follows the config', () => {
     expect(nagFindings(app)).toEqual([]);
   });
 
+  it('lets ChangeResourceRecordSets write exactly the CNAME delegation targets the config names, and no other name outside _acme-challenge', () => {
+    const doc = fixtureConfigDocument();
+    doc.certificates[0].challengeDelegations = { '*.example.com': 'example-com.acme.example.org' };
+    const inv = toInventory(fixtureConfig(doc), { region: REGION, accountId: PIPELINE_ACCOUNT });
+    const app = testApp();
+    const stack = new Stack(app, 'Stack', { env: { account: PIPELINE_ACCOUNT, region: REGION } });
+    new CertificateRenewalPipeline(stack, 'Pipeline', { inventory: inv });
+    const policies = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')) as any[];
+    const writes = policies.flatMap((p) => p.Properties.PolicyDocument.Statement).filter((s: any) => s.Sid === 'ChallengeRecordsWrite');
+    expect(writes).toHaveLength(2); // PlaceChallenges and CleanupChallenges
+    for (const write of writes) {
+      expect(write.Condition['ForAllValues:StringLike']['route53:ChangeResourceRecordSetsNormalizedRecordNames']).toEqual([
+        '_acme-challenge.*.example.com',
+        '_acme-challenge.*.example.org',
+        '_acme-challenge.example.com',
+        '_acme-challenge.example.org',
+        'example-com.acme.example.org',
+      ]);
+    }
+  });
+
   it('falls back to the exact challenge names when no zone is configured', () => {
     const inv = inventory();
     expect(challengeRecordPatterns({ ...inv, hostedZones: [] })).toEqual(['_acme-challenge.api.example.org', '_acme-challenge.example.com']);

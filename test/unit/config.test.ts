@@ -287,6 +287,25 @@ const cases: Case[] = [
     mutate: (c) => (c.certificates[1].hostedZoneIds = { 'www.example.org.test': 'Z999' }),
     expected: ['certificates[1].hostedZoneIds["www.example.org.test"]: zone "Z999" is not in hostedZones — add it there'],
   },
+  {
+    name: 'challengeDelegations for a name the certificate does not have',
+    mutate: (c) => (c.certificates[0].challengeDelegations = { 'shop.example.test': 'shop.acme.example.org.test' }),
+    expected: [
+      `certificates[0].challengeDelegations["shop.example.test"]: "shop.example.test" is not one of this certificate's dnsNames — remove it or add the name to dnsNames`,
+    ],
+  },
+  {
+    name: 'challengeDelegations to a target outside the hosted zones',
+    mutate: (c) => (c.certificates[0].challengeDelegations = { 'example.test': 'example-test.acme.elsewhere.test' }),
+    expected: [
+      'certificates[0].challengeDelegations["example.test"]: the delegation target "example-test.acme.elsewhere.test" is in none of hostedZones — add its zone to hostedZones',
+    ],
+  },
+  {
+    name: 'challengeDelegations to a wildcard target',
+    mutate: (c) => (c.certificates[0].challengeDelegations = { 'example.test': '*.example.org.test' }),
+    expected: ['certificates[0].challengeDelegations["example.test"]:'],
+  },
   // Targets
   {
     name: 'target of an unknown type',
@@ -577,6 +596,14 @@ describe('valid configs', () => {
     expect(inventory.certificates[1]).toMatchObject({
       dnsNames: ['shop.example.test', 'www.example.org.test'],
       hostedZoneIds: { 'www.example.org.test': 'Z0ORG' },
+    });
+  });
+
+  it('keys challengeDelegations by the delegated name (a wildcard shares its apex) and normalises the target', () => {
+    const config = base();
+    config.certificates[0].challengeDelegations = { '*.Example.Test': 'Web.Acme.Example.Org.Test.' };
+    expect(toInventory(validateConfig(config), PIPELINE).certificates[0]!.challengeDelegations).toEqual({
+      'example.test': 'web.acme.example.org.test',
     });
   });
 

@@ -66,6 +66,12 @@ export interface ZoneConfig {
   hostedZones: readonly { name: string; id?: string }[];
   /** DNS name (as in the certificate, `*.` allowed) → hosted zone id. */
   hostedZoneIds?: Readonly<Record<string, string>>;
+  /**
+   * Challenge name (`_acme-challenge.<name>`, normalised) → the CNAME target the
+   * config names (`challengeDelegations`). The role may write only these targets,
+   * so a CNAME leading anywhere else is refused here rather than by AWS.
+   */
+  challengeDelegations?: Readonly<Record<string, string>>;
 }
 
 export interface Route53ProviderOptions {
@@ -253,7 +259,15 @@ export class Route53ChallengeProvider implements DnsChallengeProvider {
     for (;;) {
       const zoneId = await this.zoneIdFor(name, name === fqdn);
       const cname = await this.readCname(zoneId, name);
-      if (!cname) return { fqdn: name, zoneId };
+      if (!cname) {
+        if (name !== fqdn && this.zones.challengeDelegations?.[fqdn] !== name) {
+          throw new InvalidInput(
+            `${fqdn} is delegated by CNAME to ${name}, which the config does not name: add ` +
+              `challengeDelegations: { "${fqdn.replace(/^_acme-challenge\./, '')}": "${name}" } to the certificate so the pipeline may write there`,
+          );
+        }
+        return { fqdn: name, zoneId };
+      }
       seen.add(name);
       if (seen.has(cname) || seen.size > 4) {
         throw new InvalidInput(`The CNAME chain from ${fqdn} loops or is too long (at ${cname})`);
