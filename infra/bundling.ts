@@ -3,6 +3,7 @@
 // local Lambda runtime passes them to esbuild as they are, so a local run
 // executes the artefact AWS would. Type-only imports: the local runtime loads
 // this without aws-cdk-lib.
+import { fileURLToPath } from 'node:url';
 import type { BuildOptions } from 'esbuild';
 import type { BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 
@@ -20,6 +21,8 @@ export const FUNCTION_BUNDLE = {
   sourcesContent: false,
   // Nothing external, the AWS SDK included: the version tests and local runs use is the one deployed.
   external: [],
+  // axios requires form-data for multipart uploads ACME never makes; the stub keeps mime-db out.
+  alias: { 'form-data': fileURLToPath(new URL('./stubs/form-data.cjs', import.meta.url)) },
   // Bundled CommonJS dependencies call require(); ESM output has none of its own.
   banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
 } as const satisfies BuildOptions;
@@ -36,6 +39,7 @@ export function nodejsBundling(options: FunctionBundleOptions = FUNCTION_BUNDLE)
     sourceMap: options.sourcemap,
     sourcesContent: options.sourcesContent,
     externalModules: [...options.external],
+    esbuildArgs: Object.fromEntries(Object.entries(options.alias).map(([name, path]) => [`--alias:${name}`, path])),
     banner: options.banner.js,
   } satisfies BundlingOptions;
 }

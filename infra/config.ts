@@ -329,6 +329,7 @@ export type CertpipeConfigInput = z.input<typeof configSchema>;
 
 /** An invalid config: the message lists each problem as `<field path>: <what is wrong> — <how to fix>`. */
 export class ConfigError extends InvalidInput {
+  override readonly name: string = 'ConfigError';
   constructor(
     readonly source: string,
     readonly problems: ConfigProblem[],

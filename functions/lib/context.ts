@@ -74,7 +74,7 @@ function contextBase(): ContextBase {
  * The handler's context, built on first use and kept for the warm process:
  * `ports` adds what the step needs beyond the store and the challenge holds.
  */
-export function stepContext<P extends Partial<StepContext>>(ports: (base: ContextBase) => P = () => ({}) as P): () => ContextBase & P {
+export function stepContext<P extends object>(ports: (base: ContextBase) => P = () => ({}) as P): () => ContextBase & P {
   let built: (ContextBase & P) | undefined;
   return () => (built ??= { ...contextBase(), ...ports(contextBase()) });
 }

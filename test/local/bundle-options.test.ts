@@ -33,6 +33,7 @@ describe('function bundle options', () => {
       sourceMap: true,
       sourcesContent: false,
       externalModules: [],
+      esbuildArgs: { '--alias:form-data': FUNCTION_BUNDLE.alias['form-data'] },
       banner: FUNCTION_BUNDLE.banner.js,
     });
   });

@@ -39,6 +39,10 @@ beforeAll(async () => {
 }, 60_000);
 
 describe('function bundles', () => {
+  it('carry no form-data or mime-db (axios multipart, which ACME never uses)', () => {
+    for (const [name, b] of bundles) expect(from(b, /node_modules\/(form-data|mime-db|mime-types)\//), name).toEqual([]);
+  });
+
   it.each(FUNCTIONS.map((f) => f.name))('%s ships at most 1 MiB', (name) => {
     expect(bundles.get(name)!.bytes).toBeLessThanOrEqual(MIB);
   });

@@ -63,12 +63,16 @@ export interface ChallengeDns {
   zoneFor(spec: CertificateSpec): ChallengeZone;
 }
 
-/** Keys, CSRs and the check of what the CA returned (x509.ts). */
-export interface Certificates {
-  newPrivateKey(alg: KeyAlgorithm): Promise<string>;
-  csr(privateKeyPem: string, dnsNames: string[]): Promise<string>;
+/** The check of what the CA returned (x509/verify.ts): all PublishCertificate needs. */
+export interface CertificateChecks {
   /** Throws CertificateVerificationFailed listing every problem. */
   verify(input: VerifyIssuedInput): VerifiedCertificate;
+}
+
+/** Keys, CSRs and the check (x509.ts): what ordering needs. */
+export interface Certificates extends CertificateChecks {
+  newPrivateKey(alg: KeyAlgorithm): Promise<string>;
+  csr(privateKeyPem: string, dnsNames: string[]): Promise<string>;
 }
 
 /** The targets a certificate is published to besides its primary secret. */

@@ -9,9 +9,11 @@ import { EVENT, publish } from '../publish.js';
 import type { IssuedCertificate } from '../store/model.js';
 import { trustAnchors } from '../trust.js';
 import type { ContextFor } from '../context.js';
+import type { CertificateChecks } from '../ports/types.js';
 import { promotion } from './publishPlan.js';
 
-export type PublishCertificateContext = ContextFor<'store' | 'certificates' | 'targets' | 'events'>;
+/** Only the check of certificates: publishing makes no key or CSR (and so bundles no ACME client). */
+export type PublishCertificateContext = ContextFor<'store' | 'targets' | 'events'> & { readonly certificates: CertificateChecks };
 
 /**
  * Check again what is about to become current: the config may have changed since

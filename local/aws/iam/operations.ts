@@ -230,7 +230,6 @@ const SECRETS_MANAGER: JsonRule[] = [
     },
   },
   onSecret('PutSecretValue', () => ({}), 'kms:GenerateDataKey'),
-  onSecret('UpdateSecret', (b) => present('secretsmanager:KmsKeyId', str(b.KmsKeyId)), 'kms:GenerateDataKey', ['secretsmanager:KmsKeyId']),
   onSecret('GetSecretValue', versionContext, 'kms:Decrypt', ['secretsmanager:VersionId', 'secretsmanager:VersionStage']),
   onSecret('DescribeSecret'),
   everything('secretsmanager', 'ListSecrets', 'secretsmanager:ListSecrets'),
@@ -238,14 +237,6 @@ const SECRETS_MANAGER: JsonRule[] = [
   onSecret('UpdateSecretVersionStage', (b) => present('secretsmanager:VersionStage', str(b.VersionStage)), undefined, ['secretsmanager:VersionStage']),
   onSecret('TagResource', (b) => requestTagContext(b.Tags), undefined, ['aws:RequestTag/*', 'aws:TagKeys']),
   onSecret('UntagResource', (b) => present('aws:TagKeys', Array.isArray(b.TagKeys) ? (b.TagKeys as unknown[]).map(String) : undefined), undefined, ['aws:TagKeys']),
-  onSecret('DeleteSecret', (b) => ({
-    ...present('secretsmanager:RecoveryWindowInDays', b.RecoveryWindowInDays === undefined ? undefined : String(b.RecoveryWindowInDays)),
-    ...present('secretsmanager:ForceDeleteWithoutRecovery', b.ForceDeleteWithoutRecovery === undefined ? undefined : String(b.ForceDeleteWithoutRecovery)),
-  }), undefined, ['secretsmanager:RecoveryWindowInDays', 'secretsmanager:ForceDeleteWithoutRecovery']),
-  onSecret('RestoreSecret'),
-  onSecret('PutResourcePolicy', (b) => present('secretsmanager:BlockPublicPolicy', b.BlockPublicPolicy === undefined ? undefined : String(b.BlockPublicPolicy)), undefined, ['secretsmanager:BlockPublicPolicy']),
-  onSecret('GetResourcePolicy'),
-  onSecret('DeleteResourcePolicy'),
 ];
 
 // ---------------------------------------------------------------------------
@@ -369,7 +360,6 @@ const STEP_FUNCTIONS: JsonRule[] = [
   onStates('UpdateStateMachine', 'stateMachineArn'),
   onStates('DescribeStateMachine', 'stateMachineArn'),
   everything('states', 'ListStateMachines', 'states:ListStateMachines'),
-  onStates('DeleteStateMachine', 'stateMachineArn'),
   onStates('StartExecution', 'stateMachineArn'),
   onStates('DescribeExecution', 'executionArn'),
   onStates('ListExecutions', 'stateMachineArn'),
