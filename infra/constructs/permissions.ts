@@ -8,9 +8,10 @@ import type { Inventory } from '../../functions/lib/inventory.js';
 import type { TaskFunction } from '../../statemachines/definition.js';
 import { justifyWildcard } from './nag.js';
 import { normaliseDnsName } from '../../functions/lib/dnsName.js';
+import { TAG } from '../../functions/lib/tagNames.js';
 
 /** Tag every certpipe-managed secret and ACM certificate carries. */
-export const MANAGED_TAG_KEY = 'certpipe:managed';
+export const MANAGED_TAG_KEY = TAG.managed;
 export const MANAGED_TAG_VALUE = 'true';
 /** Tags certpipe writes (not-after, serial, lock, …) all live under this prefix. */
 export const TAG_KEY_PATTERN = 'certpipe:*';

@@ -48,8 +48,8 @@ describe('DNS-01 challenge records', () => {
   it('restores the wildcard the CA strips from the identifier', () => {
     const apex = dnsChallengeRecord({ value: 'example.com' }, 'a', 't');
     const wildcard = dnsChallengeRecord({ value: 'example.com', wildcard: true }, 'b', 't');
-    expect(apex).toMatchObject({ dnsName: 'example.com', fqdn: '_acme-challenge.example.com' });
-    expect(wildcard).toMatchObject({ dnsName: '*.example.com', fqdn: '_acme-challenge.example.com' });
+    expect(apex).toMatchObject({ identifier: 'example.com', fqdn: '_acme-challenge.example.com' });
+    expect(wildcard).toMatchObject({ identifier: '*.example.com', fqdn: '_acme-challenge.example.com' });
     expect(apex.value).not.toBe(wildcard.value);
   });
 

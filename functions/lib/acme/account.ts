@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { asAwsError, awsErrorName } from '../aws.js';
 import { InvalidInput } from '../workflow/errors.js';
+import { TAG } from '../tagNames.js';
 import type { Issuer } from '../inventory.js';
 import { deterministicToken } from '../store/tokens.js';
 
@@ -79,8 +80,8 @@ export async function loadOrCreateAccountSecret(
         SecretString: JSON.stringify(fresh),
         ...(options.kmsKeyId ? { KmsKeyId: options.kmsKeyId } : {}),
         Tags: [
-          { Key: 'certpipe:acme-account', Value: issuer.name },
-          { Key: 'certpipe:directory-url', Value: issuer.directoryUrl.slice(0, 256) },
+          { Key: TAG.acmeAccount, Value: issuer.name },
+          { Key: TAG.directoryUrl, Value: issuer.directoryUrl.slice(0, 256) },
         ],
       }),
     );

@@ -2,16 +2,14 @@
 // account's public key and the CA's tokens, so they are unit-tested without a CA.
 import { createHash, createPublicKey } from 'node:crypto';
 import { challengeFqdn, normaliseDnsName } from '../dnsName.js';
+import type { ChallengeRecord } from '../workflow/states.js';
 
-/** One TXT value the CA expects to find; apex and wildcard of a name share one `fqdn`. */
-export interface DnsChallengeRecord {
-  /** The name as ordered, `*.example.com` for a wildcard. */
-  dnsName: string;
-  /** `_acme-challenge.<name without *.>`, lower-case, no trailing dot. */
-  fqdn: string;
-  /** base64url(SHA-256(keyAuthorization)); public. */
-  value: string;
-}
+/**
+ * One TXT value the CA expects to find, before it is written anywhere: the
+ * challenge record without its zone. `fqdn` is `_acme-challenge.<name without *.>`
+ * (apex and wildcard share it); `value` is base64url(SHA-256(keyAuthorization)).
+ */
+export type DnsChallengeRecord = Omit<ChallengeRecord, 'zoneId'>;
 
 /** RFC 7638 thumbprint: SHA-256 over the key's required JWK members in lexicographic order. */
 export function jwkThumbprint(keyPem: string): string {
@@ -43,8 +41,8 @@ export function dnsChallengeRecord(
 ): DnsChallengeRecord {
   // CAs strip `*.` from a wildcard authorization's identifier and set `wildcard`.
   const base = normaliseDnsName(identifier.value);
-  const dnsName = identifier.wildcard && !base.startsWith('*.') ? `*.${base}` : base;
-  return { dnsName, fqdn: challengeFqdn(dnsName), value: dnsChallengeValue(token, thumbprint) };
+  const name = identifier.wildcard && !base.startsWith('*.') ? `*.${base}` : base;
+  return { identifier: name, fqdn: challengeFqdn(name), value: dnsChallengeValue(token, thumbprint) };
 }
 
 /** Records grouped by the name they are written at (apex + wildcard give two values on one name). */

@@ -20,6 +20,7 @@ import {
 import { challengeFqdn, groupByFqdn } from '../acme/challenge.js';
 import { asAwsError, awsErrorName, type AwsClients } from '../aws.js';
 import { HostedZoneNotFound, InvalidInput } from '../workflow/errors.js';
+import type { ChallengeRecord } from '../workflow/states.js';
 
 // Route 53 answers PriorRequestNotComplete while a change to the same name is in
 // flight and throttles at 5 requests/s per account: adaptive retry with room.
@@ -31,23 +32,14 @@ export function route53Client(aws: AwsClients): Route53Client {
   return aws.client(Route53Client, 'us-east-1', { retryMode: 'adaptive', maxAttempts: attempts });
 }
 
-/** A challenge value to place: at `fqdn` (the `_acme-challenge` name), in `zoneId` when already known. */
-export interface ChallengeRecord {
-  fqdn: string;
-  value: string;
-  /** Set by `present`: the zone written, so cleanUp needs no lookup. */
-  zoneId?: string;
-}
+/** A challenge value to place at `fqdn` (the `_acme-challenge` name), in `zoneId` when already known (so cleanUp needs no lookup). */
+export type ChallengeInput = Pick<ChallengeRecord, 'fqdn' | 'value'> & Partial<Pick<ChallengeRecord, 'zoneId'>>;
 
-/** Where a value was really written (a CNAME-delegated name is written at its target). */
-export interface PresentedRecord {
-  /** The name written, lower-case without trailing dot (the CNAME target when delegated). */
-  fqdn: string;
-  value: string;
-  zoneId: string;
-  /** The `_acme-challenge` name the CA asks for, when it differs from `fqdn`. */
-  delegatedFrom?: string;
-}
+/**
+ * Where a value was really written: `fqdn` is the name written (the CNAME target
+ * when delegated), and `delegatedFrom` the `_acme-challenge` name the CA asks for.
+ */
+export type PresentedRecord = Omit<ChallengeRecord, 'identifier'> & { delegatedFrom?: string };
 
 export interface PresentResult {
   /** Route 53 change ids to wait for (GetChange → INSYNC). Names already holding our values add none. */
@@ -57,8 +49,8 @@ export interface PresentResult {
 
 /** Presents and removes DNS-01 values; implementations never check propagation. */
 export interface DnsChallengeProvider {
-  present(records: ChallengeRecord[]): Promise<PresentResult>;
-  cleanUp(records: ChallengeRecord[]): Promise<string[]>;
+  present(records: ChallengeInput[]): Promise<PresentResult>;
+  cleanUp(records: ChallengeInput[]): Promise<string[]>;
 }
 
 /** The zones the pipeline may write: the inventory's `hostedZones` and a certificate's `hostedZoneIds`. */
@@ -169,7 +161,7 @@ export class Route53ChallengeProvider implements DnsChallengeProvider {
   }
 
   /** Add our values, merged with whatever the names already hold. Safe to repeat. */
-  async present(records: ChallengeRecord[]): Promise<PresentResult> {
+  async present(records: ChallengeInput[]): Promise<PresentResult> {
     const targets = await this.resolveTargets(records);
     const results = await Promise.all(
       [...targets.values()].map(async (t) => ({
@@ -189,7 +181,7 @@ export class Route53ChallengeProvider implements DnsChallengeProvider {
   }
 
   /** Remove our values only; an absent record or value is already clean. Returns the change ids. */
-  async cleanUp(records: ChallengeRecord[]): Promise<string[]> {
+  async cleanUp(records: ChallengeInput[]): Promise<string[]> {
     const targets = await this.resolveTargets(records);
     const ids = await Promise.all(
       [...targets.values()].map((t) => this.rewrite(t.zoneId, t.fqdn, (current) => removeTxtValues(current, t.values))),
@@ -226,7 +218,7 @@ export class Route53ChallengeProvider implements DnsChallengeProvider {
 
   /** Group by the name really written (following CNAME delegation) and its zone. */
   private async resolveTargets(
-    records: ChallengeRecord[],
+    records: ChallengeInput[],
   ): Promise<Map<string, { fqdn: string; zoneId: string; values: string[]; delegatedFrom?: string }>> {
     const zoneOf = new Map<string, string | undefined>();
     for (const r of records) {

@@ -102,7 +102,7 @@ async function presentChallenges(
     leaseEndsAt: new Date(ctx.now().getTime() + ctx.env.holderLeaseMs),
   });
   const presented = await ctx.dns.zoneFor(spec).present(challenges);
-  const identifierOf = new Map(challenges.map((c) => [`${c.fqdn}\u0000${c.value}`, c.dnsName]));
+  const identifierOf = new Map(challenges.map((c) => [`${c.fqdn}\u0000${c.value}`, c.identifier]));
   logger.info('challenge records written', {
     certificate: spec.name,
     orderUrl: order.url,

@@ -12,9 +12,10 @@
 // Two executions may share one order (the second resumes the first's claim) and
 // so the same TXT values: the values are removed only by the last holder out.
 import { createHash } from 'node:crypto';
+import { TAG } from '../tagNames.js';
 
-export const VALUES_TAG_PREFIX = 'certpipe:challenge-values:';
-export const HOLDER_TAG_PREFIX = 'certpipe:challenge-holder:';
+export const VALUES_TAG_PREFIX = TAG.challengeValuesPrefix;
+export const HOLDER_TAG_PREFIX = TAG.challengeHolderPrefix;
 
 // A DNS-01 value is base64url(SHA-256), 43 characters: 16 of them (96 bits) tell
 // ours from any other writer's value, and 15 fit one 255-character tag value.

@@ -2,25 +2,7 @@
 import type { KeyAlgorithm } from '../inventory.js';
 import type { StoredFacts } from '../renewal.js';
 
-export const TAG = {
-  managed: 'certpipe:managed',
-  certificate: 'certpipe:certificate',
-  notBefore: 'certpipe:not-before',
-  notAfter: 'certpipe:not-after',
-  serial: 'certpipe:serial',
-  issuedAt: 'certpipe:issued-at',
-  renewalTime: 'certpipe:renewal-time',
-  issuer: 'certpipe:issuer',
-  dnsNames: 'certpipe:dns-names',
-  keyAlgorithm: 'certpipe:key-algorithm',
-  pendingOrder: 'certpipe:pending-order',
-  /** Targets the last publish could not reach (comma list); the next run publishes them without a new order. */
-  publishPending: 'certpipe:publish-pending',
-  copyOf: 'certpipe:copy-of',
-  /** The CA's Retry-After past an execution's end (ISO time): CheckExpiry does not ask before it. */
-  deferredUntil: 'certpipe:deferred-until',
-  acmPrefix: 'certpipe:acm:',
-} as const;
+export { TAG } from '../tagNames.js';
 
 /** The issued certificate as stored (AWSCURRENT). Holds the private key: never log it or pass it between states. */
 export interface IssuedCertificate {

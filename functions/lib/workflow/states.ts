@@ -49,8 +49,13 @@ export const renewalItemSchema = z.object({
 });
 export type RenewalItem = z.infer<typeof renewalItemSchema>;
 
+/**
+ * One DNS-01 challenge value: THE challenge record. The ACME side, the DNS
+ * provider and cleanup use views of it (acme/challenge.ts DnsChallengeRecord,
+ * dns/route53.ts ChallengeInput and PresentedRecord), never a shape of their own.
+ */
 export const challengeRecordSchema = z.object({
-  /** The DNS name the CA validates, e.g. `example.com` for `*.example.com`. */
+  /** The name as ordered, `*.example.com` for a wildcard (its value sits at the apex's `_acme-challenge`). */
   identifier: z.string(),
   /** Where the TXT value is written (after following a CNAME delegation). */
   fqdn: z.string(),

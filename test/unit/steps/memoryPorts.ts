@@ -125,7 +125,7 @@ export class MemoryCa implements AcmeAccount {
   }
   async dnsChallenges(order: OrderRecord) {
     this.check('dnsChallenges');
-    return order.dnsNames.map((dnsName, i) => ({ dnsName, fqdn: `_acme-challenge.${dnsName.replace(/^\*\./, '')}`, value: `value-${i}-${order.url.split('/').pop()}` }));
+    return order.dnsNames.map((identifier, i) => ({ identifier, fqdn: `_acme-challenge.${identifier.replace(/^\*\./, '')}`, value: `value-${i}-${order.url.split('/').pop()}` }));
   }
   async completeChallenges(order: OrderRecord) {
     this.calls.push(`completeChallenges ${order.url}`);
