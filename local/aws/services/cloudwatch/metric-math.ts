@@ -155,8 +155,11 @@ export function evaluateExpression(node: Node, series: ReadonlyMap<string, Serie
           if (typeof source === 'number') return source;
           return source.map((v) => v ?? fill);
         }
+        // Only the branch taken needs a value: IF(total > 0, x / total, 0) has none for x / 0, and needs none.
         const [cond, a, b] = n.args.map(run) as [Value, Value, Value];
-        return pointwise([cond, a, b], (c, x, y) => (c !== 0 ? x : y));
+        const pick = (c: number | undefined, k: number) => (c === undefined ? undefined : at(c !== 0 ? a : b, k));
+        if (typeof cond === 'number' && typeof a === 'number' && typeof b === 'number') return cond !== 0 ? a : b;
+        return Array.from({ length: slots }, (_, k) => pick(at(cond, k), k));
       }
     }
   };
