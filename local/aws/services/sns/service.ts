@@ -22,6 +22,8 @@ export interface PublishedMessage {
 }
 
 export interface SnsService extends LocalService {
+  /** CreateTopic for a caller in `account`/`region` (idempotent); resolves to the topic ARN. */
+  createTopic(account: string, region: string, name: string, attributes?: Record<string, string>): Promise<string>;
   /** Publishes as an AWS service does for its own actions (alarm notifications); throws NotFound for an unknown topic. */
   notify(topicArn: string, subject: string, message: string): Promise<PublishedMessage>;
 }
@@ -53,22 +55,24 @@ const sns: ServiceFactory = (cloud: LocalCloud): SnsService => {
     return published;
   };
 
+  const createTopic = async (account: string, region: string, name: string, attributes: Record<string, string> = {}) => {
+    if (!TOPIC_NAME.test(name)) throw snsError('InvalidParameter', 'Invalid parameter: Topic Name');
+    const topicArn = `arn:aws:sns:${region}:${account}:${name}`;
+    const store = await topics;
+    if (!store.has(topicArn)) await store.put(topicArn, { topicArn, name, attributes });
+    return topicArn;
+  };
+
   const base = queryService({
     signingName: 'sns',
     xmlns: 'http://sns.amazonaws.com/doc/2010-03-31/',
     operations: {
       async CreateTopic(params, ctx) {
-        const name = params.get('Name') ?? '';
-        if (!TOPIC_NAME.test(name)) throw snsError('InvalidParameter', 'Invalid parameter: Topic Name');
-        const topicArn = `arn:aws:sns:${ctx.region}:${ctx.accountId}:${name}`;
-        const store = await topics;
-        if (!store.has(topicArn)) {
-          const attributes: Record<string, string> = {};
-          for (let i = 1; params.has(`Attributes.entry.${i}.key`); i++) {
-            attributes[params.get(`Attributes.entry.${i}.key`)!] = params.get(`Attributes.entry.${i}.value`) ?? '';
-          }
-          await store.put(topicArn, { topicArn, name, attributes });
+        const attributes: Record<string, string> = {};
+        for (let i = 1; params.has(`Attributes.entry.${i}.key`); i++) {
+          attributes[params.get(`Attributes.entry.${i}.key`)!] = params.get(`Attributes.entry.${i}.value`) ?? '';
         }
+        const topicArn = await createTopic(ctx.accountId, ctx.region, params.get('Name') ?? '', attributes);
         return `<TopicArn>${xmlEscape(topicArn)}</TopicArn>`;
       },
       async ListTopics(_params, ctx) {
@@ -95,6 +99,7 @@ const sns: ServiceFactory = (cloud: LocalCloud): SnsService => {
 
   return {
     ...base,
+    createTopic,
     notify: (topicArn, subject, message) => record(topicArn, message, subject),
     internalRoutes: {
       'GET /_certpipe/sns/messages': async (req) => {
