@@ -7,6 +7,7 @@
 // notifications reach the alarm topic.
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run as cli } from '../../bin/cli.js';
 import { startTestCloud, freePort, type TestCloud } from '../support/cloud.js';
 import { evaluateAlarms, putTemplateAlarms, snsMessages, type TemplateAlarms } from '../support/template-alarms.js';
 import { deployTestPipeline, EXAMPLE_CONFIG, exampleConfig, type TestPipeline } from './pipeline.js';
@@ -57,6 +58,16 @@ describe('alarms after a healthy run of the example config', () => {
     const second = await pipeline.run();
     expect(second.status, `${second.error}: ${second.cause}`).toBe('SUCCEEDED');
     expect(states(await evaluateAlarms(cloud), alarms.names)).toEqual(ALL_OK);
+    // `certpipe status --local` shows them: a section under the table, and in --json.
+    let out = '';
+    const io = { stdout: { write: (s: string) => (out += s) }, stderr: { write: () => true }, isTTY: false, env: { ...process.env, CERTPIPE_DATA_DIR: cloud.dataDir, AWS_ENDPOINT_URL: '' } };
+    expect(await cli(['status', '--local', '--json'], io)).toBe(0);
+    const doc = JSON.parse(out) as { alarms: { name: string; state: string }[] };
+    expect(Object.fromEntries(doc.alarms.map((a) => [a.name, a.state]))).toEqual(Object.fromEntries(Object.values(alarms.names).map((n) => [n, 'OK'])));
+    out = '';
+    expect(await cli(['status', '--local'], io)).toBe(0);
+    expect(out).toMatch(new RegExp(`\\nalarms\\n(  OK +Certpipe-\\S+\\n){7}`));
+
     const recovered = (await snsMessages(cloud, alarms.topicArn)).map((m) => JSON.parse(m.message)).filter((m) => m.AlarmName === alarms.names.MinDaysToExpiry);
     expect(recovered.at(-1)).toMatchObject({ NewStateValue: 'OK', OldStateValue: 'ALARM' });
   }, 600_000);
