@@ -6,6 +6,7 @@
 // unreachable pages: ExecutionsFailed and AcmeErrorRate go to ALARM and their
 // notifications reach the alarm topic.
 import { fileURLToPath } from 'node:url';
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as cli } from '../../bin/cli.js';
 import { startTestCloud, freePort, type TestCloud } from '../support/cloud.js';
@@ -50,8 +51,18 @@ describe('alarms after a healthy run of the example config', () => {
     // The healthy run was seen, not merely absent: its functions ran without error and its ACME requests were counted.
     expect(after[alarms.names.LambdaErrors!]!.reason).toContain('[0]');
     expect(after[alarms.names.AcmeErrorRate!]!.reason).toContain('[0]');
-    const acme = await (await fetch(`${cloud.url}/_certpipe/metrics?namespace=Certpipe&metricName=AcmeRequests`)).json();
-    expect((acme as { datapoints: unknown[] }).datapoints.length).toBeGreaterThan(0);
+    // The functions' EMF reads back through the CloudWatch API, as from CloudWatch Logs' extraction in AWS.
+    const cw = new CloudWatchClient(cloud.sdkConfig());
+    const created = await cw.send(
+      new GetMetricDataCommand({
+        StartTime: new Date(Date.now() - 3_600_000),
+        EndTime: new Date(Date.now() + 60_000),
+        MetricDataQueries: [
+          { Id: 'created', MetricStat: { Metric: { Namespace: 'Certpipe', MetricName: 'AcmeRequests', Dimensions: [{ Name: 'service', Value: 'certpipe' }, { Name: 'Status', Value: '201' }] }, Period: 3600, Stat: 'Sum' } },
+        ],
+      }),
+    );
+    expect(created.MetricDataResults![0]!.Values!.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
   }, 600_000);
 
   it('all OK once the next run reports the soonest expiry, with the recovery published to the topic', async () => {

@@ -195,16 +195,23 @@ export class Alarms {
   evaluateAll(at: Date): Promise<void> {
     return this.serial(async () => {
       const alarms = await this.alarms;
-      for (const key of alarms.keys()) await this.evaluateOne(key, at);
+      // One read of the datapoints per account and region for the whole pass.
+      const read = new Map<string, Promise<StoredDatapoint[]>>();
+      const points: DatapointSource = (account, region) => {
+        const key = `${account}/${region}`;
+        if (!read.has(key)) read.set(key, this.datapoints(account, region));
+        return read.get(key)!;
+      };
+      for (const key of alarms.keys()) await this.evaluateOne(key, at, points);
     });
   }
 
-  private async evaluateOne(key: string, at: Date): Promise<void> {
+  private async evaluateOne(key: string, at: Date, source: DatapointSource = this.datapoints): Promise<void> {
     const alarms = await this.alarms;
     const alarm = alarms.get(key);
     if (!alarm) return;
     const rule = this.ruleOf(alarm);
-    const points = await this.datapoints(alarm.account, alarm.region);
+    const points = await source(alarm.account, alarm.region);
     const evaluation = evaluateAlarm(rule, points, at, alarm.state);
     if (evaluation.state === alarm.state) return;
     const changed: StoredAlarm = { ...alarm, state: evaluation.state, reason: evaluation.reason, stateUpdatedAt: at.getTime() };
