@@ -127,4 +127,20 @@ describe('alarms after a run with the CA unreachable', () => {
     const later = await evaluateAlarms(cloud, new Date(Date.now() + 10 * 60_000));
     expect(later[alarms.names.ExecutionsFailed!]!.state).toBe('OK');
   }, 600_000);
+
+  it('the renewal workflow with more due certificates than its inline Map\'s history holds fails on the history limit', async () => {
+    // About 43 events per certificate: 4 due certificates need ~180, the knob allows 100.
+    process.env.CERTPIPE_SFN_MAX_HISTORY_EVENTS = '100';
+    try {
+      const pipeline = await deployTestPipeline(cloud, exampleConfig(cloud));
+      const done = await pipeline.run();
+      expect(done.status).toBe('FAILED');
+      expect(done.error).toBe('States.Runtime');
+      expect(done.cause).toBe('The execution reached the maximum number of history events (100).');
+      expect(done.history).toHaveLength(100);
+      expect(done.history.filter((e) => e.stateEnteredEventDetails?.name === 'PlaceChallenges').length).toBeGreaterThan(0);
+    } finally {
+      delete process.env.CERTPIPE_SFN_MAX_HISTORY_EVENTS;
+    }
+  }, 600_000);
 });
