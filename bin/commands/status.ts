@@ -1,5 +1,6 @@
 // `certpipe status`: every certificate, when it expires, when and why it renews,
 // what the last run did with it and where it is published.
+import { CloudWatchClient, DescribeAlarmsCommand, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
 import Table from 'cli-table3';
 import { renewalDecision, type RenewalDecision } from '../../functions/lib/renewal.js';
 import { scanInventory } from '../../functions/lib/store/certificateStore.js';
@@ -47,10 +48,45 @@ export async function statusRows(target: Target, now: Date): Promise<StatusRow[]
   });
 }
 
+export interface AlarmStatus {
+  name: string;
+  state: string;
+  reason: string;
+  updatedAt?: string;
+}
+
+/**
+ * The pipeline's alarms and their states: in the local cloud every alarm there is
+ * (the deploy puts only the stack's), in AWS those named after the stack.
+ * Undefined when they cannot be read (no cloudwatch:DescribeAlarms): the
+ * certificate table still matters more.
+ */
+export async function alarmStatuses(target: Target): Promise<AlarmStatus[] | undefined> {
+  const prefix = target.kind === 'stack' ? `${target.description.replace(/^stack /, '')}-` : undefined;
+  const cloudwatch = target.aws.client(CloudWatchClient);
+  const alarms: MetricAlarm[] = [];
+  try {
+    let NextToken: string | undefined;
+    do {
+      const page = await cloudwatch.send(new DescribeAlarmsCommand({ AlarmTypes: ['MetricAlarm'], ...(prefix ? { AlarmNamePrefix: prefix } : {}), NextToken }));
+      alarms.push(...(page.MetricAlarms ?? []));
+      NextToken = page.NextToken;
+    } while (NextToken);
+  } catch {
+    return undefined;
+  }
+  return alarms.map((a) => ({
+    name: a.AlarmName ?? '?',
+    state: a.StateValue ?? 'INSUFFICIENT_DATA',
+    reason: a.StateReason ?? '',
+    ...(a.StateUpdatedTimestamp ? { updatedAt: a.StateUpdatedTimestamp.toISOString() } : {}),
+  }));
+}
+
 export async function statusCommand(target: Target, opts: GlobalOptions, io: CliIO): Promise<number> {
-  const rows = await statusRows(target, new Date());
+  const [rows, alarms] = await Promise.all([statusRows(target, new Date()), alarmStatuses(target)]);
   if (opts.json) {
-    printJson(io, { target: target.description, certificates: rows });
+    printJson(io, { target: target.description, certificates: rows, ...(alarms ? { alarms } : {}) });
     return 0;
   }
   const c = colors(io);
@@ -84,5 +120,14 @@ export async function statusCommand(target: Target, opts: GlobalOptions, io: Cli
   }
   println(io, `certificates in ${target.description}`);
   println(io, table.toString());
+  if (alarms?.length) {
+    println(io, '');
+    println(io, 'alarms');
+    const paint = (state: string) => {
+      const cell = state.padEnd(17);
+      return state === 'OK' ? c.green(cell) : state === 'ALARM' ? c.red(cell) : c.yellow(cell);
+    };
+    for (const alarm of alarms) println(io, `  ${paint(alarm.state)} ${alarm.name}${alarm.state === 'OK' ? '' : `: ${alarm.reason}`}`);
+  }
   return 0;
 }

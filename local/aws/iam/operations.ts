@@ -320,7 +320,25 @@ const CLOUDWATCH: JsonRule[] = [
   everything('monitoring', 'PutMetricData', 'cloudwatch:PutMetricData', (b) => present('cloudwatch:namespace', str(b.Namespace)), ['cloudwatch:namespace']),
   everything('monitoring', 'ListMetrics', 'cloudwatch:ListMetrics'),
   everything('monitoring', 'GetMetricData', 'cloudwatch:GetMetricData'),
+  onAlarms('PutMetricAlarm', (b) => [str(b.AlarmName) ?? '']),
+  onAlarms('DeleteAlarms', (b) => (Array.isArray(b.AlarmNames) ? b.AlarmNames.map(String) : [])),
+  onAlarms('DescribeAlarms', () => ['*']),
 ];
+
+function onAlarms(operation: string, names: (body: Readonly<Record<string, any>>) => string[]): JsonRule {
+  const arn = (scope: RequestScope, name: string) => `arn:aws:cloudwatch:${scope.region}:${scope.accountId}:alarm:${name}`;
+  return {
+    service: 'monitoring',
+    operation,
+    action: `cloudwatch:${operation}`,
+    resource: operation === 'DescribeAlarms' ? 'arn:aws:cloudwatch:{region}:{account}:alarm:*' : 'arn:aws:cloudwatch:{region}:{account}:alarm:{AlarmName}',
+    conditionKeys: [],
+    authorize: (body, scope) => {
+      const resources = names(body).map((n) => arn(scope, n));
+      return { action: `cloudwatch:${operation}`, resources: resources.length ? resources : [arn(scope, '*')], resourceAccountId: scope.accountId, context: {} };
+    },
+  };
+}
 
 // ---------------------------------------------------------------------------
 // Step Functions (AWS JSON 1.0) and the Task state's Lambda invoke
@@ -422,6 +440,38 @@ const STS: QueryRule[] = [
   },
 ];
 
+// SNS (AWS Query): the alarm topic.
+const topicArn = (scope: RequestScope, name: string) => `arn:aws:sns:${scope.region}:${scope.accountId}:${name}`;
+const SNS: QueryRule[] = [
+  {
+    service: 'sns',
+    operation: 'CreateTopic',
+    action: 'sns:CreateTopic',
+    resource: 'arn:aws:sns:{region}:{account}:{Name}',
+    conditionKeys: [],
+    authorize: (params, scope) => ({ action: 'sns:CreateTopic', resources: [topicArn(scope, params.get('Name') ?? '')], resourceAccountId: scope.accountId, context: {} }),
+  },
+  {
+    service: 'sns',
+    operation: 'ListTopics',
+    action: 'sns:ListTopics',
+    resource: '*',
+    conditionKeys: [],
+    authorize: (_params, scope) => ({ action: 'sns:ListTopics', resources: ['*'], resourceAccountId: scope.accountId, context: {} }),
+  },
+  {
+    service: 'sns',
+    operation: 'Publish',
+    action: 'sns:Publish',
+    resource: '{TopicArn}',
+    conditionKeys: [],
+    authorize: (params, scope) => {
+      const arn = params.get('TopicArn') ?? params.get('TargetArn') ?? '';
+      return { action: 'sns:Publish', resources: [arn], resourceAccountId: accountOfArn(arn, scope.accountId), context: {} };
+    },
+  },
+];
+
 // ---------------------------------------------------------------------------
 // Route 53 (REST-XML). Global: ARNs carry neither region nor account.
 
@@ -484,11 +534,11 @@ const ROUTE53: RestXmlRule[] = [
 const JSON_RULES = [...SECRETS_MANAGER, ...ACM, ...EVENTS, ...CLOUDWATCH, ...STEP_FUNCTIONS, ...LAMBDA];
 
 /** Every operation the local endpoint serves, keyed `<signing name> <Operation>`. */
-export const OPERATIONS: readonly OperationRule[] = [...ROUTE53, ...SECRETS_MANAGER, ...ACM, ...STS, ...EVENTS, ...CLOUDWATCH, ...STEP_FUNCTIONS, ...LAMBDA];
+export const OPERATIONS: readonly OperationRule[] = [...ROUTE53, ...SECRETS_MANAGER, ...ACM, ...STS, ...SNS, ...EVENTS, ...CLOUDWATCH, ...STEP_FUNCTIONS, ...LAMBDA];
 
 const byKey = <R extends OperationRule>(rules: readonly R[]) => new Map(rules.map((r) => [`${r.service} ${r.operation}`, r]));
 const JSON_BY_KEY = byKey(JSON_RULES);
-const QUERY_BY_KEY = byKey(STS);
+const QUERY_BY_KEY = byKey([...STS, ...SNS]);
 const REST_XML_BY_KEY = byKey(ROUTE53);
 
 /** Thrown for an operation the table does not know: the endpoint must not serve what it cannot authorize. */

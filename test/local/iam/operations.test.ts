@@ -110,6 +110,8 @@ const SAMPLE_BODY = {
   stateMachineArn: `arn:aws:states:us-east-1:${ACCOUNT}:stateMachine:renewal`,
   executionArn: `arn:aws:states:us-east-1:${ACCOUNT}:execution:renewal:run-1`,
   FunctionName: 'CheckExpiry',
+  AlarmName: 'ExecutionsFailed',
+  AlarmNames: ['ExecutionsFailed'],
 };
 const ACCOUNT_KEY_POLICY = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }] };
 const STORES: ResourceTags = {
@@ -126,6 +128,7 @@ const STORES: ResourceTags = {
 function sampleInput(service: string): OperationInput {
   if (service === 'route53') return { protocol: 'rest-xml', id: '/hostedzone/Z1', changes: [{ action: 'CREATE', name: '_acme-challenge.example.com.', type: 'TXT' }] };
   if (service === 'sts') return { protocol: 'query', params: new URLSearchParams({ RoleArn: `arn:aws:iam::${ACCOUNT}:role/r`, RoleSessionName: 's', ExternalId: 'x-1' }) };
+  if (service === 'sns') return { protocol: 'query', params: new URLSearchParams({ Name: 'alarms', TopicArn: `arn:aws:sns:us-east-1:${ACCOUNT}:alarms` }) };
   return { protocol: 'json', body: SAMPLE_BODY };
 }
 

@@ -3,7 +3,9 @@
 // the Query-era codes (InvalidParameterValue, MissingParameter, …) in
 // `x-amzn-query-error`. PutMetricData validates like AWS and stores each call;
 // ListMetrics and GetMetricData (MetricStat queries) read them back, and
-// `GET /_certpipe/metrics?namespace=` returns the raw datapoints.
+// `GET /_certpipe/metrics?namespace=` returns the raw datapoints. The functions'
+// EMF log lines and the metrics of AWS/Lambda and AWS/States arrive through
+// `metrics` (MetricSink); the alarms (alarms.ts) are evaluated over all of them.
 import { randomUUID } from 'node:crypto';
 import { decodeToken, encodeToken, epochSeconds, jsonService, jsonResponse } from '../../protocol.js';
 import {
@@ -11,39 +13,16 @@ import {
   type CallContext,
   type Collection,
   type LocalCloud,
+  type LocalService,
   type ServiceFactory,
   type ServiceRequest,
   type ServiceResponse,
 } from '../../types.js';
+import { Alarms } from './alarms.js';
+import { datapointsFromEmf, type LogOrigin } from './emf.js';
+import { byPeriod, isMetric, statistic, SUPPORTED_STATS, type Dimension, type StatisticSet, type StoredDatapoint } from './datapoints.js';
 
-export interface Dimension {
-  readonly Name: string;
-  readonly Value: string;
-}
-
-export interface StatisticSet {
-  readonly SampleCount: number;
-  readonly Sum: number;
-  readonly Minimum: number;
-  readonly Maximum: number;
-}
-
-/** One datum of a PutMetricData call, with where and when it was put. */
-export interface StoredDatapoint {
-  readonly account: string;
-  readonly region: string;
-  readonly namespace: string;
-  readonly metricName: string;
-  readonly dimensions: Dimension[];
-  /** ISO 8601. */
-  readonly timestamp: string;
-  readonly unit?: string;
-  readonly value?: number;
-  readonly values?: number[];
-  readonly counts?: number[];
-  readonly statisticValues?: StatisticSet;
-  readonly storageResolution: number;
-}
+export type { Dimension, StatisticSet, StoredDatapoint } from './datapoints.js';
 
 interface StoredBatch {
   readonly datapoints: StoredDatapoint[];
@@ -189,41 +168,6 @@ function datumOf(raw: Record<string, unknown>, index: number, namespace: string,
   };
 }
 
-/** The samples a datapoint contributes, as one statistic set. */
-function statisticsOf(d: StoredDatapoint): StatisticSet {
-  if (d.statisticValues) return d.statisticValues;
-  const values = d.values ?? [d.value ?? 0];
-  const counts = d.counts ?? values.map(() => 1);
-  let SampleCount = 0;
-  let Sum = 0;
-  for (let i = 0; i < values.length; i++) {
-    SampleCount += counts[i]!;
-    Sum += values[i]! * counts[i]!;
-  }
-  return { SampleCount, Sum, Minimum: Math.min(...values), Maximum: Math.max(...values) };
-}
-
-const SUPPORTED_STATS = new Set(['Sum', 'Average', 'Minimum', 'Maximum', 'SampleCount']);
-
-function statistic(stat: string, s: StatisticSet): number {
-  switch (stat) {
-    case 'Sum':
-      return s.Sum;
-    case 'Average':
-      return s.SampleCount === 0 ? 0 : s.Sum / s.SampleCount;
-    case 'Minimum':
-      return s.Minimum;
-    case 'Maximum':
-      return s.Maximum;
-    default:
-      return s.SampleCount;
-  }
-}
-
-function sameDimensions(a: readonly Dimension[], b: readonly Dimension[]): boolean {
-  return a.length === b.length && a.every((d) => b.some((e) => e.Name === d.Name && e.Value === d.Value));
-}
-
 const metricKey = (d: Pick<StoredDatapoint, 'namespace' | 'metricName' | 'dimensions'>) =>
   JSON.stringify([d.namespace, d.metricName, [...d.dimensions].sort((x, y) => (x.Name < y.Name ? -1 : 1))]);
 
@@ -239,6 +183,17 @@ class MetricStore {
   private async all(filter: (d: StoredDatapoint) => boolean): Promise<StoredDatapoint[]> {
     const batches = await this.batches;
     return batches.keys().flatMap((key) => batches.get(key)?.datapoints.filter(filter) ?? []);
+  }
+
+  /** Stores datapoints that did not come through PutMetricData (EMF, AWS's own namespaces). */
+  async record(datapoints: StoredDatapoint[]): Promise<void> {
+    if (!datapoints.length) return;
+    const key = `${datapoints[0]!.timestamp}#${String(this.sequence++).padStart(10, '0')}#${randomUUID()}`;
+    await (await this.batches).put(key, { datapoints });
+  }
+
+  datapointsOf(account: string, region: string): Promise<StoredDatapoint[]> {
+    return this.all((d) => d.account === account && d.region === region);
   }
 
   async putMetricData(input: Record<string, any>, ctx: CallContext) {
@@ -303,26 +258,11 @@ class MetricStore {
       }
       if (!SUPPORTED_STATS.has(stat.Stat)) throw invalid(`${at}.MetricStat.Stat`, stat.Stat);
       const dims = dimensionsOf(`${at}.MetricStat.Metric.Dimensions`, metric.Dimensions);
-      const buckets = new Map<number, StatisticSet>();
-      for (const d of points) {
-        if (d.namespace !== metric.Namespace || d.metricName !== metric.MetricName || !sameDimensions(d.dimensions, dims)) continue;
-        if (stat.Unit !== undefined && d.unit !== stat.Unit) continue;
-        const periodMs = period * 1000;
-        const bucket = Math.floor(Date.parse(d.timestamp) / periodMs) * periodMs;
-        const s = statisticsOf(d);
-        const prev = buckets.get(bucket);
-        buckets.set(
-          bucket,
-          prev
-            ? {
-                SampleCount: prev.SampleCount + s.SampleCount,
-                Sum: prev.Sum + s.Sum,
-                Minimum: Math.min(prev.Minimum, s.Minimum),
-                Maximum: Math.max(prev.Maximum, s.Maximum),
-              }
-            : s,
-        );
-      }
+      const wanted = { namespace: String(metric.Namespace), metricName: String(metric.MetricName), dimensions: dims };
+      const buckets = byPeriod(
+        points.filter((d) => isMetric(d, wanted) && (stat.Unit === undefined || d.unit === stat.Unit)),
+        period,
+      );
       const times = [...buckets.keys()].sort((a, b) => (ascending ? a - b : b - a));
       return {
         Id: id,
@@ -354,9 +294,44 @@ class MetricStore {
   }
 }
 
-const cloudWatch: ServiceFactory = (cloud) => {
+/** How the rest of the local cloud hands CloudWatch its metrics, as AWS does behind the API. */
+export interface MetricSink {
+  /** One line of a function's log: EMF becomes metrics, as CloudWatch Logs extracts them. */
+  logLine(origin: LogOrigin, line: string): void;
+  /** A metric an AWS service publishes itself (AWS/Lambda, AWS/States), now. */
+  publish(origin: LogOrigin, namespace: string, metrics: ReadonlyArray<{ name: string; value: number; unit: string }>, dimensions: Dimension[]): void;
+}
+
+export interface CloudWatchService extends LocalService {
+  readonly metrics: MetricSink;
+}
+
+const cloudWatch: ServiceFactory = (cloud): CloudWatchService => {
   const store = new MetricStore(cloud);
+  const alarms = new Alarms(cloud, (account, region) => store.datapointsOf(account, region));
+  const pending = new Set<Promise<unknown>>();
+  // Metric writes are fire-and-forget for the caller (a log line must not wait on disk), but closing waits for them.
+  const track = (write: Promise<unknown>) => {
+    const p = write.catch((err: Error) => console.error(`[certpipe-local] storing metrics failed: ${err.message}`));
+    pending.add(p);
+    void p.finally(() => pending.delete(p));
+  };
+  const metrics: MetricSink = {
+    logLine(origin, line) {
+      const points = datapointsFromEmf(line, origin);
+      if (points.length) track(store.record(points));
+    },
+    publish(origin, namespace, list, dimensions) {
+      const timestamp = cloud.now().toISOString();
+      track(
+        store.record(
+          list.map((m) => ({ ...origin, namespace, metricName: m.name, dimensions, timestamp, unit: m.unit, value: m.value, storageResolution: 60 })),
+        ),
+      );
+    },
+  };
   return {
+    metrics,
     ...jsonService({
       signingName: 'monitoring',
       targetPrefix: 'GraniteServiceVersion20100801',
@@ -366,11 +341,23 @@ const cloudWatch: ServiceFactory = (cloud) => {
         PutMetricData: (input, ctx) => store.putMetricData(input, ctx),
         ListMetrics: (input, ctx) => store.listMetrics(input, ctx),
         GetMetricData: (input, ctx) => store.getMetricData(input, ctx),
+        PutMetricAlarm: (input, ctx) => alarms.putMetricAlarm(input, ctx),
+        DescribeAlarms: (input, ctx) => alarms.describeAlarms(input, ctx),
+        DeleteAlarms: (input, ctx) => alarms.deleteAlarms(input, ctx),
       },
     }),
     internalRoutes: {
       'GET /_certpipe/metrics': (req) => store.list(req),
       'DELETE /_certpipe/metrics': () => store.clear(),
+      'GET /_certpipe/alarms': () => alarms.list(),
+      'POST /_certpipe/alarms/evaluate': async (req) => {
+        await Promise.allSettled([...pending]);
+        return alarms.evaluateRoute(req);
+      },
+    },
+    async close() {
+      alarms.close();
+      await Promise.allSettled([...pending]);
     },
   };
 };

@@ -15,7 +15,8 @@ import {
   functionDefinitionSchema,
   type RegisteredFunction,
 } from './functions.js';
-import { WarmWorker } from './warm-worker.js';
+import type { MetricSink } from '../cloudwatch/service.js';
+import { FunctionError, WarmWorker } from './warm-worker.js';
 
 export { FunctionError } from './warm-worker.js';
 
@@ -26,6 +27,8 @@ export interface LambdaRuntimeOptions {
   readonly defaultAccountId: () => string;
   /** Where functions reach the local endpoint (their AWS_ENDPOINT_URL). */
   readonly endpointUrl: () => string;
+  /** Where log lines and AWS/Lambda metrics go, as Lambda sends them to CloudWatch. */
+  readonly metrics?: () => MetricSink;
 }
 
 /** The registration body is invalid or its entry cannot be bundled. */
@@ -124,11 +127,31 @@ export class LambdaRuntime {
           timeoutSeconds: fn.timeoutSeconds,
           memoryMb: fn.memoryMb,
           logPath: functionLogPath(this.options.dataDir, fn.functionName),
+          onLogLine: (line) => this.options.metrics?.().logLine({ account: fn.accountId, region: fn.region }, line),
         });
         this.workers.set(arn, worker);
       }
     }
-    return worker.invoke(payload, requestId);
+    const started = Date.now();
+    let failed = false;
+    try {
+      return await worker.invoke(payload, requestId);
+    } catch (err) {
+      failed = err instanceof FunctionError;
+      throw err;
+    } finally {
+      // Lambda's own metrics: an invocation that ran, and whether the function erred (thrown, timed out, runtime died).
+      this.options.metrics?.().publish(
+        { account: fn.accountId, region: fn.region },
+        'AWS/Lambda',
+        [
+          { name: 'Invocations', value: 1, unit: 'Count' },
+          { name: 'Errors', value: failed ? 1 : 0, unit: 'Count' },
+          { name: 'Duration', value: Date.now() - started, unit: 'Milliseconds' },
+        ],
+        [{ Name: 'FunctionName', Value: fn.functionName }],
+      );
+    }
   }
 
   async close(): Promise<void> {

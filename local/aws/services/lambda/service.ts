@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { jsonResponse } from '../../protocol.js';
 import { AwsError, type LocalCloud, type LocalService, type ServiceFactory, type ServiceRequest } from '../../types.js';
+import type { CloudWatchService } from '../cloudwatch/service.js';
 import { DEFAULT_REGION, resolveFunctionArn, type RegisteredFunction } from './functions.js';
 import { FunctionError, FunctionNotFound, InvalidFunctionDefinition, LambdaRuntime } from './runtime.js';
 
@@ -35,6 +36,7 @@ const lambda: ServiceFactory = (cloud: LocalCloud): LambdaService => {
     store: cloud.store,
     defaultAccountId: () => cloud.settings.defaultAccountId,
     endpointUrl: () => cloud.endpointUrl(),
+    metrics: () => cloud.service<CloudWatchService>('monitoring').metrics,
   });
 
   return {

@@ -18,6 +18,8 @@ export interface WorkerSpec {
   readonly memoryMb: number;
   /** Console output of the function is appended here as printed. */
   readonly logPath: string;
+  /** Each complete line of console output, as CloudWatch Logs receives it (EMF becomes metrics there). */
+  readonly onLogLine?: (line: string) => void;
 }
 
 /** An invocation failed as Lambda reports it: the handler threw, timed out or its runtime died. */
@@ -42,6 +44,8 @@ export class WarmWorker {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private logFd: number | undefined;
+  /** Console output after the last newline, completed by the next chunk. */
+  private partialLine = '';
   private retired = false;
   /** Why the worker died, when it threw outside any handler call. */
   private fatal: FunctionError | undefined;
@@ -167,6 +171,10 @@ export class WarmWorker {
       this.logFd = openSync(this.spec.logPath, 'a');
     }
     writeSync(this.logFd, text);
+    if (!this.spec.onLogLine) return;
+    const lines = (this.partialLine + text).split('\n');
+    this.partialLine = lines.pop()!;
+    for (const line of lines) this.spec.onLogLine(line);
   }
 
   private closeLog(): void {

@@ -4,8 +4,10 @@
 // task-handlers.ts), and every execution (status, input, output, history) is
 // persisted so a restart of the endpoint loses nothing.
 import { randomUUID } from 'node:crypto';
+import type { CloudWatchService } from '../cloudwatch/service.js';
 import type { LambdaService } from '../lambda/service.js';
 import { definitionProblems } from './definition.js';
+import { dataLimitExceeded, executionQuotas, historyLimitReached, payloadBytes, type ExecutionQuotas, type QuotaFailure } from './quotas.js';
 import { planDefinition, taskHandlers, type HistoryEventInit } from './task-handlers.js';
 import { decodeToken, encodeToken, epochSeconds, jsonService } from '../../protocol.js';
 import {
@@ -145,18 +147,34 @@ class Run {
   private flushing: Promise<void> | undefined;
   /** Map and Parallel states (name#iteration) whose last attempt failed. */
   private readonly failedContainers = new Set<string>();
+  /** Set when a quota ended the execution: it fails with this, whatever the engine says. */
+  quotaFailure: QuotaFailure | undefined;
 
   constructor(
     readonly key: string,
     public record: ExecutionRecord,
     private readonly persist: (run: Run) => Promise<void>,
     private readonly now: () => number,
+    readonly quotas: ExecutionQuotas,
   ) {
     this.events = [];
   }
 
+  /** Ends the execution on a quota; the terminal event is recorded by finish(). */
+  exceeded(failure: QuotaFailure): void {
+    if (this.quotaFailure) return;
+    this.quotaFailure = failure;
+    this.abort();
+  }
+
   emit(event: HistoryEventInit, timestamp = this.now()): void {
     if (this.closed) return;
+    // The last place in the history is kept for the execution's own end: only success may take it.
+    if (!TERMINAL_EVENTS.has(event.type) && this.events.length >= this.quotas.maxHistoryEvents - 1) {
+      this.exceeded(historyLimitReached(this.quotas.maxHistoryEvents));
+      return;
+    }
+    if (this.quotaFailure && !TERMINAL_EVENTS.has(event.type)) return;
     const id = this.events.length + 1;
     this.events.push({ ...event, id, previousEventId: id - 1, timestamp });
     this.scheduleFlush();
@@ -182,6 +200,11 @@ class Run {
     this.flushTimer = undefined;
   }
 
+  private checkPayload(what: 'input' | 'output', stateName: string, value: unknown): void {
+    const bytes = payloadBytes(value);
+    if (bytes > this.quotas.maxPayloadBytes) this.exceeded(dataLimitExceeded(what, stateName, bytes, this.quotas.maxPayloadBytes));
+  }
+
   /** Maps one event of aws-local-stepfunctions to the events AWS records for it. */
   fromEngine(e: EngineEvent): void {
     const details = (value: unknown) => JSON.stringify(value ?? null);
@@ -196,9 +219,11 @@ class Run {
         });
         break;
       case 'StateEntered':
+        this.checkPayload('input', state!.name, state!.input);
         this.emit({ type: `${prefix}StateEntered`, stateEnteredEventDetails: { name: state!.name, input: details(state!.input), inputDetails: { truncated: false } } });
         break;
       case 'StateExited':
+        this.checkPayload('output', state!.name, state!.output);
         // A caught failure also exits the state, but it did not succeed.
         if ((state!.type === 'Map' || state!.type === 'Parallel') && !this.failedContainers.delete(`${state!.name}#${e.index}`)) {
           this.emit({ type: `${prefix}StateSucceeded` });
@@ -227,6 +252,15 @@ class Run {
     }
   }
 }
+
+const OUTCOME_METRIC: Record<Exclude<ExecutionStatus, 'RUNNING'>, string> = {
+  SUCCEEDED: 'ExecutionsSucceeded',
+  FAILED: 'ExecutionsFailed',
+  TIMED_OUT: 'ExecutionsTimedOut',
+  ABORTED: 'ExecutionsAborted',
+};
+
+const TERMINAL_EVENTS = new Set(['ExecutionSucceeded', 'ExecutionFailed', 'ExecutionTimedOut', 'ExecutionAborted']);
 
 interface Outcome {
   status: Exclude<ExecutionStatus, 'RUNNING'>;
@@ -456,8 +490,9 @@ class StepFunctions {
     this.byArn.set(executionArn, key);
     await this.track(this.executions.put(key, record));
     const persist = (r: Run) => this.track(this.histories.put(r.key, { events: [...r.events] })).catch(() => undefined);
-    const run = new Run(key, record, persist, () => this.cloud.now().getTime());
+    const run = new Run(key, record, persist, () => this.cloud.now().getTime(), executionQuotas());
     this.runs.set(key, run);
+    this.publishMetric(record, [{ name: 'ExecutionsStarted', value: 1, unit: 'Count' }]);
     run.done = this.execute(run, machine, parsedInput).catch((err) => {
       console.error(`[certpipe-local] execution ${executionArn} failed to run`, err);
     });
@@ -474,7 +509,8 @@ class StepFunctions {
         region: machine.region,
         functions: this.cloud.service<LambdaService>('lambda').functions,
         emit: (event) => run.emit(event),
-        isRunning: () => !run.closed && !run.stopRequest,
+        isRunning: () => !run.closed && !run.stopRequest && !run.quotaFailure,
+        maxPayloadBytes: run.quotas.maxPayloadBytes,
       });
       const sm = new StateMachine(plan.definition as unknown as ConstructorParameters<Engine['StateMachine']>[0], {
         validationOptions: { noValidate: true },
@@ -492,9 +528,15 @@ class StepFunctions {
       })();
       try {
         const output = await execution.result;
-        outcome = { status: 'SUCCEEDED', output: JSON.stringify(output ?? null) };
+        const bytes = payloadBytes(output);
+        outcome =
+          bytes > run.quotas.maxPayloadBytes
+            ? { status: 'FAILED', ...dataLimitExceeded('output', 'the execution', bytes, run.quotas.maxPayloadBytes) }
+            : { status: 'SUCCEEDED', output: JSON.stringify(output ?? null) };
       } catch (err) {
-        if (run.stopRequest || err instanceof ExecutionAbortedError) {
+        if (run.quotaFailure) {
+          outcome = { status: 'FAILED', ...run.quotaFailure };
+        } else if (run.stopRequest || err instanceof ExecutionAbortedError) {
           outcome = { status: 'ABORTED', ...run.stopRequest };
         } else if (err instanceof ExecutionTimeoutError) {
           outcome = { status: 'TIMED_OUT', error: 'States.Timeout', cause: 'The execution ran longer than the state machine TimeoutSeconds' };
@@ -507,6 +549,8 @@ class StepFunctions {
       }
       // The engine hands its last events over after the result settles.
       await Promise.race([recorded, new Promise((resolve) => setTimeout(resolve, 1000))]);
+      // A quota seen in those last events (an oversized final state) still decides the outcome.
+      if (run.quotaFailure && outcome.status !== 'ABORTED') outcome = { status: 'FAILED', ...run.quotaFailure };
     } catch (err) {
       outcome = { status: 'FAILED', error: 'States.Runtime', cause: (err as Error).message };
     }
@@ -523,8 +567,19 @@ class StepFunctions {
     if (this.closing) return;
     const record: ExecutionRecord = { ...run.record, ...outcome, stopDate: run.events[run.events.length - 1]!.timestamp };
     run.record = record;
+    this.publishMetric(record, [
+      { name: OUTCOME_METRIC[outcome.status], value: 1, unit: 'Count' },
+      { name: 'ExecutionTime', value: record.stopDate! - record.startDate, unit: 'Milliseconds' },
+    ]);
     await this.track(this.histories.put(run.key, { events: [...run.events] }));
     await this.track(this.executions.put(run.key, record));
+  }
+
+  /** Step Functions' own metrics (AWS/States, per StateMachineArn), which the ExecutionsFailed alarm reads. */
+  private publishMetric(record: ExecutionRecord, metrics: Array<{ name: string; value: number; unit: string }>): void {
+    this.cloud
+      .service<CloudWatchService>('monitoring')
+      .metrics.publish({ account: record.accountId, region: record.region }, 'AWS/States', metrics, [{ Name: 'StateMachineArn', Value: record.stateMachineArn }]);
   }
 
   async describeExecution(input: Record<string, any>, ctx: CallContext) {

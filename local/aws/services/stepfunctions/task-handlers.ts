@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolveFunctionArn } from '../lambda/functions.js';
 import { FunctionError, FunctionNotFound, type LambdaFunctions } from '../lambda/service.js';
+import { dataLimitExceeded, payloadBytes } from './quotas.js';
 
 /** `arn:aws:states:::lambda:invoke`: the optimised Lambda integration (Parameters.FunctionName / Payload). */
 const LAMBDA_INVOKE = /^arn:aws[\w-]*:states:::lambda:invoke$/;
@@ -25,6 +26,8 @@ export interface TaskExecutionContext {
   emit(event: HistoryEventInit): void;
   /** False once the execution was stopped: no new invocation may start. */
   isRunning(): boolean;
+  /** A task result larger than this fails the execution with States.DataLimitExceeded. */
+  readonly maxPayloadBytes: number;
 }
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -92,7 +95,7 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 export function taskHandlers(plan: PlannedDefinition, ctx: TaskExecutionContext): Record<string, TaskHandler> {
   const handlers: Record<string, TaskHandler> = {};
   for (const [stateName, target] of plan.tasks) {
-    handlers[stateName] = (input) => invokeTask(target, input, ctx);
+    handlers[stateName] = (input) => invokeTask(stateName, target, input, ctx);
   }
   return handlers;
 }
@@ -133,7 +136,7 @@ function serviceIntegrationStyle(region: string, timeoutSeconds: number | undefi
   };
 }
 
-async function invokeTask(target: TaskTarget, input: Json, ctx: TaskExecutionContext): Promise<Json> {
+async function invokeTask(stateName: string, target: TaskTarget, input: Json, ctx: TaskExecutionContext): Promise<Json> {
   // The engine queues "state entered" before calling us and hands its events over
   // asynchronously: let them be recorded first so the history reads in order.
   await nextTurn();
@@ -177,6 +180,13 @@ async function invokeTask(target: TaskTarget, input: Json, ctx: TaskExecutionCon
           }),
         ]))) as Json;
     if (!ctx.isRunning()) throw new TaskRuntimeFailure('States.Runtime', 'The execution was stopped');
+    const bytes = payloadBytes(serviceIntegration ? invokeResponse(result, requestId) : result);
+    if (bytes > ctx.maxPayloadBytes) {
+      // A terminal error: neither Retry nor Catch (not even States.ALL) sees it.
+      const { error, cause } = dataLimitExceeded('result', stateName, bytes, ctx.maxPayloadBytes);
+      ctx.emit(style.failed(error, cause));
+      throw new TaskRuntimeFailure(error, cause);
+    }
     ctx.emit(style.succeeded(result));
     return serviceIntegration ? invokeResponse(result, requestId) : result;
   } catch (err) {
