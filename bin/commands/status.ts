@@ -1,10 +1,11 @@
 // `certpipe status`: every certificate, when it expires, when and why it renews,
 // what the last run did with it and where it is published.
-import Table from 'cli-table3';
+import pc from 'picocolors';
 import { renewalDecision, type RenewalDecision } from '../../functions/lib/renewal.js';
 import { scanInventory } from '../../functions/lib/store/certificateStore.js';
 import { describeTarget } from '../../functions/lib/targetIds.js';
-import { colors, printJson, println, type CliIO, type GlobalOptions, type Target } from './context.js';
+import { fittedTable, type Layout } from '../layout.js';
+import { layoutOf, printJson, println, type CliIO, type GlobalOptions, type Target } from './context.js';
 import { lastRuns, recentExecutions, type LastRun } from './executions.js';
 
 const DAY_MS = 86_400_000;
@@ -21,7 +22,6 @@ export interface StatusRow {
   lastRun?: LastRun;
   publishedTo: string[];
 }
-
 
 export async function statusRows(target: Target, now: Date): Promise<StatusRow[]> {
   const specs = target.inventory.certificates;
@@ -47,42 +47,61 @@ export async function statusRows(target: Target, now: Date): Promise<StatusRow[]
   });
 }
 
-export async function statusCommand(target: Target, opts: GlobalOptions, io: CliIO): Promise<number> {
-  const rows = await statusRows(target, new Date());
-  if (opts.json) {
-    printJson(io, { target: target.description, certificates: rows });
-    return 0;
-  }
-  const c = colors(io);
-  const table = new Table({
-    head: ['certificate', 'names', 'not after', 'days left', 'renews at', 'reason', 'last run', 'published to'],
-    style: io.isTTY ? { head: ['cyan'] } : { head: [], border: [] },
-  });
-  for (const row of rows) {
-    const days =
-      row.daysLeft === undefined ? '' : row.daysLeft < 7 ? c.red(String(row.daysLeft)) : row.daysLeft < 30 ? c.yellow(String(row.daysLeft)) : c.green(String(row.daysLeft));
-    const run = row.lastRun;
-    const outcome = !run
+const day = (iso?: string) => iso?.slice(0, 10);
+const minute = (iso?: string) => iso?.replace(/:\d\d(\.\d{3})?Z$/, 'Z').replace('T', ' ');
+
+/** The status table: fitted, certificate / expires / renews / last run / published; `--wide` adds names and full times. */
+export function renderStatus(rows: readonly StatusRow[], layout: Layout): string {
+  const c = pc.createColors(layout.color);
+  const days = (row: StatusRow) =>
+    row.daysLeft === undefined ? '' : row.daysLeft < 7 ? c.red(String(row.daysLeft)) : row.daysLeft < 30 ? c.yellow(String(row.daysLeft)) : c.green(String(row.daysLeft));
+  const reason = (row: StatusRow) => (row.renewal.due ? c.yellow(row.renewal.reason) : row.renewal.reason);
+  const lastRun = (run: LastRun | undefined, wide: boolean) =>
+    !run
       ? 'never'
       : run.outcome === 'failed'
         ? c.red(`failed${run.failedStep ? ` in ${run.failedStep}` : ''}: ${run.error ?? ''}`)
         : run.outcome === 'renewed'
           ? c.green('renewed')
           : run.outcome === 'deferred'
-            ? c.yellow(`deferred by the CA (${run.error ?? 'RateLimited'}) until ${run.retryAfter?.replace('.000Z', 'Z') ?? '?'}`)
+            ? c.yellow(`deferred${wide ? ` by the CA (${run.error ?? 'RateLimited'})` : ''} until ${(wide ? run.retryAfter?.replace('.000Z', 'Z') : minute(run.retryAfter)) ?? '?'}`)
             : run.outcome;
-    table.push([
+  if (layout.width === undefined) {
+    return fittedTable(
+      ['certificate', 'names', 'not after', 'days left', 'renews at', 'reason', 'last run', 'published to'],
+      rows.map((row) => [
+        row.name,
+        row.dnsNames.join('\n'),
+        row.notAfter?.replace('.000Z', 'Z') ?? 'not issued',
+        days(row),
+        row.renewal.renewalTime?.replace('.000Z', 'Z') ?? (row.renewal.due ? 'next run' : ''),
+        reason(row),
+        lastRun(row.lastRun, true),
+        row.publishedTo.join('\n'),
+      ]),
+      layout,
+    );
+  }
+  return fittedTable(
+    ['certificate', 'expires', 'renews', 'last run', 'published to'],
+    rows.map((row) => [
       row.name,
-      row.dnsNames.join('\n'),
-      row.notAfter?.replace('.000Z', 'Z') ?? 'not issued',
-      days,
-      row.renewal.renewalTime?.replace('.000Z', 'Z') ?? (row.renewal.due ? 'next run' : ''),
-      row.renewal.due ? c.yellow(row.renewal.reason) : row.renewal.reason,
-      outcome,
-      row.publishedTo.join('\n'),
-    ]);
+      row.notAfter ? `${day(row.notAfter)} (${days(row)}d)` : 'not issued',
+      `${day(row.renewal.renewalTime) ?? (row.renewal.due ? 'next run' : '')} ${reason(row)}`.trim(),
+      lastRun(row.lastRun, false),
+      row.publishedTo.join(', '),
+    ]),
+    layout,
+  );
+}
+
+export async function statusCommand(target: Target, opts: GlobalOptions, io: CliIO): Promise<number> {
+  const rows = await statusRows(target, new Date());
+  if (opts.json) {
+    printJson(io, { target: target.description, certificates: rows });
+    return 0;
   }
   println(io, `certificates in ${target.description}`);
-  println(io, table.toString());
+  println(io, renderStatus(rows, layoutOf(io, opts)));
   return 0;
 }
