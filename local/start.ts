@@ -3,6 +3,7 @@
 // first moment: the heavy modules load inside the first phase, after the spinner.
 import { parseArgs } from 'node:util';
 import pc from 'picocolors';
+import { terminalWidth } from '../bin/layout.js';
 import { createReporter } from '../bin/progress/reporter.js';
 
 // Before any AWS client is made: the tools support Node 20.19+ (Lambda runs nodejs22.x).
@@ -32,7 +33,8 @@ async function main(): Promise<number> {
 
   const isTTY = Boolean(process.stdout.isTTY);
   const color = isTTY && !process.env.NO_COLOR;
-  const progress = createReporter(process.stdout, { isTTY, color });
+  const width = terminalWidth(process.stdout.columns, process.env);
+  const progress = createReporter(process.stdout, { isTTY, color, width });
 
   const cloud = await progress.phase(
     'local cloud',
@@ -73,7 +75,6 @@ async function main(): Promise<number> {
   const { runExecution } = await import('../bin/run.js');
   const { ExecutionTracker, countsText } = await import('../bin/progress/tracker.js');
   const { certificateRows, renderRows } = await import('../bin/report.js');
-  const { terminalWidth } = await import('../bin/layout.js');
 
   const sfn = new SFNClient(localSdkConfig(cloud.info.endpoint));
   const started = Date.now();
@@ -88,7 +89,7 @@ async function main(): Promise<number> {
   }).finally(() => progress.stop());
 
   const rows = certificateRows(result.history, deployment.inventory);
-  console.log(renderRows(rows, { color, wide: values.wide, width: terminalWidth(process.stdout.columns, process.env) }));
+  console.log(renderRows(rows, { color, wide: values.wide, width }));
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const status = result.status === 'SUCCEEDED' ? pc.green(result.status) : pc.red(result.status);
   console.log(`execution ${status} in ${seconds} s: ${pc.dim(result.executionArn.split(':').pop() ?? result.executionArn)}`);

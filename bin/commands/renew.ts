@@ -33,7 +33,7 @@ export async function renewCommand(names: string[], target: Target, opts: RenewO
   const started = Date.now();
   if (!opts.json) println(io, `following ${executionArn}`);
   const tracker = new ExecutionTracker();
-  const progress = createReporter(io.stdout, { isTTY: io.isTTY, color: io.isTTY && !io.env.NO_COLOR });
+  const progress = createReporter(io.stdout, { isTTY: io.isTTY, color: io.isTTY && !io.env.NO_COLOR, width: layoutOf(io, opts).width });
   if (!opts.json) progress.status('starting…');
   const finished = await waitForExecution(target.sfn, executionArn, {
     pollMs: opts.pollMs ?? 1000,

@@ -92,6 +92,7 @@ export function renderStatus(rows: readonly StatusRow[], layout: Layout): string
       row.publishedTo.join(', '),
     ]),
     layout,
+    [0, 1],
   );
 }
 

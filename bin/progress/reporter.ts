@@ -3,6 +3,7 @@
 // lines, one per step, so a log reads the same story.
 import ora, { type Ora } from 'ora';
 import pc from 'picocolors';
+import { fitLines } from '../layout.js';
 
 /** Timing of one start-up phase (the local deploy reports synthesis, bundling and deploy through it). */
 export interface PhaseTiming {
@@ -27,8 +28,13 @@ export interface ProgressReporter {
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-export function createReporter(stream: { write(text: string): unknown }, options: { isTTY: boolean; color: boolean }): ProgressReporter {
+export function createReporter(
+  stream: { write(text: string): unknown },
+  options: { isTTY: boolean; color: boolean; /** Lines wrap to it (a warning is long); undefined = as they are. */ width?: number },
+): ProgressReporter {
   const c = pc.createColors(options.color);
+  // The spinner's persisted lines are indented by 2 (its symbol column).
+  const fit = (text: string, indent: number) => fitLines([text], options.width === undefined ? undefined : options.width - indent, 2).join('\n' + ' '.repeat(indent));
   const done = (name: string, timing: PhaseTiming, text = '') =>
     `${name}${text ? ` ${text}` : ''}${timing.cached ? c.dim(' (cached)') : ''} ${c.dim(seconds(timing.ms))}`;
 
@@ -43,7 +49,7 @@ export function createReporter(stream: { write(text: string): unknown }, options
         return result;
       },
       onPhase: (name, timing) => void stream.write(`✓ ${done(name, timing)}\n`),
-      line: (text) => void stream.write(`${text}\n`),
+      line: (text) => void stream.write(`${fit(text, 0)}\n`),
       status: () => {},
       stop: () => {},
     };
@@ -72,7 +78,7 @@ export function createReporter(stream: { write(text: string): unknown }, options
       }
     },
     onPhase: (name, timing) => persist(c.green('✔'), done(name, timing)),
-    line: (text) => persist(' ', text),
+    line: (text) => persist(' ', fit(text, 2)),
     status: (text) => {
       if (spinner.isSpinning) spinner.text = text;
       else spinner.start(text);

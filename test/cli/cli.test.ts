@@ -101,7 +101,8 @@ describe('certpipe CLI', () => {
   it('status: a table and a --json document with expiry, renewal reason, last run and targets', async () => {
     const table = await cli(['status']);
     expect(table.code, table.stderr).toBe(0);
-    expect(table.stdout).toContain('cdn.example.test');
+    expect(Math.max(...table.stdout.split('\n').map((l) => [...l].length))).toBeLessThanOrEqual(80);
+    expect((await cli(['status', '--wide'])).stdout).toContain('cdn.example.test');
     expect(table.stdout).toContain('UpToDate');
     expect(table.stdout).toContain('renewed');
     expect(table.stdout).toContain('acm eu-west-1');
