@@ -9,6 +9,9 @@ import { scan, type ScanResult } from './scan.js';
 import { startup, type StartupResult } from './startup.js';
 import { throughput, type ThroughputResult } from './throughput.js';
 
+// Before any AWS client is made: the tools support Node 20.19+ (Lambda runs nodejs22.x).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const USAGE = `Usage: npm run bench -- [--n 1,10,100] [--only throughput,startup,cost,scan]
                       [--runs 10] [--concurrency 10] [--check-size 1000] [--scan-size 10000] [--out FILE]`;
 

@@ -39,7 +39,8 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .option('--stack <name>', 'use a deployed pipeline stack, found by name')
     .option('--region <region>', 'AWS region of the stack (default: AWS_REGION)')
     .option('--config <path>', 'certpipe config file (default: CERTPIPE_CONFIG or certpipe.config.yaml)')
-    .option('--json', 'machine-readable output')
+    .option('--json', 'machine-readable output, with everything')
+    .option('--wide', 'every column (names, full targets, step timings), not fitted to the terminal')
     .option('--debug', 'print stack traces on errors')
     .addHelpText('after', EXIT_CODES_HELP)
     .showHelpAfterError('(run certpipe --help for usage)')
@@ -139,6 +140,7 @@ export async function main(argv: string[]): Promise<number> {
     stdout: process.stdout,
     stderr: process.stderr,
     isTTY,
+    ...(process.stdout.columns ? { columns: process.stdout.columns } : {}),
     env: process.env,
     confirm: async (question) => {
       const rl = createInterface({ input: process.stdin, output: process.stderr });
@@ -152,4 +154,6 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 const isMain = process.argv[1] !== undefined && pathToFileURL(process.argv[1]).href === import.meta.url;
+// Before any AWS client is made: the tools support Node 20.19+ (Lambda runs nodejs22.x).
+if (isMain) process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 if (isMain) process.exitCode = await main(process.argv.slice(2));

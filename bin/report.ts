@@ -2,6 +2,7 @@
 // it was published, and the seconds each step took.
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import Table from 'cli-table3';
+import { fittedTable, MIN_COLUMNS } from './layout.js';
 import type { CheckExpiryOutput, ItemResult } from '../functions/lib/workflow/states.js';
 import type { Inventory } from '../functions/lib/inventory.js';
 
@@ -115,28 +116,61 @@ export function shortTarget(id: string): string {
   return type === 'acm' ? `acm ${account}/${region}` : `secret ${rest.join(':')} ${account}/${region}`;
 }
 
+/** Where a certificate went, in the fewest characters: `secret us-east-1, acm eu-west-1` (accounts and ARNs behind --wide). */
+export function publishedShort(ids: readonly string[]): string {
+  return ids
+    .map((id) => {
+      const [type, , region] = id.split(':');
+      return `${type === 'acm' ? 'acm' : 'secret'} ${region}`;
+    })
+    .join(', ');
+}
+
 const shortDate = (iso?: string) => (iso ? iso.replace(/:\d\d\.\d{3}Z$/, 'Z').replace('T', ' ') : '');
 
-export function renderRows(rows: CertificateRow[], options: { color?: boolean } = {}): string {
+function detailOf(row: CertificateRow): string {
+  if (row.outcome === 'failed') return row.error ?? '';
+  if (row.outcome === 'deferred') return `${row.error ?? 'RateLimited'}: retry after ${shortDate(row.retryAfter)}`;
+  if (row.outcome === 'skipped') return `${row.reason}, renews ${shortDate(row.renewalTime)}`;
+  return row.reason;
+}
+
+export interface RenderOptions {
+  color?: boolean;
+  /** Columns to fit (default 80). */
+  width?: number;
+  /** Every column: names, full targets, seconds per step; not fitted. */
+  wide?: boolean;
+}
+
+/** The summary: fits `width` with certificate, outcome, not-after or reason, and where it went; `wide` has everything. */
+export function renderRows(rows: CertificateRow[], options: RenderOptions = {}): string {
+  if (!options.wide) {
+    return fittedTable(
+      ['certificate', 'outcome', 'not after / reason', 'published to'],
+      rows.map((row) => [
+        row.name,
+        row.outcome,
+        row.outcome === 'renewed' ? `${shortDate(row.notAfter)} (${row.reason})` : detailOf(row),
+        publishedShort(row.publishedTo),
+      ]),
+      { width: options.width ?? MIN_COLUMNS, color: Boolean(options.color) },
+      [0, 1],
+    );
+  }
   const steps = Object.keys(STEP_COLUMNS) as Step[];
   const table = new Table({
     head: ['certificate', 'names', 'not after', 'published to', 'outcome', 'reason / renews at', ...steps.map((s) => `${s} s`)],
     style: options.color ? undefined : { head: [], border: [] },
   });
   for (const row of rows) {
-    const detail =
-      row.outcome === 'failed'
-        ? row.error ?? ''
-        : row.outcome === 'deferred'
-          ? `${row.error ?? 'RateLimited'}: retry after ${shortDate(row.retryAfter)}`
-          : row.outcome === 'skipped' ? `${row.reason}, renews ${shortDate(row.renewalTime)}` : row.reason;
     table.push([
       row.name,
       row.dnsNames.join('\n'),
       shortDate(row.notAfter),
       row.publishedTo.map(shortTarget).join('\n'),
       row.outcome,
-      detail,
+      detailOf(row),
       ...steps.map((s) => (row.seconds[s] !== undefined ? row.seconds[s]!.toFixed(1) : '')),
     ]);
   }

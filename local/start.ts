@@ -1,21 +1,19 @@
 // `npm start`: bring the local cloud up if needed, deploy the pipeline into it,
-// run the real workflow once and show what it issued.
+// run the real workflow once and show what it issued — with progress from the
+// first moment: the heavy modules load inside the first phase, after the spinner.
 import { parseArgs } from 'node:util';
-import { SFNClient } from '@aws-sdk/client-sfn';
 import pc from 'picocolors';
-import { loadConfig } from '../infra/config.js';
-import { deployLocal, localSdkConfig } from './deploy.js';
-import { certificateRows, renderRows } from '../bin/report.js';
-import { runExecution } from '../bin/run.js';
-import { ensureLocalCloud } from './lifecycle/up.js';
+import { terminalWidth } from '../bin/layout.js';
+import { createReporter } from '../bin/progress/reporter.js';
 
-// This tool runs on Node 20 as well; the functions target nodejs22.x on Lambda.
+// Before any AWS client is made: the tools support Node 20.19+ (Lambda runs nodejs22.x).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const USAGE = `Usage: npm start [-- --config PATH] [--force] [--only NAME ...]
+const USAGE = `Usage: npm start [-- --config PATH] [--force] [--only NAME ...] [--wide]
 
 Runs the renewal workflow once on the local cloud (started if needed) and prints
-what it issued. --force renews certificates that are not due.`;
+what it issued. --force renews certificates that are not due; --wide shows every
+column (names, full targets, seconds per step).`;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -23,6 +21,7 @@ async function main(): Promise<number> {
       config: { type: 'string' },
       force: { type: 'boolean', default: false },
       only: { type: 'string', multiple: true },
+      wide: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: false,
@@ -32,41 +31,68 @@ async function main(): Promise<number> {
     return 0;
   }
 
+  const isTTY = Boolean(process.stdout.isTTY);
+  const color = isTTY && !process.env.NO_COLOR;
+  const width = terminalWidth(process.stdout.columns, process.env);
+  const progress = createReporter(process.stdout, { isTTY, color, width });
+
+  const cloud = await progress.phase(
+    'local cloud',
+    async () => {
+      const { ensureLocalCloud } = await import('./lifecycle/up.js');
+      const { readLocalEnv } = await import('./lifecycle/env.js');
+      const { readCloudInfo } = await import('../bin/local-cloud.js');
+      const env = readLocalEnv();
+      const before = readCloudInfo(env.dataDir);
+      const info = await ensureLocalCloud(env);
+      // Same process as before: it was already running and is reused.
+      return { info, reused: before?.pid === info.pid };
+    },
+    ({ info, reused }) => ({ text: pc.dim(info.endpoint), cached: reused }),
+  );
+
+  const { loadConfig, toInventory } = await import('../infra/config.js');
+  const { configWarnings, scheduleWarnings } = await import('../infra/config/warnings.js');
   const config = loadConfig(values.config);
-  const cloud = await ensureLocalCloud();
-  console.log(pc.dim(`local cloud: ${cloud.endpoint}  dns: ${cloud.dnsHost}:${cloud.dnsPort}  acme: ${cloud.directoryUrl}`));
+  const inventory = toInventory(config, { region: 'us-east-1' });
+  for (const w of [...configWarnings(inventory), ...scheduleWarnings(config.pipeline.schedule, inventory)]) {
+    progress.line(`${pc.yellow('warning')}: ${w.path ? `${w.path}: ` : ''}${w.message}`);
+  }
 
-  const deployment = await deployLocal(config, {
-    endpointUrl: cloud.endpoint,
-    dnsPort: cloud.dnsPort,
-    acmeCaBundlePath: cloud.pebbleCaPath,
-    acmeManagementUrl: cloud.pebbleManagementUrl,
-    dataDir: cloud.dataDir,
-  });
+  const { deployLocal, localSdkConfig } = await import('./deploy.js');
+  // The deploy reports its own phases (synthesis, bundling, deploy) through onPhase once it times them.
+  const target = {
+    endpointUrl: cloud.info.endpoint,
+    dnsPort: cloud.info.dnsPort,
+    acmeCaBundlePath: cloud.info.pebbleCaPath,
+    acmeManagementUrl: cloud.info.pebbleManagementUrl,
+    dataDir: cloud.info.dataDir,
+    onPhase: progress.onPhase,
+  };
+  const deployment = await progress.phase('deploy', () => deployLocal(config, target));
 
-  const sfn = new SFNClient(localSdkConfig(cloud.endpoint));
+  const { SFNClient } = await import('@aws-sdk/client-sfn');
+  const { runExecution } = await import('../bin/run.js');
+  const { ExecutionTracker, countsText } = await import('../bin/progress/tracker.js');
+  const { certificateRows, renderRows } = await import('../bin/report.js');
+
+  const sfn = new SFNClient(localSdkConfig(cloud.info.endpoint));
   const started = Date.now();
   const input = { ...(values.force ? { force: true } : {}), ...(values.only?.length ? { only: values.only } : {}) };
+  const tracker = new ExecutionTracker();
+  progress.status('running the renewal workflow…');
   const result = await runExecution(sfn, deployment.stateMachineArn, input, {
     onProgress(event) {
-      const name = event.stateEnteredEventDetails?.name;
-      if (!name || !process.stdout.isTTY) return;
-      const cert = (() => {
-        try {
-          return JSON.parse(event.stateEnteredEventDetails?.input ?? '{}').name;
-        } catch {
-          return undefined;
-        }
-      })();
-      process.stdout.write(pc.dim(`  ${name}${cert ? ` (${cert})` : ''}\n`));
+      for (const line of tracker.observe(event)) progress.line(line);
+      progress.status(`renewing: ${countsText(tracker.counts)}`);
     },
-  });
+  }).finally(() => progress.stop());
 
   const rows = certificateRows(result.history, deployment.inventory);
-  console.log(renderRows(rows, { color: Boolean(process.stdout.isTTY) }));
+  console.log(renderRows(rows, { color, wide: values.wide, width }));
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const status = result.status === 'SUCCEEDED' ? pc.green(result.status) : pc.red(result.status);
-  console.log(`execution ${status} in ${seconds} s: ${result.executionArn}`);
+  console.log(`execution ${status} in ${seconds} s: ${pc.dim(result.executionArn.split(':').pop() ?? result.executionArn)}`);
   if (result.status !== 'SUCCEEDED') {
     console.log(pc.red(`${result.error ?? 'error'}: ${result.cause ?? ''}`));
     return 1;

@@ -6,6 +6,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { DescribeStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import pc from 'picocolors';
+import { terminalWidth, type Layout } from '../layout.js';
 import { loadConfig } from '../../infra/config.js';
 import { AwsClients, awsErrorName } from '../../functions/lib/aws.js';
 import { parseInventory, type CertificateSpec, type Inventory } from '../../functions/lib/inventory.js';
@@ -26,6 +27,8 @@ export interface CliIO {
   stderr: { write(text: string): unknown };
   /** Colour and prompts only on a terminal. */
   isTTY: boolean;
+  /** The terminal's width when stdout is one; tables fit it (80 when unknown). */
+  columns?: number;
   env: NodeJS.ProcessEnv;
   /** Asks a yes/no question on the terminal. */
   confirm?: (question: string) => Promise<boolean>;
@@ -51,7 +54,15 @@ export interface GlobalOptions {
   region?: string;
   config?: string;
   json?: boolean;
+  /** Every column, not fitted to the terminal. */
+  wide?: boolean;
   debug?: boolean;
+}
+
+/** How tables and line blocks are laid out for this terminal and these options. */
+export function layoutOf(io: CliIO, opts: GlobalOptions): Layout {
+  const color = io.isTTY && !io.env.NO_COLOR;
+  return opts.wide ? { color } : { color, width: terminalWidth(io.columns, io.env) };
 }
 
 export function colors(io: CliIO) {

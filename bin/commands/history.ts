@@ -1,8 +1,9 @@
 // `certpipe history [name]`: recent executions with outcome, duration and the
 // step that failed; with a name, only the runs that did something with it.
-import Table from 'cli-table3';
-import { colors, findSpec, printJson, println, type CliIO, type GlobalOptions, type Target } from './context.js';
-import { recentExecutions } from './executions.js';
+import pc from 'picocolors';
+import { fittedTable, type Layout } from '../layout.js';
+import { findSpec, layoutOf, printJson, println, type CliIO, type GlobalOptions, type Target } from './context.js';
+import { recentExecutions, type ExecutionSummary } from './executions.js';
 
 export interface HistoryOptions extends GlobalOptions {
   limit?: number;
@@ -22,27 +23,34 @@ export async function historyCommand(name: string | undefined, target: Target, o
     printJson(io, { target: target.description, executions });
     return 0;
   }
-  const c = colors(io);
-  const table = new Table({
-    head: ['started', 'execution', 'status', 'duration', 'certificates', 'failed step'],
-    style: io.isTTY ? { head: ['cyan'] } : { head: [], border: [] },
-  });
-  for (const e of executions) {
-    const certs = e.certificates.map((r) => `${r.name} ${r.outcome === 'skipped' ? 'skipped' : r.outcome}`).join('\n');
+  println(io, executions.length ? renderHistory(executions, layoutOf(io, opts)) : `no executions${name ? ` for ${name}` : ''} in ${target.description}`);
+  return 0;
+}
+
+const outcomeCounts = (certs: readonly { outcome: string }[]) => {
+  const counts = new Map<string, number>();
+  for (const r of certs) counts.set(r.outcome, (counts.get(r.outcome) ?? 0) + 1);
+  return [...counts].map(([outcome, n]) => `${n} ${outcome}`).join(', ');
+};
+
+/** The history table: fitted, with counts per outcome and the failed steps; `--wide` names the execution and every certificate. */
+export function renderHistory(executions: readonly ExecutionSummary[], layout: Layout): string {
+  const c = pc.createColors(layout.color);
+  const wide = layout.width === undefined;
+  const rows = executions.map((e) => {
     const failed = [
       ...(e.failedStep ? [e.failedStep] : []),
-      ...e.certificates.filter((r) => r.failedStep).map((r) => `${r.name}: ${r.failedStep} (${r.error ?? 'error'})`),
-    ].join('\n');
+      ...e.certificates.filter((r) => r.failedStep).map((r) => `${r.name}: ${r.failedStep}${wide ? ` (${r.error ?? 'error'})` : ''}`),
+    ].join(wide ? '\n' : ', ');
     const status = e.status === 'SUCCEEDED' ? c.green(e.status) : e.status === 'RUNNING' ? c.yellow(e.status) : c.red(e.status);
-    table.push([
-      e.startDate?.toISOString().replace(/\.\d{3}Z$/, 'Z') ?? '',
-      e.name,
-      status,
-      e.durationSeconds === undefined ? '' : `${e.durationSeconds.toFixed(1)}s`,
-      certs,
-      failed,
-    ]);
-  }
-  println(io, executions.length ? table.toString() : `no executions${name ? ` for ${name}` : ''} in ${target.description}`);
-  return 0;
+    const started = e.startDate?.toISOString().replace(/\.\d{3}Z$/, 'Z') ?? '';
+    const duration = e.durationSeconds === undefined ? '' : `${e.durationSeconds.toFixed(1)}s`;
+    return wide
+      ? [started, e.name, status, duration, e.certificates.map((r) => `${r.name} ${r.outcome}`).join('\n'), failed]
+      : [started.replace('T', ' ').replace(/:\d\dZ$/, 'Z'), status, duration, outcomeCounts(e.certificates), failed];
+  });
+  const head = wide
+    ? ['started', 'execution', 'status', 'duration', 'certificates', 'failed step']
+    : ['started', 'status', 'duration', 'certificates', 'failed step'];
+  return fittedTable(head, rows, layout, wide ? [0] : [0, 1, 2]);
 }

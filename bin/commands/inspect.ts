@@ -4,7 +4,8 @@ import { DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-se
 import { awsErrorName } from '../../functions/lib/aws.js';
 import { CertificateStore, TAG } from '../../functions/lib/store/certificateStore.js';
 import { parseCertificate, splitPemChain } from '../../functions/lib/x509.js';
-import { findSpec, notFound, printJson, println, type CliIO, type GlobalOptions, type Target } from './context.js';
+import { fitLines, type Layout } from '../layout.js';
+import { findSpec, layoutOf, notFound, printJson, println, type CliIO, type GlobalOptions, type Target } from './context.js';
 import { lastRuns, recentExecutions } from './executions.js';
 import { describeTarget } from '../../functions/lib/targetIds.js';
 
@@ -97,24 +98,49 @@ export async function inspectCommand(name: string, target: Target, opts: GlobalO
     printJson(io, report);
     return 0;
   }
-  const fingerprint = facts.fingerprintSha256.toUpperCase().match(/../g)!.join(':');
+  println(io, renderInspect(report, layoutOf(io, opts)).join('\n'));
+  return 0;
+}
+
+type InspectReport = {
+  name: string;
+  subject: string;
+  dnsNames: string[];
+  issuer: string;
+  serial: string;
+  keyType: string;
+  keySize?: number;
+  notBefore: string;
+  notAfter: string;
+  fingerprintSha256: string;
+  chain: { subject: string; issuer: string; notAfter: string }[];
+  secret: { name: string; versions: { stages: string[]; serial?: string; notAfter?: string }[] };
+  published: { target: string; arn?: string }[];
+  lastError?: { error?: string; step?: string };
+};
+
+/** The inspect page: fitted lines (the fingerprint on two, ARNs behind `--wide`), or every detail on one line each. */
+export function renderInspect(report: InspectReport, layout: Layout): string[] {
+  const wide = layout.width === undefined;
+  const pairs = report.fingerprintSha256.toUpperCase().match(/../g)!;
+  const fingerprint = wide ? [pairs.join(':')] : [pairs.slice(0, 16).join(':'), pairs.slice(16).join(':')];
   const lines = [
-    `certificate ${name}`,
+    `certificate ${report.name}`,
     `  subject       ${report.subject}`,
     `  DNS names     ${report.dnsNames.join(', ')}`,
     `  issuer        ${report.issuer}`,
     `  serial        ${report.serial}`,
-    `  key           ${report.keyType}${key ? ` (${key.size} bits)` : ''}`,
+    `  key           ${report.keyType}${report.keySize ? ` (${report.keySize} bits)` : ''}`,
     `  valid         ${report.notBefore} → ${report.notAfter}`,
-    `  SHA-256       ${fingerprint}`,
+    `  SHA-256       ${fingerprint[0]}`,
+    ...fingerprint.slice(1).map((rest) => `                ${rest}`),
     `  chain`,
-    ...(chain.length ? chain.map((c, i) => `    ${i + 1}. ${c.subject} (issued by ${c.issuer}, until ${c.notAfter})`) : ['    (none stored)']),
-    `  secret ${spec.secretName} versions`,
-    ...versions.map((v) => `    ${(v.stages.join(',') || '(no stage)').padEnd(24)} ${v.serial ? `serial ${v.serial}` : 'pending claim'}${v.notAfter ? `, until ${v.notAfter}` : ''}`),
+    ...(report.chain.length ? report.chain.map((c, i) => `    ${i + 1}. ${c.subject} (issued by ${c.issuer}, until ${c.notAfter})`) : ['    (none stored)']),
+    `  secret ${report.secret.name} versions`,
+    ...report.secret.versions.map((v) => `    ${(v.stages.join(',') || '(no stage)').padEnd(24)} ${v.serial ? `serial ${v.serial}` : 'pending claim'}${v.notAfter ? `, until ${v.notAfter}` : ''}`),
     `  published to`,
-    ...published.map((p) => `    ${p.target}${'arn' in p && p.arn ? `  ${p.arn}` : ''}`),
+    ...report.published.map((p) => `    ${p.target}${wide && p.arn ? `  ${p.arn}` : ''}`),
     `  last error    ${report.lastError ? `${report.lastError.error ?? 'failed'}${report.lastError.step ? ` (in ${report.lastError.step})` : ''}` : 'none'}`,
   ];
-  println(io, lines.join('\n'));
-  return 0;
+  return fitLines(lines, layout.width);
 }

@@ -1,8 +1,11 @@
 // `certpipe renew`: start an execution narrowed to some certificates and, with
-// --wait, follow it: a line per certificate and step, then the outcome.
-import type { HistoryEvent } from '@aws-sdk/client-sfn';
+// --wait, follow it: a line per certificate and step with the running count
+// (a spinner on a terminal), then the outcome.
+import { fitLines } from '../layout.js';
+import { createReporter } from '../progress/reporter.js';
+import { countsText, ExecutionTracker } from '../progress/tracker.js';
 import { startExecution, waitForExecution } from '../run.js';
-import { colors, findSpec, printJson, println, usageError, type CliIO, type GlobalOptions, type Target } from './context.js';
+import { colors, findSpec, layoutOf, printJson, println, usageError, type CliIO, type GlobalOptions, type Target } from './context.js';
 import { summarizeExecution } from './executions.js';
 
 export interface RenewOptions extends GlobalOptions {
@@ -11,35 +14,6 @@ export interface RenewOptions extends GlobalOptions {
   wait?: boolean;
   /** Poll interval while following. */
   pollMs?: number;
-}
-
-function parse(json: string | undefined): any {
-  try {
-    return json ? JSON.parse(json) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** One progress line for a history event, or undefined for events not worth a line. */
-export function progressLine(event: HistoryEvent): string | undefined {
-  const entered = event.stateEnteredEventDetails;
-  if (entered?.name) {
-    const cert = parse(entered.input)?.name;
-    if (typeof cert === 'string') return `${cert}: ${entered.name}`;
-    return undefined;
-  }
-  const exited = event.stateExitedEventDetails;
-  if (exited?.name === 'CheckExpiry') {
-    const check = parse(exited.output)?.check ?? parse(exited.output);
-    const due: { name: string; reason: string }[] = check?.due ?? [];
-    const skipped: { name: string; reason: string }[] = check?.skipped ?? [];
-    return [
-      `due: ${due.map((d) => `${d.name} (${d.reason})`).join(', ') || 'none'}`,
-      ...(skipped.length ? [`skipped: ${skipped.map((d) => `${d.name} (${d.reason})`).join(', ')}`] : []),
-    ].join('; ');
-  }
-  return undefined;
 }
 
 export async function renewCommand(names: string[], target: Target, opts: RenewOptions, io: CliIO): Promise<number> {
@@ -58,14 +32,17 @@ export async function renewCommand(names: string[], target: Target, opts: RenewO
   const c = colors(io);
   const started = Date.now();
   if (!opts.json) println(io, `following ${executionArn}`);
+  const tracker = new ExecutionTracker();
+  const progress = createReporter(io.stdout, { isTTY: io.isTTY, color: io.isTTY && !io.env.NO_COLOR, width: layoutOf(io, opts).width });
+  if (!opts.json) progress.status('starting…');
   const finished = await waitForExecution(target.sfn, executionArn, {
     pollMs: opts.pollMs ?? 1000,
     onProgress: (event) => {
       if (opts.json) return;
-      const line = progressLine(event);
-      if (line) println(io, `${c.dim(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s]`)} ${line}`);
+      for (const line of tracker.observe(event)) progress.line(`${c.dim(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s]`)} ${line}`);
+      progress.status(`renewing: ${countsText(tracker.counts)}`);
     },
-  });
+  }).finally(() => progress.stop());
   const summary = await summarizeExecution(
     target,
     { executionArn, status: finished.status, startDate: finished.startDate, stopDate: finished.stopDate },
@@ -77,6 +54,7 @@ export async function renewCommand(names: string[], target: Target, opts: RenewO
   if (opts.json) {
     printJson(io, summary);
   } else {
+    const lines: string[] = [];
     for (const row of wanted) {
       const what =
         row.outcome === 'failed'
@@ -84,8 +62,9 @@ export async function renewCommand(names: string[], target: Target, opts: RenewO
           : row.outcome === 'renewed'
             ? c.green(`renewed, valid until ${row.notAfter ?? '?'}, published to ${row.publishedTo.join(', ') || 'the secret'}`)
             : `${row.outcome}${row.reason ? ` (${row.reason})` : ''}`;
-      println(io, `${row.name}: ${what}`);
+      lines.push(`${row.name}: ${what}`);
     }
+    println(io, fitLines(lines, layoutOf(io, opts).width).join('\n'));
     const status = finished.status === 'SUCCEEDED' ? c.green(finished.status) : c.red(finished.status);
     println(io, `execution ${status}${summary.error ? `: ${summary.error}` : ''}`);
   }

@@ -1,11 +1,12 @@
 // `certpipe status`: every certificate, when it expires, when and why it renews,
 // what the last run did with it and where it is published.
 import { CloudWatchClient, DescribeAlarmsCommand, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
-import Table from 'cli-table3';
+import pc from 'picocolors';
 import { renewalDecision, type RenewalDecision } from '../../functions/lib/renewal.js';
 import { scanInventory } from '../../functions/lib/store/certificateStore.js';
 import { describeTarget } from '../../functions/lib/targetIds.js';
-import { colors, printJson, println, type CliIO, type GlobalOptions, type Target } from './context.js';
+import { fittedTable, type Layout } from '../layout.js';
+import { layoutOf, printJson, println, type CliIO, type GlobalOptions, type Target } from './context.js';
 import { lastRuns, recentExecutions, type LastRun } from './executions.js';
 
 const DAY_MS = 86_400_000;
@@ -22,7 +23,6 @@ export interface StatusRow {
   lastRun?: LastRun;
   publishedTo: string[];
 }
-
 
 export async function statusRows(target: Target, now: Date): Promise<StatusRow[]> {
   const specs = target.inventory.certificates;
@@ -46,6 +46,55 @@ export async function statusRows(target: Target, now: Date): Promise<StatusRow[]
       publishedTo: [`secret ${spec.secretName}`, ...spec.targets.map(describeTarget)],
     };
   });
+}
+
+const day = (iso?: string) => iso?.slice(0, 10);
+const minute = (iso?: string) => iso?.replace(/:\d\d(\.\d{3})?Z$/, 'Z').replace('T', ' ');
+
+/** The status table: fitted, certificate / expires / renews / last run / published; `--wide` adds names and full times. */
+export function renderStatus(rows: readonly StatusRow[], layout: Layout): string {
+  const c = pc.createColors(layout.color);
+  const days = (row: StatusRow) =>
+    row.daysLeft === undefined ? '' : row.daysLeft < 7 ? c.red(String(row.daysLeft)) : row.daysLeft < 30 ? c.yellow(String(row.daysLeft)) : c.green(String(row.daysLeft));
+  const reason = (row: StatusRow) => (row.renewal.due ? c.yellow(row.renewal.reason) : row.renewal.reason);
+  const lastRun = (run: LastRun | undefined, wide: boolean) =>
+    !run
+      ? 'never'
+      : run.outcome === 'failed'
+        ? c.red(`failed${run.failedStep ? ` in ${run.failedStep}` : ''}: ${run.error ?? ''}`)
+        : run.outcome === 'renewed'
+          ? c.green('renewed')
+          : run.outcome === 'deferred'
+            ? c.yellow(`deferred${wide ? ` by the CA (${run.error ?? 'RateLimited'})` : ''} until ${(wide ? run.retryAfter?.replace('.000Z', 'Z') : minute(run.retryAfter)) ?? '?'}`)
+            : run.outcome;
+  if (layout.width === undefined) {
+    return fittedTable(
+      ['certificate', 'names', 'not after', 'days left', 'renews at', 'reason', 'last run', 'published to'],
+      rows.map((row) => [
+        row.name,
+        row.dnsNames.join('\n'),
+        row.notAfter?.replace('.000Z', 'Z') ?? 'not issued',
+        days(row),
+        row.renewal.renewalTime?.replace('.000Z', 'Z') ?? (row.renewal.due ? 'next run' : ''),
+        reason(row),
+        lastRun(row.lastRun, true),
+        row.publishedTo.join('\n'),
+      ]),
+      layout,
+    );
+  }
+  return fittedTable(
+    ['certificate', 'expires', 'renews', 'last run', 'published to'],
+    rows.map((row) => [
+      row.name,
+      row.notAfter ? `${day(row.notAfter)} (${days(row)}d)` : 'not issued',
+      `${day(row.renewal.renewalTime) ?? (row.renewal.due ? 'next run' : '')} ${reason(row)}`.trim(),
+      lastRun(row.lastRun, false),
+      row.publishedTo.join(', '),
+    ]),
+    layout,
+    [0, 1],
+  );
 }
 
 export interface AlarmStatus {
@@ -83,51 +132,32 @@ export async function alarmStatuses(target: Target): Promise<AlarmStatus[] | und
   }));
 }
 
+/** The alarm section under the table: one line per alarm, the reason only when not OK, cut to the width unless `--wide`. */
+export function renderAlarms(alarms: readonly AlarmStatus[], layout: Layout): string[] {
+  const c = pc.createColors(layout.color);
+  const paint = (state: string) => (state === 'OK' ? c.green : state === 'ALARM' ? c.red : c.yellow);
+  return alarms.map((alarm) => {
+    const state = alarm.state.padEnd(17);
+    let rest = ` ${alarm.name}${alarm.state === 'OK' ? '' : `: ${alarm.reason}`}`;
+    const room = layout.width === undefined ? Infinity : layout.width - 2 - state.length;
+    if (rest.length > room) rest = `${rest.slice(0, room - 1)}…`;
+    return `  ${paint(alarm.state)(state)}${rest}`;
+  });
+}
+
 export async function statusCommand(target: Target, opts: GlobalOptions, io: CliIO): Promise<number> {
   const [rows, alarms] = await Promise.all([statusRows(target, new Date()), alarmStatuses(target)]);
   if (opts.json) {
     printJson(io, { target: target.description, certificates: rows, ...(alarms ? { alarms } : {}) });
     return 0;
   }
-  const c = colors(io);
-  const table = new Table({
-    head: ['certificate', 'names', 'not after', 'days left', 'renews at', 'reason', 'last run', 'published to'],
-    style: io.isTTY ? { head: ['cyan'] } : { head: [], border: [] },
-  });
-  for (const row of rows) {
-    const days =
-      row.daysLeft === undefined ? '' : row.daysLeft < 7 ? c.red(String(row.daysLeft)) : row.daysLeft < 30 ? c.yellow(String(row.daysLeft)) : c.green(String(row.daysLeft));
-    const run = row.lastRun;
-    const outcome = !run
-      ? 'never'
-      : run.outcome === 'failed'
-        ? c.red(`failed${run.failedStep ? ` in ${run.failedStep}` : ''}: ${run.error ?? ''}`)
-        : run.outcome === 'renewed'
-          ? c.green('renewed')
-          : run.outcome === 'deferred'
-            ? c.yellow(`deferred by the CA (${run.error ?? 'RateLimited'}) until ${run.retryAfter?.replace('.000Z', 'Z') ?? '?'}`)
-            : run.outcome;
-    table.push([
-      row.name,
-      row.dnsNames.join('\n'),
-      row.notAfter?.replace('.000Z', 'Z') ?? 'not issued',
-      days,
-      row.renewal.renewalTime?.replace('.000Z', 'Z') ?? (row.renewal.due ? 'next run' : ''),
-      row.renewal.due ? c.yellow(row.renewal.reason) : row.renewal.reason,
-      outcome,
-      row.publishedTo.join('\n'),
-    ]);
-  }
   println(io, `certificates in ${target.description}`);
-  println(io, table.toString());
+  const layout = layoutOf(io, opts);
+  println(io, renderStatus(rows, layout));
   if (alarms?.length) {
     println(io, '');
     println(io, 'alarms');
-    const paint = (state: string) => {
-      const cell = state.padEnd(17);
-      return state === 'OK' ? c.green(cell) : state === 'ALARM' ? c.red(cell) : c.yellow(cell);
-    };
-    for (const alarm of alarms) println(io, `  ${paint(alarm.state)} ${alarm.name}${alarm.state === 'OK' ? '' : `: ${alarm.reason}`}`);
+    for (const line of renderAlarms(alarms, layout)) println(io, line);
   }
   return 0;
 }

@@ -2,7 +2,7 @@
 // problem names its field and the fix. Needs no cloud.
 import { resolve } from 'node:path';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig, toInventory } from '../../infra/config.js';
-import { configWarnings } from '../../infra/config/warnings.js';
+import { configWarnings, scheduleWarnings } from '../../infra/config/warnings.js';
 import { colors, EXIT, printJson, println, type CliIO, type GlobalOptions } from './context.js';
 
 export async function validateCommand(opts: GlobalOptions, io: CliIO): Promise<number> {
@@ -12,7 +12,7 @@ export async function validateCommand(opts: GlobalOptions, io: CliIO): Promise<n
     const config = loadConfig(file);
     // Some problems only show once defaults are resolved for a deployment.
     const inventory = toInventory(config, { region: io.env.AWS_REGION ?? 'us-east-1' });
-    const warnings = configWarnings(inventory);
+    const warnings = [...configWarnings(inventory), ...scheduleWarnings(config.pipeline.schedule, inventory)];
     const summary = { valid: true, file, certificates: config.certificates.length, issuers: config.issuers.length, problems: [], warnings };
     if (opts.json) printJson(io, summary);
     else {

@@ -2,9 +2,10 @@
 // the local esbuild (no Docker) with infra/bundling.ts's options, each with its
 // own role (no managed policies), its own log group and the inventory bundled
 // beside the handler. Sizes and environments come from infra/functions.ts, the
-// same manifest the local runner reads.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// same manifest the local runner reads. From an installed package (no sources)
+// the bundles `npm run build` made with the same options are the assets.
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname as dirnameOf, join } from 'node:path';
 import { Duration, Names, RemovalPolicy, Stack, Stage } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -15,6 +16,7 @@ import type { Inventory } from '../../functions/lib/inventory.js';
 import type { TaskFunction } from '../../statemachines/definition.js';
 import { nodejsBundling } from '../bundling.js';
 import { functionEnvironment, type FunctionSpec } from '../functions.js';
+import { prebuiltBundle } from '../package/prebuilt.js';
 
 /** File name of the inventory inside each bundle; Lambda's working directory is the task root. */
 export const BUNDLED_INVENTORY = 'inventory.json';
@@ -33,7 +35,7 @@ export interface RenewalFunctionsProps {
 }
 
 export class RenewalFunctions extends Construct {
-  readonly byName: ReadonlyMap<TaskFunction, nodejs.NodejsFunction>;
+  readonly byName: ReadonlyMap<TaskFunction, lambda.Function>;
   readonly roles: ReadonlyMap<TaskFunction, iam.Role>;
   readonly logGroups: ReadonlyMap<TaskFunction, logs.LogGroup>;
   /** Where the inventory was written for bundling (inside the cloud assembly). */
@@ -43,7 +45,7 @@ export class RenewalFunctions extends Construct {
     super(scope, id);
     this.inventoryFile = writeInventory(this, props.inventory);
 
-    const byName = new Map<TaskFunction, nodejs.NodejsFunction>();
+    const byName = new Map<TaskFunction, lambda.Function>();
     const logGroups = new Map<TaskFunction, logs.LogGroup>();
     const roles = new Map<TaskFunction, iam.Role>();
     for (const spec of props.functions) {
@@ -59,9 +61,7 @@ export class RenewalFunctions extends Construct {
       });
       logGroup.grantWrite(role);
 
-      const fn = new nodejs.NodejsFunction(this, spec.name, {
-        entry: spec.entry,
-        handler: 'handler',
+      const common = {
         description: spec.description,
         runtime: lambda.Runtime.NODEJS_22_X,
         architecture: lambda.Architecture.ARM_64,
@@ -75,18 +75,30 @@ export class RenewalFunctions extends Construct {
           logLevel: props.logLevel,
           extra: props.extraEnvironment,
         }),
-        bundling: {
-          ...nodejsBundling(),
-          forceDockerBundling: false,
-          commandHooks: {
-            beforeBundling: () => [],
-            beforeInstall: () => [],
-            afterBundling: (_inputDir: string, outputDir: string) => [
-              `cp ${shellQuote(this.inventoryFile)} ${shellQuote(join(outputDir, BUNDLED_INVENTORY))}`,
-            ],
-          },
-        },
-      });
+      } satisfies Partial<lambda.FunctionProps>;
+      const prebuilt = prebuiltBundle(spec.entry, spec.name);
+      const fn = prebuilt
+        ? new lambda.Function(this, spec.name, {
+            ...common,
+            handler: 'index.handler',
+            code: lambda.Code.fromAsset(this.bundleWithInventory(prebuilt, spec.name)),
+          })
+        : new nodejs.NodejsFunction(this, spec.name, {
+            ...common,
+            entry: spec.entry,
+            handler: 'handler',
+            bundling: {
+              ...nodejsBundling(),
+              forceDockerBundling: false,
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (_inputDir: string, outputDir: string) => [
+                  `cp ${shellQuote(this.inventoryFile)} ${shellQuote(join(outputDir, BUNDLED_INVENTORY))}`,
+                ],
+              },
+            },
+          });
       byName.set(spec.name, fn);
       logGroups.set(spec.name, logGroup);
       roles.set(spec.name, role);
@@ -96,11 +108,19 @@ export class RenewalFunctions extends Construct {
     this.logGroups = logGroups;
   }
 
-  get all(): nodejs.NodejsFunction[] {
+  /** A copy of a prebuilt bundle in the cloud assembly, with this pipeline's inventory beside the handler. */
+  private bundleWithInventory(prebuilt: string, functionName: string): string {
+    const dir = join(dirnameOf(this.inventoryFile), `${functionName}-${Names.uniqueId(this)}`);
+    cpSync(prebuilt, dir, { recursive: true });
+    cpSync(this.inventoryFile, join(dir, BUNDLED_INVENTORY));
+    return dir;
+  }
+
+  get all(): lambda.Function[] {
     return [...this.byName.values()];
   }
 
-  get(name: TaskFunction): nodejs.NodejsFunction {
+  get(name: TaskFunction): lambda.Function {
     const fn = this.byName.get(name);
     if (!fn) throw new Error(`RenewalFunctions: no function ${name}`);
     return fn;

@@ -101,7 +101,8 @@ describe('certpipe CLI', () => {
   it('status: a table and a --json document with expiry, renewal reason, last run and targets', async () => {
     const table = await cli(['status']);
     expect(table.code, table.stderr).toBe(0);
-    expect(table.stdout).toContain('cdn.example.test');
+    expect(Math.max(...table.stdout.split('\n').map((l) => [...l].length))).toBeLessThanOrEqual(80);
+    expect((await cli(['status', '--wide'])).stdout).toContain('cdn.example.test');
     expect(table.stdout).toContain('UpToDate');
     expect(table.stdout).toContain('renewed');
     expect(table.stdout).toContain('acm eu-west-1');
@@ -140,9 +141,10 @@ describe('certpipe CLI', () => {
     const renewed = await cli(['renew', 'cdn', '--force', '--wait', '--poll-ms', '250']);
     expect(renewed.code, renewed.stdout + renewed.stderr).toBe(0);
     expect(renewed.stdout).toMatch(/due: cdn \(Forced\)/);
-    for (const step of ['PlaceChallenges', 'CheckPropagation', 'FinalizeOrder', 'PublishCertificate']) {
-      expect(renewed.stdout).toContain(`cdn: ${step}`);
+    for (const step of ['place', 'dns', 'finalize', 'publish', 'cleanup']) {
+      expect(renewed.stdout).toContain(`cdn: ${step}  [0/1 renewed]`);
     }
+    expect(renewed.stdout).toContain('cdn: renewed  [1/1 renewed]');
     expect(renewed.stdout).toMatch(/^cdn: renewed, valid until /m);
     expect(renewed.stdout).toContain('execution SUCCEEDED');
     expect((await currentSecret(cloud, 'certpipe/cdn')).serial).not.toBe(firstSerial);
@@ -154,7 +156,11 @@ describe('certpipe CLI', () => {
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toContain(`serial        ${current.serial}`);
     expect(text.stdout).toContain('ECDSA P-256 (256 bits)');
-    expect(text.stdout).toMatch(/SHA-256 {7}([0-9A-F]{2}:){31}[0-9A-F]{2}/);
+    expect(text.stdout).toMatch(/SHA-256 {7}([0-9A-F]{2}:){15}[0-9A-F]{2}\n {16}([0-9A-F]{2}:){15}[0-9A-F]{2}\n/);
+    expect(Math.max(...text.stdout.split('\n').map((l) => l.length))).toBeLessThanOrEqual(80);
+    const wide = await cli(['inspect', 'cdn', '--wide']);
+    expect(wide.stdout).toMatch(/SHA-256 {7}([0-9A-F]{2}:){31}[0-9A-F]{2}/);
+    expect(wide.stdout).toMatch(/acm .*arn:aws:acm:/);
     expect(text.stdout).toMatch(/AWSPREVIOUS\s+serial /);
     expect(text.stdout).not.toContain('PRIVATE KEY');
 

@@ -62,7 +62,7 @@ describe('certificateRows', () => {
     expect(rows[1]!.seconds).toEqual({ place: 1 });
     expect(rows[1]!.error).toBe('DnsPropagationTimeout');
     expect(rows[2]!.renewalTime).toBe('2027-01-01T00:00:00.000Z');
-    const table = renderRows(rows);
+    const table = renderRows(rows, { wide: true });
     expect(table).toContain('acm 111111111111/eu-west-1');
     expect(table).toContain('UpToDate, renews 2027-01-01 00:00Z');
   });
@@ -80,7 +80,7 @@ describe('certificateRows', () => {
     ];
     const [web] = certificateRows(deferred as never, inventory);
     expect(web).toMatchObject({ outcome: 'deferred', retryAfter: '2026-11-27T14:00:00.000Z', error: 'RateLimited', seconds: { place: 7 } });
-    expect(renderRows([web!])).toContain('RateLimited: retry after 2026-11-27 14:00Z');
+    expect(renderRows([web!], { wide: true })).toContain('RateLimited: retry after 2026-11-27 14:00Z');
   });
 
   it('shortens target ids for the table', () => {
