@@ -5,7 +5,7 @@ import { fitLines, shareWidth, terminalWidth } from '../../bin/layout.js';
 import { renderRows, type CertificateRow } from '../../bin/report.js';
 import { renderHistory } from '../../bin/commands/history.js';
 import { renderInspect } from '../../bin/commands/inspect.js';
-import { renderStatus, type StatusRow } from '../../bin/commands/status.js';
+import { renderAlarms, renderStatus, type StatusRow } from '../../bin/commands/status.js';
 
 const NARROW = { width: 80, color: false };
 const WIDE = { color: false };
@@ -109,6 +109,18 @@ describe('output fits 80 columns', () => {
     expect(longest(table)).toBeLessThanOrEqual(80);
     expect(table).toContain('failed in');
     expect(renderStatus(status, WIDE)).toContain('www.shop.example.org.test');
+  });
+
+  it('the alarm section of status: the reason cut to the width, whole with --wide', () => {
+    const alarms = [
+      { name: 'Certpipe-ExecutionsFailed', state: 'ALARM', reason: 'Threshold Crossed: 1 out of the last 1 datapoints [1.0 (29/11/26 09:20:00)] was greater than or equal to the threshold (1.0)' },
+      { name: 'Certpipe-MinDaysToExpiry', state: 'OK', reason: 'fine' },
+    ];
+    const narrow = renderAlarms(alarms, NARROW).join('\n');
+    expect(longest(narrow)).toBeLessThanOrEqual(80);
+    expect(narrow).toContain('ALARM             Certpipe-ExecutionsFailed: Threshold Crossed');
+    expect(narrow).not.toContain('fine');
+    expect(renderAlarms(alarms, WIDE).join('\n')).toContain('greater than or equal to the threshold (1.0)');
   });
 
   it('history', () => {
