@@ -41,6 +41,7 @@ async function main(): Promise<number> {
     dnsPort: cloud.dnsPort,
     acmeCaBundlePath: cloud.pebbleCaPath,
     acmeManagementUrl: cloud.pebbleManagementUrl,
+    ...(cloud.directoryUrl ? { acmeDirectoryUrl: cloud.directoryUrl } : {}),
     dataDir: cloud.dataDir,
   });
 
