@@ -4,11 +4,11 @@
 // local service runs yet (KMS keys, SNS topics, the schedule, log groups, …) is
 // recorded with its resolved properties in `<dataDir>/stacks/<stack>.json`,
 // where the local services that judge or evaluate them read it.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { CloudWatchClient, PutMetricAlarmCommand, type PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
 import { CreateStateMachineCommand, SFNClient, UpdateStateMachineCommand } from '@aws-sdk/client-sfn';
+import { deployedStackPath } from '../../bin/local-cloud.js';
 import { registerFunction } from '../aws/services/lambda/registry.js';
 import type { CfnTemplate, StackArtifact } from './assembly.js';
 import { evaluateConditions, resolveValue, type ResolveContext } from './intrinsics.js';
@@ -55,9 +55,7 @@ export interface RoleRegistration {
   readonly externalId?: string;
 }
 
-export function stackRecordPath(dataDir: string, stackName: string): string {
-  return join(dataDir, 'stacks', `${stackName}.json`);
-}
+export const stackRecordPath = deployedStackPath;
 
 /** The record of a deployed stack, or undefined before its first deploy. */
 export function readDeployedStack(dataDir: string, stackName: string): DeployedStack | undefined {
@@ -266,7 +264,7 @@ export async function deployStack(stack: StackArtifact, target: LocalStackTarget
     resources,
     alarmsRecordedOnly,
   };
-  mkdirSync(join(target.dataDir, 'stacks'), { recursive: true });
+  mkdirSync(dirname(stackRecordPath(target.dataDir, stack.stackName)), { recursive: true });
   writeFileSync(stackRecordPath(target.dataDir, stack.stackName), `${JSON.stringify(record, null, 2)}\n`);
   return record;
 }

@@ -99,7 +99,7 @@ function intrinsic(name: string, args: unknown, ctx: ResolveContext, where: stri
     case 'Fn::If': {
       const [condition, whenTrue, whenFalse] = asList(args, name, where);
       if (!ctx.condition) throw new UnresolvableIntrinsic(`${where}: Fn::If without conditions`);
-      return resolveValue(ctx.condition(asString(condition, name, where)) ? whenTrue : whenFalse, ctx, where);
+      return resolveInner(ctx.condition(asString(condition, name, where)) ? whenTrue : whenFalse, ctx, where);
     }
     default:
       throw new UnresolvableIntrinsic(`${where}: ${name} is not served by the local deploy`);
