@@ -45,6 +45,9 @@ async function main(): Promise<number> {
     dataDir: cloud.dataDir,
   });
 
+  const { assembly } = deployment;
+  console.log(pc.dim(`deployed from the cloud assembly ${assembly.directory} (${assembly.synthesized ? 'synthesized now' : 'cached: nothing changed'})`));
+
   const sfn = new SFNClient(localSdkConfig(cloud.endpoint));
   const started = Date.now();
   const input = { ...(values.force ? { force: true } : {}), ...(values.only?.length ? { only: values.only } : {}) };

@@ -4,7 +4,7 @@
 // nothing; a changed function source, ASL, infra file, lock file or config is a
 // new key, so what is deployed is never older than the source.
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CertpipeConfig } from '../../infra/config.js';
@@ -131,7 +131,22 @@ export async function cloudAssembly(params: SynthParameters, cacheDir: string = 
       rmSync(building, { recursive: true, force: true });
     }
   });
+  const now = new Date();
+  utimesSync(directory, now, now);
+  if (synthesized) pruneAssemblies(cacheDir);
   return { directory, key, synthesized, stacks: readStacks(directory) };
+}
+
+/** Assemblies kept: each is ~10 MB of bundles, and a key is one state of the source. */
+export const KEPT_ASSEMBLIES = 16;
+
+/** Removes all but the KEPT_ASSEMBLIES most recently used assemblies (a use touches the directory). */
+function pruneAssemblies(cacheDir: string): void {
+  const assemblies = readdirSync(cacheDir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && /^[0-9a-f]{32}$/.test(e.name))
+    .map((e) => ({ path: join(cacheDir, e.name), usedAt: statSync(join(cacheDir, e.name)).mtimeMs }))
+    .sort((a, b) => b.usedAt - a.usedAt);
+  for (const old of assemblies.slice(KEPT_ASSEMBLIES)) rmSync(old.path, { recursive: true, force: true });
 }
 
 interface Manifest {
