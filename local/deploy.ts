@@ -120,7 +120,7 @@ export function localInventory(
 }
 
 /** Zone ids the config pinned (AWS's) → the local zones' ids, wherever a policy names them. */
-function zoneIdRewrite(bundled: Inventory, zoneIds: ReadonlyMap<string, string>): (document: unknown) => unknown {
+export function zoneIdRewrite(bundled: Inventory, zoneIds: ReadonlyMap<string, string>): (document: unknown) => unknown {
   const pinned = new Map<string, string>();
   for (const z of bundled.hostedZones) if (z.id && zoneIds.get(z.name)) pinned.set(z.id, zoneIds.get(z.name)!);
   for (const c of bundled.certificates) {

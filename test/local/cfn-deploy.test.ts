@@ -116,6 +116,25 @@ describe('the local deploy from the synthesized templates', () => {
     }
   });
 
+  it('records what no local service creates yet with its resolved properties: KMS key policies, SNS topics, the schedule (not fired)', () => {
+    const record = readDeployedStack(cloud.dataDir, PIPELINE_STACK_ID)!;
+    const ofType = (type: string) => Object.values(record.resources).filter((r) => r.type === type);
+    const keys = ofType('AWS::KMS::Key');
+    expect(keys.length).toBeGreaterThan(0);
+    for (const key of keys) {
+      expect(key.attributes.Arn).toBe(`arn:aws:kms:us-east-1:000000000000:key/${key.physicalId}`);
+      expect(JSON.stringify(key.properties.KeyPolicy)).toContain('"arn:aws:iam::000000000000:root"');
+    }
+    const topics = ofType('AWS::SNS::Topic');
+    expect(topics.map((t) => t.physicalId)).toEqual([record.outputs.AlarmTopicArn]);
+    const [schedule] = ofType('AWS::Scheduler::Schedule');
+    expect((schedule!.properties.Target as { Arn: string }).Arn).toBe(pipeline.deployment.stateMachineArn);
+    expect(JSON.stringify(record)).not.toMatch(/"(Ref|Fn::[A-Za-z]+)"/);
+    const target = readDeployedStack(cloud.dataDir, stacksOf().find((s) => s.startsWith('CertpipeTarget-'))!)!;
+    expect(target.accountId).toBe('111111111111');
+    expect(Object.values(target.resources).some((r) => r.type === 'AWS::KMS::Alias')).toBe(true);
+  });
+
   it('a second deploy with nothing changed reuses the assembly: no synthesis, the same code', async () => {
     const before = new Map((await listFunctions(cloud.url)).map((f) => [f.functionName, f.code]));
     const again = await deployTestPipeline(cloud, exampleConfig(cloud));
