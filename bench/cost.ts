@@ -27,7 +27,8 @@ export interface RunUsage {
   awsCalls: { total: number; byOperation: Record<string, number> };
 }
 
-const memoryOf = new Map(FUNCTIONS.map((f) => [`certpipe-${f.name}`, f.memoryMb]));
+// Deployed names are generated from the template's logical ids (`Certpipe-PipelineFunctionsCheckExpiry…`), which hold the state's name.
+const memoryOfFunction = (functionName: string) => FUNCTIONS.find((f) => functionName.includes(`Functions${f.name}`))?.memoryMb;
 
 /**
  * GB-seconds: each invocation's time from LambdaFunctionScheduled to its end event
@@ -36,7 +37,7 @@ const memoryOf = new Map(FUNCTIONS.map((f) => [`certpipe-${f.name}`, f.memoryMb]
  */
 export function lambdaGbSeconds(history: readonly HistoryEvent[]): number {
   const byId = new Map(history.map((e) => [e.id, e]));
-  const memoryFor = (e: HistoryEvent) => memoryOf.get(e.lambdaFunctionScheduledEventDetails?.resource?.split(':').pop() ?? '') ?? 256;
+  const memoryFor = (e: HistoryEvent) => memoryOfFunction(e.lambdaFunctionScheduledEventDetails?.resource?.split(':').pop() ?? '') ?? 256;
   const open: HistoryEvent[] = [];
   let total = 0;
   for (const event of history) {

@@ -31,7 +31,7 @@ export async function scan(n: number, warmRuns = 5, log: (line: string) => void 
     const invoke = async () => {
       cloud.calls.reset();
       const t0 = performance.now();
-      const result = await invokeFunction(cloud.url, 'certpipe-CheckExpiry', {});
+      const result = await invokeFunction(cloud.url, deployment.functionArns.CheckExpiry!, {});
       const ms = performance.now() - t0;
       if (!result.ok) throw new Error(`CheckExpiry failed: ${result.errorType}: ${result.errorMessage}`);
       return { ms, payload: result.payload as { dueCount?: number }, calls: cloud.calls.snapshot() };

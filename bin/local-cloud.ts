@@ -8,11 +8,27 @@ import { fileURLToPath } from 'node:url';
 
 export const LOCAL_ACCOUNT_ID = '000000000000';
 export const LOCAL_REGION = 'us-east-1';
-export const STATE_MACHINE_NAME = 'certpipe-renewal';
-export const LOCAL_STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:stateMachine:${STATE_MACHINE_NAME}`;
 
 /** The inventory a local deploy writes beside cloud.json. */
 export const INVENTORY_FILE = 'inventory.json';
+
+/** The pipeline stack's name (infra/app.ts PIPELINE_STACK_ID): its record holds the outputs the CLI reads. */
+export const PIPELINE_STACK_NAME = 'Certpipe';
+
+/** Where a local deploy records a stack it deployed: resources and outputs, as DescribeStacks would give them. */
+export function deployedStackPath(dataDir: string, stackName: string): string {
+  return path.join(dataDir, 'stacks', `${stackName}.json`);
+}
+
+/** The outputs of a locally deployed stack (`StateMachineArn`, …), or undefined before its first deploy. */
+export function readLocalStackOutputs(dataDir: string, stackName: string = PIPELINE_STACK_NAME): Record<string, string> | undefined {
+  try {
+    const record = JSON.parse(fs.readFileSync(deployedStackPath(dataDir, stackName), 'utf8')) as { outputs?: Record<string, string> };
+    return record.outputs;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The repository root (this file lives in <root>/bin/). */
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

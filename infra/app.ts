@@ -11,7 +11,7 @@
 //                    as the PipelineAccountId parameter at deploy time.
 //   nag              "false" skips the cdk-nag checks at synth
 import { pathToFileURL } from 'node:url';
-import { App, Validations } from 'aws-cdk-lib';
+import { App, Duration, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { ConfigError, loadConfig, targetKeyAlias } from './config.js';
 import { InfraPropsError } from './constructs/errors.js';
@@ -30,6 +30,8 @@ export interface BuildOptions {
   /** The account the target roles trust; absent = the PipelineAccountId parameter. */
   readonly trustedPipelineAccount?: string;
   readonly nag?: boolean;
+  /** The state machine's TimeoutSeconds (the construct's executionTimeout); the local tests shorten it. */
+  readonly executionTimeoutSeconds?: number;
 }
 
 /** Builds both kinds of stack into `app` (the tests call this with their own App). */
@@ -40,6 +42,7 @@ export function buildApp(app: App, options: BuildOptions = {}): { pipeline: Cert
     config,
     region,
     ...(options.pipelineAccount ? { env: { account: options.pipelineAccount } } : {}),
+    ...(options.executionTimeoutSeconds ? { overrides: { executionTimeout: Duration.seconds(options.executionTimeoutSeconds) } } : {}),
   });
 
   const roles = targetRolesOf(pipeline.pipeline.inventory);

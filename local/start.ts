@@ -66,6 +66,7 @@ async function main(): Promise<number> {
     dnsPort: cloud.info.dnsPort,
     acmeCaBundlePath: cloud.info.pebbleCaPath,
     acmeManagementUrl: cloud.info.pebbleManagementUrl,
+    ...(cloud.info.directoryUrl ? { acmeDirectoryUrl: cloud.info.directoryUrl } : {}),
     dataDir: cloud.info.dataDir,
     onPhase: progress.onPhase,
   };

@@ -14,8 +14,8 @@ import {
   INVENTORY_FILE,
   LOCAL_ACCOUNT_ID,
   LOCAL_REGION,
-  LOCAL_STATE_MACHINE_ARN,
   localDataDir,
+  readLocalStackOutputs,
   readCloudInfo,
 } from '../local-cloud.js';
 
@@ -119,9 +119,10 @@ async function localTarget(io: CliIO, dataDir: string, endpointOverride?: string
   const base = { endpoint, region: LOCAL_REGION, credentials, maxAttempts: 2 };
   const aws = new AwsClients(base);
   const sfn = new SFNClient(base);
-  const stateMachineArn = LOCAL_STATE_MACHINE_ARN;
+  // As on AWS, the stack's outputs say where the workflow is (its name is generated at deploy).
+  const stateMachineArn = readLocalStackOutputs(dataDir)?.StateMachineArn;
   const inventory = readInventoryFile(path.join(dataDir, INVENTORY_FILE));
-  if (!inventory || !(await stateMachineExists(sfn, stateMachineArn))) {
+  if (!inventory || !stateMachineArn || !(await stateMachineExists(sfn, stateMachineArn))) {
     throw usageError(`the pipeline is not deployed to the local cloud at ${endpoint}: ${START_LOCAL}`);
   }
   return { kind: 'local', description: `local cloud ${endpoint}`, stateMachineArn, inventory, aws, sfn };

@@ -1,5 +1,6 @@
 // Shared set-up for the end-to-end tests: the example config pointed at a test
-// cloud's Pebble, deployed with the same deployLocal that `npm start` uses.
+// cloud's Pebble, deployed with the same deployLocal that `npm start` uses: from
+// the synthesized templates (the assembly is cached, so test files share one synthesis).
 import { createPrivateKey } from 'node:crypto';
 import { readdirSync, readFileSync, type Dirent } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -40,6 +41,7 @@ export async function deployTestPipeline(
     dnsPort: cloud.dnsPort,
     acmeCaBundlePath: cloud.handle.info.pebbleCaPath,
     acmeManagementUrl: cloud.handle.info.pebbleManagementUrl,
+    ...(cloud.directoryUrl ? { acmeDirectoryUrl: cloud.directoryUrl } : {}),
     dataDir: cloud.dataDir,
     ...options,
   });

@@ -10,13 +10,17 @@ export const functionDefinitionSchema = z.object({
   accountId: z.string().regex(/^\d{12}$/, 'accountId must be 12 digits').optional(),
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'region must look like us-east-1').optional(),
   /** Absolute path of the handler's source file (bundled with esbuild as the CDK stack does). */
-  entry: z.string().refine((p) => p.startsWith('/'), 'entry must be an absolute path'),
+  entry: z.string().refine((p) => p.startsWith('/'), 'entry must be an absolute path').optional(),
+  /** Absolute path of an already built module, run as it is: the asset a template names (`<asset>/index.mjs`). */
+  code: z.string().refine((p) => p.startsWith('/'), 'code must be an absolute path').optional(),
+  /** The execution role's ARN (the template's `Role`). */
+  role: z.string().optional(),
   /** Exported name of the handler in `entry`. */
   handler: z.string().regex(/^[A-Za-z_$][\w$]*$/, 'handler must be an export name').optional(),
   environment: z.record(z.string(), z.string()).default({}),
   timeoutSeconds: z.number().int().min(1).max(900).optional(),
   memoryMb: z.number().int().min(128).max(10240).optional(),
-});
+}).refine((d) => (d.entry === undefined) !== (d.code === undefined), 'give either entry (a source to bundle) or code (a built module)');
 
 export type FunctionDefinition = z.input<typeof functionDefinitionSchema>;
 
@@ -26,7 +30,11 @@ export interface RegisteredFunction {
   readonly functionArn: string;
   readonly accountId: string;
   readonly region: string;
-  readonly entry: string;
+  /** The source bundled for it; absent when registered with built `code`. */
+  readonly entry?: string;
+  /** The built module it runs, when registered with one. */
+  readonly code?: string;
+  readonly role?: string;
   readonly handler: string;
   readonly environment: Record<string, string>;
   readonly timeoutSeconds: number;

@@ -39,8 +39,8 @@ export class InvalidFunctionDefinition extends Error {
 /** No function is registered under that ARN (Lambda's ResourceNotFoundException). */
 export class FunctionNotFound extends Error {
   override readonly name = 'ResourceNotFoundException';
-  constructor(readonly functionArn: string) {
-    super(`Function not found: ${functionArn}`);
+  constructor(readonly functionArn: string, why?: string) {
+    super(`Function not found: ${functionArn}${why ? `: ${why}` : ''}`);
   }
 }
 
@@ -67,7 +67,8 @@ export class LambdaRuntime {
     const parsed = functionDefinitionSchema.safeParse(input);
     if (!parsed.success) throw new InvalidFunctionDefinition(z.prettifyError(parsed.error));
     const def = parsed.data;
-    if (!existsSync(def.entry)) throw new InvalidFunctionDefinition(`entry ${def.entry} does not exist`);
+    const source = (def.code ?? def.entry)!;
+    if (!existsSync(source)) throw new InvalidFunctionDefinition(`${def.code ? 'code' : 'entry'} ${source} does not exist`);
     const accountId = def.accountId ?? this.options.defaultAccountId();
     const region = def.region ?? DEFAULT_REGION;
     const fn: RegisteredFunction = {
@@ -75,7 +76,9 @@ export class LambdaRuntime {
       functionArn: functionArn(region, accountId, def.functionName),
       accountId,
       region,
-      entry: def.entry,
+      ...(def.entry ? { entry: def.entry } : {}),
+      ...(def.code ? { code: def.code } : {}),
+      ...(def.role ? { role: def.role } : {}),
       handler: def.handler ?? 'handler',
       environment: def.environment,
       timeoutSeconds: def.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
@@ -84,7 +87,8 @@ export class LambdaRuntime {
     };
     return this.registrations.run(fn.functionArn, async () => {
       try {
-        await bundleFunction(fn.entry, this.bundlePath(fn));
+        // Built code runs as it is: bundling it again would not be the artefact that was deployed.
+        if (fn.entry) await bundleFunction(fn.entry, this.bundlePath(fn));
       } catch (err) {
         throw new InvalidFunctionDefinition((err as Error).message);
       }
@@ -113,7 +117,10 @@ export class LambdaRuntime {
     if (!worker) {
       const bundlePath = this.bundlePath(fn);
       // Registered in an earlier run whose bundles were removed since.
-      if (!existsSync(bundlePath)) await bundleFunction(fn.entry, bundlePath);
+      if (!existsSync(bundlePath)) {
+        if (!fn.entry) throw new FunctionNotFound(arn, `its code ${bundlePath} is gone (the cloud assembly was removed): deploy again`);
+        await bundleFunction(fn.entry, bundlePath);
+      }
       const bootstrapPath = await this.bootstrapPath();
       worker = this.workers.get(arn);
       if (!worker) {
@@ -182,6 +189,7 @@ export class LambdaRuntime {
 
   /** `<name>.mjs` in the default account and region; qualified elsewhere so names never collide. */
   private bundlePath(fn: RegisteredFunction): string {
+    if (fn.code) return fn.code;
     const local = fn.accountId === this.options.defaultAccountId() && fn.region === DEFAULT_REGION;
     const stem = local ? fn.functionName : `${fn.functionName}@${fn.accountId}-${fn.region}`;
     return join(this.options.dataDir, 'lambda', `${stem}.mjs`);
