@@ -13,6 +13,7 @@ if (existsSync(new URL('./cli.ts', import.meta.url))) {
   register();
   cli = await import('./cli.ts');
 } else {
-  cli = await import('../dist/bin/cli.js');
+  // A URL, not a literal: the compiled CLI exists only in the built package.
+  cli = await import(new URL('../dist/bin/cli.js', import.meta.url).href);
 }
 process.exitCode = await cli.main(process.argv.slice(2));
