@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CloudWatchClient, PutMetricAlarmCommand, type PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { CreateStateMachineCommand, SFNClient, UpdateStateMachineCommand } from '@aws-sdk/client-sfn';
 import { deployedStackPath } from '../../bin/local-cloud.js';
 import { registerFunction } from '../aws/services/lambda/registry.js';
@@ -245,6 +246,12 @@ export async function deployStack(stack: StackArtifact, target: LocalStackTarget
       trustPolicy: target.localPolicy(role.trustPolicy),
       policies: role.policies.map((p) => ({ name: p.name, document: target.localPolicy(p.document) })),
     });
+  }
+  // Topics first: the alarms publish to them.
+  const topics = byType('AWS::SNS::Topic');
+  if (topics.length > 0) {
+    const sns = new SNSClient({ ...target.sdkConfig(stack.accountId, stack.region), maxAttempts: 1 });
+    for (const [, topic] of topics) await sns.send(new CreateTopicCommand({ Name: topic.attributes.TopicName! }));
   }
   for (const [logicalId, fn] of byType('AWS::Lambda::Function')) await deployFunction(stack, logicalId, fn, target);
   for (const [, sm] of byType('AWS::StepFunctions::StateMachine')) await deployStateMachine(stack, sm, target);

@@ -5,13 +5,12 @@
 // finds no certificate to report on); the next run clears it. A run with the CA
 // unreachable pages: ExecutionsFailed and AcmeErrorRate go to ALARM and their
 // notifications reach the alarm topic.
-import { fileURLToPath } from 'node:url';
-import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, GetMetricDataCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as cli } from '../../bin/cli.js';
 import { startTestCloud, freePort, type TestCloud } from '../support/cloud.js';
-import { evaluateAlarms, putTemplateAlarms, snsMessages, type TemplateAlarms } from '../support/template-alarms.js';
-import { deployTestPipeline, EXAMPLE_CONFIG, exampleConfig, type TestPipeline } from './pipeline.js';
+import { deployedAlarms, evaluateAlarms, snsMessages, type TemplateAlarms } from '../support/template-alarms.js';
+import { deployTestPipeline, exampleConfig, type TestPipeline } from './pipeline.js';
 
 const states = (alarms: Record<string, { state: string }>, names: Record<string, string>) =>
   Object.fromEntries(Object.entries(names).map(([id, name]) => [id, alarms[name]?.state]));
@@ -34,7 +33,7 @@ describe('alarms after a healthy run of the example config', () => {
   beforeAll(async () => {
     cloud = await startTestCloud({ pebble: true, settings: { insyncDelayMs: 200 } });
     pipeline = await deployTestPipeline(cloud, exampleConfig(cloud));
-    alarms = await putTemplateAlarms(cloud, fileURLToPath(EXAMPLE_CONFIG), pipeline.deployment.stateMachineArn);
+    alarms = deployedAlarms(pipeline.deployment);
   }, 300_000);
 
   afterAll(async () => {
@@ -63,6 +62,23 @@ describe('alarms after a healthy run of the example config', () => {
       }),
     );
     expect(created.MetricDataResults![0]!.Values!.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    // LambdaErrors reads the functions that ran: every function its math names was invoked (not a [0] of nothing).
+    const lambdaErrors = (await cw.send(new DescribeAlarmsCommand({ AlarmNames: [alarms.names.LambdaErrors!] }))).MetricAlarms![0]!;
+    const functionNames = (lambdaErrors.Metrics ?? []).flatMap((m) => m.MetricStat?.Metric?.Dimensions?.filter((d) => d.Name === 'FunctionName').map((d) => d.Value!) ?? []);
+    expect(functionNames).toHaveLength(7);
+    const invoked = await cw.send(
+      new GetMetricDataCommand({
+        StartTime: new Date(Date.now() - 3_600_000),
+        EndTime: new Date(Date.now() + 60_000),
+        MetricDataQueries: functionNames.map((name, i) => ({
+          Id: `f${i}`,
+          MetricStat: { Metric: { Namespace: 'AWS/Lambda', MetricName: 'Invocations', Dimensions: [{ Name: 'FunctionName', Value: name }] }, Period: 3600, Stat: 'Sum' },
+        })),
+      }),
+    );
+    const invocations = Object.fromEntries(invoked.MetricDataResults!.map((r, i) => [functionNames[i]!, r.Values!.reduce((a, b) => a + b, 0)]));
+    // Summarize runs only when something was due: the first run renews all four, so all seven ran.
+    for (const [name, count] of Object.entries(invocations)) expect(count, name).toBeGreaterThan(0);
   }, 600_000);
 
   it('all OK once the next run reports the soonest expiry, with the recovery published to the topic', async () => {
@@ -103,7 +119,7 @@ describe('alarms after a run with the CA unreachable', () => {
       doc.issuers[0].directoryUrl = `https://127.0.0.1:${closedPort}/dir`;
     });
     const pipeline = await deployTestPipeline(cloud, config);
-    alarms = await putTemplateAlarms(cloud, fileURLToPath(EXAMPLE_CONFIG), pipeline.deployment.stateMachineArn);
+    alarms = deployedAlarms(pipeline.deployment);
     const before = await evaluateAlarms(cloud);
     expect(before[alarms.names.ExecutionsFailed!]!.state).toBe('OK');
 

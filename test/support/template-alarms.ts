@@ -1,15 +1,7 @@
-// Until the local deploy reads the synthesized template itself, the alarm tests
-// put the stack's alarms as that deploy will: synthesize the app (no bundling:
-// the alarms do not depend on the assets), take every AWS::CloudWatch::Alarm,
-// resolve the Refs it uses to the local resources (the state machine, the
-// functions `certpipe-<State>`, the alarm topic), and call PutMetricAlarm.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CloudWatchClient, PutMetricAlarmCommand, type PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
-import { App } from 'aws-cdk-lib';
-import { buildApp, PIPELINE_STACK_ID } from '../../infra/app.js';
-import type { SnsService } from '../../local/aws/services/sns/service.js';
+// The stack's alarms as the local deploy put them (PutMetricAlarm with each
+// AWS::CloudWatch::Alarm of the synthesized template, its Refs resolved to the
+// deployed functions, state machine and topic), named by construct id for tests.
+import type { LocalDeployment } from '../../local/deploy.js';
 import type { TestCloud } from './cloud.js';
 
 export interface TemplateAlarms {
@@ -18,59 +10,21 @@ export interface TemplateAlarms {
   readonly topicArn: string;
 }
 
-const FUNCTION_LOGICAL_ID = /^PipelineFunctions([A-Za-z]+)[0-9A-F]{8}$/;
 const ALARM_LOGICAL_ID = /^PipelineMonitoring([A-Za-z]+)[0-9A-F]{8}$/;
 
-function resolver(resources: Record<string, { Type: string }>, refs: { stateMachineArn: string; topicArn: string }) {
-  const resolve = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(resolve);
-    if (!value || typeof value !== 'object') return value;
-    const ref = (value as { Ref?: string }).Ref;
-    if (ref !== undefined) {
-      const type = resources[ref]?.Type;
-      if (type === 'AWS::StepFunctions::StateMachine') return refs.stateMachineArn;
-      if (type === 'AWS::SNS::Topic') return refs.topicArn;
-      const fn = FUNCTION_LOGICAL_ID.exec(ref);
-      if (type === 'AWS::Lambda::Function' && fn) return `certpipe-${fn[1]}`;
-      throw new Error(`template-alarms: no local resource for Ref ${ref} (${type})`);
-    }
-    const getAtt = (value as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
-    if (getAtt) {
-      // The scheduler's dead-letter queue: the local cloud has no SQS, so nothing reports on it.
-      if (resources[getAtt[0]]?.Type === 'AWS::SQS::Queue' && getAtt[1] === 'QueueName') return `local-${getAtt[0]}`;
-      throw new Error(`template-alarms: no local value for Fn::GetAtt ${getAtt.join('.')}`);
-    }
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v)]));
-  };
-  return resolve;
-}
-
-/** Synthesizes the stack for `configPath` and puts its alarms into the test cloud. */
-export async function putTemplateAlarms(tc: TestCloud, configPath: string, stateMachineArn: string): Promise<TemplateAlarms> {
-  const outdir = mkdtempSync(join(tmpdir(), 'certpipe-synth-'));
-  try {
-    const app = new App({ outdir, builtinCloudFormationValidation: false, context: { 'aws:cdk:bundling-stacks': [] } });
-    buildApp(app, { configPath, nag: false });
-    const template = app.synth().getStackByName(PIPELINE_STACK_ID).template as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
-    const account = stateMachineArn.split(':')[4]!;
-    const region = stateMachineArn.split(':')[3]!;
-    const topicArn = await tc.cloud.service<SnsService>('sns').createTopic(account, region, 'certpipe-alarms');
-    const resolve = resolver(template.Resources, { stateMachineArn, topicArn });
-    const cloudwatch = new CloudWatchClient(tc.sdkConfig(account, region));
-    const names: Record<string, string> = {};
-    for (const [logicalId, resource] of Object.entries(template.Resources)) {
-      if (resource.Type !== 'AWS::CloudWatch::Alarm') continue;
-      const id = ALARM_LOGICAL_ID.exec(logicalId)?.[1] ?? logicalId;
-      // CloudFormation names an unnamed alarm after the stack and the logical id.
-      const name = `${PIPELINE_STACK_ID}-${logicalId}`;
-      names[id] = name;
-      const properties = resolve(resource.Properties) as Omit<PutMetricAlarmCommandInput, 'AlarmName'>;
-      await cloudwatch.send(new PutMetricAlarmCommand({ ...properties, AlarmName: name }));
-    }
-    return { names, topicArn };
-  } finally {
-    rmSync(outdir, { recursive: true, force: true });
+/** The alarms and the alarm topic of the deployed pipeline stack; fails if the deploy only recorded an alarm. */
+export function deployedAlarms(deployment: Pick<LocalDeployment, 'stacks' | 'stateMachineArn'>): TemplateAlarms {
+  const stack = deployment.stacks.find((s) => Object.values(s.resources).some((r) => r.physicalId === deployment.stateMachineArn));
+  if (!stack) throw new Error('no deployed stack holds the state machine');
+  if (stack.alarmsRecordedOnly.length) throw new Error(`alarms not put into the local CloudWatch: ${stack.alarmsRecordedOnly.join(', ')}`);
+  const names: Record<string, string> = {};
+  let topicArn: string | undefined;
+  for (const [logicalId, resource] of Object.entries(stack.resources)) {
+    if (resource.type === 'AWS::CloudWatch::Alarm') names[ALARM_LOGICAL_ID.exec(logicalId)?.[1] ?? logicalId] = resource.physicalId;
+    if (resource.type === 'AWS::SNS::Topic') topicArn = resource.physicalId;
   }
+  if (!topicArn) throw new Error(`the ${stack.stackName} stack has no alarm topic`);
+  return { names, topicArn };
 }
 
 export interface AlarmView {
