@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { jsonResponse } from '../../protocol.js';
 import { AwsError, type LocalCloud, type LocalService, type ServiceFactory, type ServiceRequest } from '../../types.js';
 import { DEFAULT_REGION, resolveFunctionArn, type RegisteredFunction } from './functions.js';
+import type { StsService } from '../sts/service.js';
 import { FunctionError, FunctionNotFound, InvalidFunctionDefinition, LambdaRuntime } from './runtime.js';
 
 export { FunctionError, FunctionNotFound } from './runtime.js';
@@ -35,6 +36,8 @@ const lambda: ServiceFactory = (cloud: LocalCloud): LambdaService => {
     store: cloud.store,
     defaultAccountId: () => cloud.settings.defaultAccountId,
     endpointUrl: () => cloud.endpointUrl(),
+    // Lambda assumes the execution role for each sandbox; an hour, as Lambda's credentials last.
+    roleCredentials: (roleArn, sessionName) => cloud.service<StsService>('sts').issue(roleArn, sessionName, 3600, cloud.now()),
   });
 
   return {
