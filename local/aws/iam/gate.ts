@@ -10,7 +10,7 @@ import { DecisionLog, iamReport } from './decisions.js';
 import { denial } from './denial.js';
 import { authorize, type CallDecision, type NamedPolicy, type PolicyDocument, type ResourcePolicies } from './evaluate.js';
 import { refuses, type IamMode } from './mode.js';
-import { authorizationRequest, UnmappedOperation, type RequestScope } from './operations.js';
+import { authorizationRequest, UnmappedOperation, type AuthorizationRequest, type RequestScope } from './operations.js';
 import { operationInput } from './request-input.js';
 import type { SignedClaim, WireRequest } from './sigv4.js';
 import { storedResources } from './stored-resources.js';
@@ -84,9 +84,9 @@ export class IamGate {
   private async decide(caller: Caller, service: string, operation: string, req: ServiceRequest, scope: RequestScope): Promise<CallDecision | undefined> {
     const input = operationInput(service, operation, req);
     const resources = await storedResources(this.options.store, service, input.protocol === 'json' ? input.body : {}, scope);
-    let request;
+    let request: AuthorizationRequest;
     try {
-      request = authorizationRequest(service, operation, input, scope, resources);
+      request = withoutUnresolvedAliases(authorizationRequest(service, operation, input, scope, resources));
     } catch (err) {
       if (err instanceof UnmappedOperation) throw new AwsError('InternalFailure', err.message, 500);
       throw err;
@@ -141,6 +141,16 @@ export class IamGate {
       },
     };
   }
+}
+
+/**
+ * KMS authorizes on the key, never the alias; with no local KMS record the key
+ * behind an alias is unknown, so that on-behalf call is not judged (the
+ * secret's own action still is).
+ */
+function withoutUnresolvedAliases(request: AuthorizationRequest): AuthorizationRequest {
+  if (!request.onBehalf?.length) return request;
+  return { ...request, onBehalf: request.onBehalf.filter((part) => !part.resources.some((arn) => /^arn:[^:]+:kms:[^:]*:\d{12}:alias\//.test(arn))) };
 }
 
 function parseResourcePolicy(raw: unknown): StoredResourcePolicy {
