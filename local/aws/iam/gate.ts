@@ -124,7 +124,7 @@ export class IamGate {
       },
       'GET /_certpipe/iam/report': async () => {
         const roles = await this.options.sts().roles();
-        const policies = Object.fromEntries(roles.filter((r) => r.policies).map((r) => [r.roleArn, r.policies!]));
+        const policies = Object.fromEntries(roles.map((r) => [r.roleArn, r.policies ?? []]));
         return jsonResponse(200, { mode: this.options.mode, roles: iamReport(this.decisions.list(), policies) });
       },
       'POST /_certpipe/iam/resource-policies': async (req) => {
