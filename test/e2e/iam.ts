@@ -10,7 +10,7 @@ import { CertpipePipelineStack } from '../../infra/pipeline-stack.js';
 import { CertpipeTargetStack, targetRolesOf } from '../../infra/target-stack.js';
 import type { DecisionRecord } from '../../local/aws/iam/decisions.js';
 import type { NamedPolicy } from '../../local/aws/iam/evaluate.js';
-import { listFunctions, registerFunction } from '../../local/aws/services/lambda/registry.js';
+import { listFunctions, registerFunction, type FunctionDefinition } from '../../local/aws/services/lambda/registry.js';
 import { testApp } from '../infra/support.js';
 import { functionRole, templateRoles, type TemplateRole } from '../local/iam/template.js';
 import type { TestCloud } from '../support/cloud.js';
@@ -25,6 +25,8 @@ export interface SynthesizedIam {
   readonly targetRoles: TemplateRole[];
   /** Re-registers a role with these identity policies (its trust policy unchanged). */
   registerRole(role: TemplateRole, policies?: readonly NamedPolicy[]): Promise<void>;
+  /** Registers the function again, so its next invocation starts cold (no account key cached from earlier calls). */
+  coldStart(fn: string): Promise<void>;
 }
 
 async function post(cloud: TestCloud, path: string, body: unknown): Promise<void> {
@@ -45,16 +47,18 @@ export async function deploySynthesizedIam(cloud: TestCloud, config: CertpipeCon
   for (const role of [...roles, ...targetRoles]) await registerRole(role);
 
   const functionRoles: Record<string, TemplateRole> = {};
+  const definitions: Record<string, FunctionDefinition> = {};
   for (const fn of await listFunctions(cloud.url)) {
     const name = fn.environment.CERTPIPE_FUNCTION;
     if (!name) continue;
     const role = functionRole(pipeline, roles, name);
     functionRoles[name] = role;
     const { functionName, accountId, region, entry, handler, environment, timeoutSeconds, memoryMb } = fn;
-    await registerFunction(cloud.url, { functionName, accountId, region, entry, handler, environment, timeoutSeconds, memoryMb, roleArn: role.roleArn });
+    definitions[name] = { functionName, accountId, region, entry, handler, environment, timeoutSeconds, memoryMb, roleArn: role.roleArn };
+    await registerFunction(cloud.url, definitions[name]);
   }
   expect(Object.keys(functionRoles).length).toBeGreaterThan(0);
-  return { functionRoles, targetRoles, registerRole };
+  return { functionRoles, targetRoles, registerRole, coldStart: async (fn) => void (await registerFunction(cloud.url, definitions[fn]!)) };
 }
 
 export async function iamDecisions(cloud: TestCloud): Promise<DecisionRecord[]> {
