@@ -136,10 +136,12 @@ describe('each statement of each function role is needed', () => {
       } finally {
         await iam.registerRole(role);
       }
-      // A renewal with the whole role settles what the refused one left (a pending claim, an order in flight).
-      await iam.coldStart(fn);
-      const settled = await pipeline.run({ only: [(certificate ?? { name: 'web' }).name], force: true });
-      expect(settled.status, `after ${c.cite}: ${settled.error}: ${JSON.stringify(settled.history.filter((e) => /Failed/.test(String(e.type))).slice(0, 3))}`).toBe('SUCCEEDED');
+      // A renewal with the whole role settles what the stopped one left (a pending claim, an order in flight).
+      if (refused) {
+        await iam.coldStart(fn);
+        const settled = await pipeline.run({ only: [(certificate ?? { name: 'web' }).name], force: true });
+        expect(settled.status, `after ${c.cite}: ${settled.error}: ${JSON.stringify(settled.history.filter((e) => /Failed/.test(String(e.type))).slice(0, 3))}`).toBe('SUCCEEDED');
+      }
       if (NOT_EXERCISED_LOCALLY[fn]!.includes(c.sid)) {
         expect(refused, `${c.cite} is listed as not exercised locally but was`).toBeUndefined();
         unexercised.push(`${fn} ${c.cite}`);

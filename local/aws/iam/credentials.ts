@@ -6,6 +6,7 @@
 // other key is unknown, as AWS would say.
 import type { NamedPolicy, Principal } from './evaluate.js';
 import { signatureMatches, type SignedClaim, type WireRequest } from './sigv4.js';
+import type { SessionRecord } from '../services/sts/service.js';
 import { AwsError } from '../types.js';
 
 /** The caller a request was authenticated as. */
@@ -14,15 +15,7 @@ export type Caller =
   | { readonly kind: 'session'; readonly accountId: string; readonly arn: string; readonly roleArn: string; readonly sessionName: string };
 
 /** A temporary key as STS recorded it. */
-export interface IssuedSession {
-  readonly accountId: string;
-  readonly roleArn: string;
-  readonly roleName: string;
-  readonly sessionName: string;
-  readonly expiresAt: string;
-  readonly secretAccessKey: string;
-  readonly sessionToken: string;
-}
+export type IssuedSession = SessionRecord;
 
 /** The services that answer in the Query/REST-XML family name an unknown key InvalidClientTokenId. */
 const QUERY_FAMILY = new Set(['sts', 'route53']);
