@@ -6,6 +6,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { ConfigError } from '../infra/config.js';
 import { CliError, EXIT, resolveTarget, type CliIO, type GlobalOptions } from './commands/context.js';
 import { historyCommand } from './commands/history.js';
+import { iamReportCommand } from './commands/iam.js';
 import { inspectCommand } from './commands/inspect.js';
 import { renewCommand } from './commands/renew.js';
 import { rollbackCommand } from './commands/rollback.js';
@@ -94,6 +95,15 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .argument('<name>', 'certificate name')
     .option('--yes', 'do not ask for confirmation')
     .action(withTarget((target, opts, name: string) => rollbackCommand(name, target, opts, io)));
+
+  program
+    .command('iam')
+    .description('IAM as the local cloud judged it')
+    .command('report')
+    .description('per role: actions used and the statement allowing each, denials, unused statements (--local only)')
+    .action(async (...args: unknown[]) => {
+      setExit(await iamReportCommand(globals(args[args.length - 1] as Command), io));
+    });
 
   program
     .command('validate')

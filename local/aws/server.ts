@@ -5,9 +5,14 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FaultInjector } from './faults.js';
+import type { Caller } from './iam/credentials.js';
+import { IamGate } from './iam/gate.js';
+import { parseIamMode, type IamMode } from './iam/mode.js';
+import { readClaim } from './iam/sigv4.js';
 import { jsonResponse } from './protocol.js';
 import { acceptedHosts, bodyLimitOf, hostAllowed, isJsonContentType } from './request-guards.js';
 import { loadServices } from './services/index.js';
+import type { StsService } from './services/sts/service.js';
 import { FileStore } from './store.js';
 import {
   AwsError,
@@ -40,6 +45,8 @@ export interface LocalAwsOptions {
   /** Where state persists. */
   readonly dataDir: string;
   readonly settings?: Partial<LocalSettings>;
+  /** How IAM decisions apply. Default: CERTPIPE_IAM, else `enforce`. */
+  readonly iamMode?: IamMode;
 }
 
 export interface LocalAws {
@@ -47,6 +54,8 @@ export interface LocalAws {
   readonly port: number;
   readonly cloud: LocalCloud;
   readonly faults: FaultInjector;
+  /** The IAM judge: its mode and recent decisions. */
+  readonly iam: IamGate;
   close(): Promise<void>;
 }
 
@@ -56,14 +65,10 @@ interface SigV4Scope {
   service: string;
 }
 
-/** Reads the credential scope of a SigV4 request (header or presigned query); the signature is not checked. */
+/** Reads the credential scope of a SigV4 request (header or presigned query); the signature is checked by the IAM gate. */
 export function sigV4Scope(headers: IncomingMessage['headers'], query: URLSearchParams): SigV4Scope | undefined {
-  const auth = String(headers.authorization ?? '');
-  const credential = /Credential=([^,\s]+)/.exec(auth)?.[1] ?? query.get('X-Amz-Credential') ?? undefined;
-  if (!credential) return undefined;
-  const [accessKeyId, , region, service] = credential.split('/');
-  if (!accessKeyId || !region || !service) return undefined;
-  return { accessKeyId, region, service };
+  const claim = readClaim(headers, query);
+  return claim && { accessKeyId: claim.accessKeyId, region: claim.region, service: claim.service };
 }
 
 interface TemporaryKey {
@@ -142,6 +147,12 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     },
   };
 
+  const iam = new IamGate({
+    mode: options.iamMode ?? parseIamMode(process.env.CERTPIPE_IAM),
+    store,
+    sts: () => cloud.service<StsService>('sts'),
+  });
+
   for (const factory of await loadServices()) {
     const service = factory(cloud);
     services.set(service.signingName, service);
@@ -184,6 +195,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
   for (const service of services.values()) {
     for (const [route, handler] of Object.entries(service.internalRoutes ?? {})) internalRoutes.set(route, handler);
   }
+  for (const [route, handler] of Object.entries(iam.routes())) internalRoutes.set(route, handler);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -215,34 +227,44 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     }
 
     const requestId = randomUUID();
-    const scope = sigV4Scope(req.headers, url.searchParams);
-    const service = scope ? services.get(scope.service) : undefined;
-    const body = await readBody(req, bodyLimitOf(scope?.service ?? ''));
-    if (!scope || !service) {
-      const message = scope
-        ? `The local endpoint does not implement the ${scope.service} service`
+    const claim = readClaim(req.headers, url.searchParams);
+    const service = claim ? services.get(claim.service) : undefined;
+    const body = await readBody(req, bodyLimitOf(claim?.service ?? ''));
+    if (!claim || !service) {
+      const message = claim
+        ? `The local endpoint does not implement the ${claim.service} service`
         : 'Request is missing Authentication Token';
-      send(res, jsonResponse(scope ? 400 : 403, { __type: scope ? 'UnknownServiceException' : 'MissingAuthenticationTokenException', message }), requestId);
+      send(res, jsonResponse(claim ? 400 : 403, { __type: claim ? 'UnknownServiceException' : 'MissingAuthenticationTokenException', message }), requestId);
       return;
     }
 
-    if (!body) {
-      const ctx = { service: scope.service, operation: 'Unknown', accountId: accounts.accountOf(scope.accessKeyId), region: scope.region, accessKeyId: scope.accessKeyId, requestId, now: cloud.now() };
-      send(res, service.renderError(tooLarge(bodyLimitOf(scope.service)), ctx), requestId);
-      return;
-    }
-    const serviceRequest = request(body);
-    const ctx: CallContext = {
-      service: scope.service,
-      operation: service.operationOf(serviceRequest) ?? 'Unknown',
-      accountId: accounts.accountOf(scope.accessKeyId),
-      region: scope.region,
-      accessKeyId: scope.accessKeyId,
+    const serviceRequest = request(body ?? Buffer.alloc(0));
+    const ctxFor = (accountId: string): CallContext => ({
+      service: claim.service,
+      operation: body ? (service.operationOf(serviceRequest) ?? 'Unknown') : 'Unknown',
+      accountId,
+      region: claim.region,
+      accessKeyId: claim.accessKeyId,
       requestId,
       now: cloud.now(),
-    };
+    });
+    if (!body) {
+      send(res, service.renderError(tooLarge(bodyLimitOf(claim.service)), ctxFor(accounts.accountOf(claim.accessKeyId))), requestId);
+      return;
+    }
+    let caller: Caller;
+    try {
+      caller = await iam.authenticate(claim, { method, target: req.url ?? '/', headers: req.headers, body }, cloud.now());
+    } catch (err) {
+      if (!(err instanceof AwsError)) throw err;
+      send(res, service.renderError(err, ctxFor(settings.defaultAccountId)), requestId);
+      return;
+    }
+    const ctx = ctxFor(caller.accountId);
 
     try {
+      // An operation the service does not know is its own error to answer (nothing to authorize).
+      if (ctx.operation !== 'Unknown') await iam.check(caller, ctx.service, ctx.operation, serviceRequest, { accountId: ctx.accountId, region: ctx.region }, ctx.now);
       const fault = faults.evaluate({ ...ctx, input: jsonInput(body) });
       if (fault.latencyMs > 0) await sleep(fault.latencyMs);
       if (fault.error) throw fault.error;
@@ -251,7 +273,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       const awsError =
         err instanceof AwsError
           ? err
-          : new AwsError('InternalFailure', `The local ${scope.service} endpoint failed: ${(err as Error).message}`, 500);
+          : new AwsError('InternalFailure', `The local ${claim.service} endpoint failed: ${(err as Error).message}`, 500);
       if (!(err instanceof AwsError)) console.error(`[certpipe-local] ${ctx.service}.${ctx.operation} failed`, err);
       send(res, service.renderError(awsError, ctx), requestId);
     }
@@ -283,6 +305,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     port,
     cloud,
     faults,
+    iam,
     async close() {
       // Reverse order of start: a service closes before the ones it calls (Step Functions before Lambda).
       for (const service of [...services.values()].reverse()) await service.close?.();

@@ -9,7 +9,7 @@ export interface CallContext {
   readonly service: string;
   /** Operation name, e.g. `PutSecretValue`, as returned by the service's `operationOf`. */
   readonly operation: string;
-  /** Account the access key id belongs to (12-digit key id = that account; temporary keys from AssumeRole = the role's account; anything else = the default account). */
+  /** Account of the authenticated caller (12-digit key id = that account's root; a temporary key = its role's account; other keys are refused). */
   readonly accountId: string;
   /** Region from the SigV4 credential scope. */
   readonly region: string;

@@ -173,6 +173,12 @@ describe('publishToAcm', () => {
     const issued = await issue(spec);
     await seedSecret(spec, issued);
     const clients = new AwsClients({ endpoint: tc.url, credentials: tc.sdkConfig().credentials, maxAttempts: 1 });
+    // As the target stack creates it: the pipeline account may assume it with the ExternalId.
+    await fetch(`${tc.url}/_certpipe/iam/roles`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ roleArn: 'arn:aws:iam::222222222222:role/certpipe-publisher', externalId: 'ext-222' }),
+    });
     const targets = [
       { region: 'eu-west-1', roleArn: 'arn:aws:iam::222222222222:role/certpipe-publisher', externalId: 'ext-222' },
       { region: 'us-west-2' },

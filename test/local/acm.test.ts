@@ -335,8 +335,9 @@ describe('re-import to the same ARN', () => {
 describe('accounts and regions are isolated', () => {
   it('another account cannot see or change the certificate', async () => {
     const clientB = acm(ACCOUNT_B);
-    expect((await rejection(clientB.send(new DescribeCertificateCommand({ CertificateArn: ecArn })))).name).toBe('ResourceNotFoundException');
-    expect((await rejection(clientB.send(new DeleteCertificateCommand({ CertificateArn: ecArn })))).name).toBe('ResourceNotFoundException');
+    // ACM has no resource policies: IAM refuses another account's caller before ACM looks.
+    expect((await rejection(clientB.send(new DescribeCertificateCommand({ CertificateArn: ecArn })))).name).toBe('AccessDeniedException');
+    expect((await rejection(clientB.send(new DeleteCertificateCommand({ CertificateArn: ecArn })))).name).toBe('AccessDeniedException');
     const listed = await clientB.send(new ListCertificatesCommand({ Includes: { keyTypes: ['EC_prime256v1', 'RSA_2048'] } }));
     expect(listed.CertificateSummaryList).toEqual([]);
   });

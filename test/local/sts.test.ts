@@ -65,7 +65,7 @@ afterAll(async () => {
 });
 
 describe('GetCallerIdentity', () => {
-  it('names the account of a 12-digit key and the default account otherwise', async () => {
+  it('names the account of a 12-digit key and refuses a key this cloud never issued', async () => {
     expect(await sts().send(new GetCallerIdentityCommand({}))).toMatchObject({
       Account: PIPELINE_ACCOUNT,
       Arn: `arn:aws:iam::${PIPELINE_ACCOUNT}:root`,
@@ -73,8 +73,8 @@ describe('GetCallerIdentity', () => {
     });
     const other = await sts({ accessKeyId: '333333333333', secretAccessKey: 'test' }).send(new GetCallerIdentityCommand({}));
     expect(other.Account).toBe('333333333333');
-    const anonymous = await sts({ accessKeyId: 'AKIAEXAMPLEKEY', secretAccessKey: 'test' }).send(new GetCallerIdentityCommand({}));
-    expect(anonymous.Account).toBe('000000000000');
+    const unknown = sts({ accessKeyId: 'AKIAEXAMPLEKEY', secretAccessKey: 'test' }).send(new GetCallerIdentityCommand({}));
+    await expect(unknown).rejects.toMatchObject({ name: 'InvalidClientTokenId', $metadata: { httpStatusCode: 403 } });
   });
 });
 
@@ -82,7 +82,18 @@ describe('AssumeRole', () => {
   beforeAll(async () => {
     const res = await registerRole({ roleArn: GUARDED_ROLE, externalId: EXTERNAL_ID });
     expect(res.status).toBe(201);
-    expect((await registerRole([{ roleArn: LONG_ROLE, maxSessionDurationSeconds: 43_200 }])).status).toBe(201);
+    expect((await registerRole([
+      {
+        roleArn: LONG_ROLE,
+        maxSessionDurationSeconds: 43_200,
+        // Trusts its own account too, so that a session of it may chain into it.
+        trustPolicy: {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { AWS: [`arn:aws:iam::${PIPELINE_ACCOUNT}:root`, `arn:aws:iam::${TARGET_ACCOUNT}:root`] }, Action: 'sts:AssumeRole' }],
+        },
+      },
+      { roleArn: OPEN_ROLE },
+    ])).status).toBe(201);
   });
 
   it('lists registered roles and refuses malformed registrations', async () => {
@@ -90,6 +101,7 @@ describe('AssumeRole', () => {
     expect(listed.roles.map((r) => r.roleArn)).toEqual(expect.arrayContaining([GUARDED_ROLE, LONG_ROLE]));
     expect((await registerRole({ roleArn: 'not-an-arn' })).status).toBe(400);
     expect((await registerRole({ roleArn: OPEN_ROLE, externalId: 'x' })).status).toBe(400);
+    expect((await registerRole({ roleArn: OPEN_ROLE, policies: [{ name: 'p' }] })).status).toBe(400);
   });
 
   it('issues ASIA credentials that act in the role account, with the assumed-role ARN', async () => {
@@ -125,7 +137,7 @@ describe('AssumeRole', () => {
       await expect(attempt).rejects.toBeInstanceOf(STSServiceException);
       await expect(attempt).rejects.toMatchObject({
         name: 'AccessDenied',
-        message: `User: arn:aws:iam::${PIPELINE_ACCOUNT}:root is not authorized to perform: sts:AssumeRole on resource: ${GUARDED_ROLE}`,
+        message: `User: arn:aws:iam::${PIPELINE_ACCOUNT}:root is not authorized to perform: sts:AssumeRole on resource: ${GUARDED_ROLE} because no resource-based policy allows the sts:AssumeRole action`,
         $metadata: { httpStatusCode: 403 },
       });
     }

@@ -19,6 +19,8 @@ export const functionDefinitionSchema = z.object({
   handler: z.string().regex(/^[A-Za-z_$][\w$]*$/, 'handler must be an export name').optional(),
   environment: z.record(z.string(), z.string()).default({}),
   timeoutSeconds: z.number().int().min(1).max(900).optional(),
+  /** The execution role: the function calls with temporary credentials of it, as on Lambda. Without one, as its account's root (until the local deploy names roles). */
+  roleArn: z.string().regex(/^arn:aws[\w-]*:iam::\d{12}:role\/.+$/, 'roleArn must be an IAM role ARN').optional(),
   memoryMb: z.number().int().min(128).max(10240).optional(),
 }).refine((d) => (d.entry === undefined) !== (d.code === undefined), 'give either entry (a source to bundle) or code (a built module)');
 
@@ -39,6 +41,7 @@ export interface RegisteredFunction {
   readonly environment: Record<string, string>;
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
+  readonly roleArn?: string;
   /** ISO time of the last (re-)registration. */
   readonly registeredAt: string;
 }

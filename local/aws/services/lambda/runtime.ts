@@ -29,7 +29,19 @@ export interface LambdaRuntimeOptions {
   readonly endpointUrl: () => string;
   /** Where log lines and AWS/Lambda metrics go, as Lambda sends them to CloudWatch. */
   readonly metrics?: () => MetricSink;
+  /** Temporary credentials of a function's execution role, as Lambda gets them from STS. */
+  readonly roleCredentials?: (roleArn: string, sessionName: string) => Promise<RoleCredentials>;
 }
+
+export interface RoleCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+  readonly expiration: Date;
+}
+
+/** A sandbox whose credentials expire sooner than this is replaced by a fresh one, as Lambda recycles them. */
+const CREDENTIALS_REFRESH_MARGIN_MS = 10 * 60_000;
 
 /** The registration body is invalid or its entry cannot be bundled. */
 export class InvalidFunctionDefinition extends Error {
@@ -52,6 +64,8 @@ export function functionLogPath(dataDir: string, functionName: string): string {
 export class LambdaRuntime {
   private readonly functions: Promise<Collection<RegisteredFunction>>;
   private readonly workers = new Map<string, WarmWorker>();
+  /** When each warm worker's role credentials expire (epoch ms). */
+  private readonly credentialExpiry = new WeakMap<WarmWorker, number>();
   /** Registrations of one ARN run one after the other: each rewrites the same bundle file. */
   private readonly registrations = new KeyedLock();
   private bootstrap: Promise<string> | undefined;
@@ -83,6 +97,7 @@ export class LambdaRuntime {
       environment: def.environment,
       timeoutSeconds: def.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
       memoryMb: def.memoryMb ?? DEFAULT_MEMORY_MB,
+      ...(def.roleArn ? { roleArn: def.roleArn } : {}),
       registeredAt: new Date().toISOString(),
     };
     return this.registrations.run(fn.functionArn, async () => {
@@ -114,6 +129,12 @@ export class LambdaRuntime {
     const fn = (await this.functions).get(arn);
     if (!fn) throw new FunctionNotFound(arn);
     let worker = this.workers.get(arn);
+    const expiry = worker && this.credentialExpiry.get(worker);
+    if (worker && expiry !== undefined && expiry - Date.now() < CREDENTIALS_REFRESH_MARGIN_MS) {
+      worker.retire();
+      this.workers.delete(arn);
+      worker = undefined;
+    }
     if (!worker) {
       const bundlePath = this.bundlePath(fn);
       // Registered in an earlier run whose bundles were removed since.
@@ -122,6 +143,7 @@ export class LambdaRuntime {
         await bundleFunction(fn.entry, bundlePath);
       }
       const bootstrapPath = await this.bootstrapPath();
+      const credentials = await this.credentialsOf(fn);
       worker = this.workers.get(arn);
       if (!worker) {
         worker = new WarmWorker({
@@ -130,13 +152,14 @@ export class LambdaRuntime {
           bootstrapPath,
           bundlePath,
           handler: fn.handler,
-          env: this.environmentOf(fn),
+          env: this.environmentOf(fn, credentials),
           timeoutSeconds: fn.timeoutSeconds,
           memoryMb: fn.memoryMb,
           logPath: functionLogPath(this.options.dataDir, fn.functionName),
           onLogLine: (line) => this.options.metrics?.().logLine({ account: fn.accountId, region: fn.region }, line),
         });
         this.workers.set(arn, worker);
+        if (credentials) this.credentialExpiry.set(worker, credentials.expiration.getTime());
       }
     }
     const started = Date.now();
@@ -167,18 +190,25 @@ export class LambdaRuntime {
     await Promise.all(workers.map((w) => w.stop()));
   }
 
+  private credentialsOf(fn: RegisteredFunction): Promise<RoleCredentials | undefined> {
+    if (!fn.roleArn || !this.options.roleCredentials) return Promise.resolve(undefined);
+    return this.options.roleCredentials(fn.roleArn, fn.functionName);
+  }
+
   /**
    * Exactly what Lambda would put in process.env: the function's own variables and
-   * the runtime's. Nothing leaks in from the endpoint's environment.
+   * the runtime's, with its role's temporary credentials. Nothing leaks in from
+   * the endpoint's environment.
    */
-  private environmentOf(fn: RegisteredFunction): Record<string, string> {
+  private environmentOf(fn: RegisteredFunction, credentials: RoleCredentials | undefined): Record<string, string> {
     return {
       ...fn.environment,
       AWS_REGION: fn.region,
       AWS_DEFAULT_REGION: fn.region,
-      // A 12-digit key id makes the local endpoint act in the function's account.
-      AWS_ACCESS_KEY_ID: fn.accountId,
-      AWS_SECRET_ACCESS_KEY: 'test',
+      // Without a role (registered before the local deploy named roles), a 12-digit key id: the account's root.
+      ...(credentials
+        ? { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_SESSION_TOKEN: credentials.sessionToken }
+        : { AWS_ACCESS_KEY_ID: fn.accountId, AWS_SECRET_ACCESS_KEY: 'test' }),
       AWS_ENDPOINT_URL: fn.environment.AWS_ENDPOINT_URL ?? this.options.endpointUrl(),
       AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),

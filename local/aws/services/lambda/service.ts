@@ -8,6 +8,7 @@ import { jsonResponse } from '../../protocol.js';
 import { AwsError, type LocalCloud, type LocalService, type ServiceFactory, type ServiceRequest } from '../../types.js';
 import type { CloudWatchService } from '../cloudwatch/service.js';
 import { DEFAULT_REGION, resolveFunctionArn, type RegisteredFunction } from './functions.js';
+import type { StsService } from '../sts/service.js';
 import { FunctionError, FunctionNotFound, InvalidFunctionDefinition, LambdaRuntime } from './runtime.js';
 
 export { FunctionError, FunctionNotFound } from './runtime.js';
@@ -37,6 +38,8 @@ const lambda: ServiceFactory = (cloud: LocalCloud): LambdaService => {
     defaultAccountId: () => cloud.settings.defaultAccountId,
     endpointUrl: () => cloud.endpointUrl(),
     metrics: () => cloud.service<CloudWatchService>('monitoring').metrics,
+    // Lambda assumes the execution role for each sandbox; an hour, as Lambda's credentials last.
+    roleCredentials: (roleArn, sessionName) => cloud.service<StsService>('sts').issue(roleArn, sessionName, 3600, cloud.now()),
   });
 
   return {

@@ -1,12 +1,16 @@
-// Local STS (AWS Query protocol): GetCallerIdentity and AssumeRole. A role's
-// account becomes the account of the temporary credentials, so cross-account
-// flows run for real against the local endpoint.
+// Local STS (AWS Query protocol): GetCallerIdentity and AssumeRole, and the
+// local cloud's record of roles and of the temporary credentials it issued. A
+// role's account becomes the account of its credentials, so cross-account flows
+// run for real against the local endpoint.
 //
-// The local cloud has no IAM. Any well-formed role ARN may be assumed, except
-// roles registered through `POST /_certpipe/iam/roles` with an externalId: those
-// refuse callers that do not present that ExternalId, as a trust policy with an
-// `sts:ExternalId` condition does.
+// Roles are registered through `POST /_certpipe/iam/roles` with their trust
+// policy and identity policies (the local deploy registers the synthesized
+// ones). Whether a caller may assume a role is decided by the IAM judge on the
+// request path (local/aws/iam/), with the role's trust policy, before this
+// service runs; the short form `{ roleArn, externalId }` stands for a trust
+// policy that lets any principal of the pipeline account in with that ExternalId.
 import { createHash, randomBytes } from 'node:crypto';
+import type { NamedPolicy, PolicyDocument } from '../../iam/evaluate.js';
 import { queryService, xmlEscape, jsonResponse } from '../../protocol.js';
 import {
   AwsError,
@@ -28,27 +32,54 @@ const DEFAULT_DURATION_S = 3600;
 const DEFAULT_MAX_SESSION_S = 3600;
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
-/** A role registered with local-only trust rules. */
+/** A role as registered: its trust policy and identity policies. */
 export interface RoleRecord {
   readonly roleArn: string;
-  /** AssumeRole must present exactly this ExternalId. */
+  /** Short form of a trust policy: AssumeRole must present exactly this ExternalId. */
   readonly externalId?: string;
   /** The role's MaxSessionDuration (seconds, 3600 to 43200). Default 3600, as in IAM. */
   readonly maxSessionDurationSeconds?: number;
+  /** The AssumeRolePolicyDocument. Absent: built from `externalId` (any principal of the pipeline account). */
+  readonly trustPolicy?: PolicyDocument;
+  /**
+   * Inline and attached identity policies. Absent (a role registered in the short
+   * form, before the local deploy registered synthesized roles): its sessions'
+   * calls are allowed and recorded as `local:undeclared-role-policies`, so the
+   * report shows them. `[]` allows nothing.
+   */
+  readonly policies?: readonly NamedPolicy[];
 }
 
-/** Who holds a temporary key issued by AssumeRole. */
-interface SessionRecord {
+/** Who holds a temporary key issued by AssumeRole, and what signs its requests. */
+export interface SessionRecord {
   readonly accountId: string;
   readonly roleArn: string;
   readonly roleName: string;
   readonly sessionName: string;
   readonly expiresAt: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+}
+
+/** Temporary credentials of a role, as AssumeRole and Lambda hand them out. */
+export interface IssuedCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+  readonly expiration: Date;
 }
 
 export interface StsService extends LocalService {
   /** The caller's ARN: the assumed-role ARN for a temporary key, else the account's root. */
   callerArn(accessKeyId: string, accountId: string): Promise<string>;
+  /** The session a temporary key belongs to (expired ones included), if this cloud issued it. */
+  session(accessKeyId: string): Promise<SessionRecord | undefined>;
+  role(roleArn: string): Promise<RoleRecord | undefined>;
+  roles(): Promise<RoleRecord[]>;
+  /** The trust policy AssumeRole is judged by: the registered one, or the short form's. */
+  trustPolicyOf(role: RoleRecord): PolicyDocument;
+  /** Credentials of the role for `durationSeconds`, as the Lambda service gets them for a function's role. */
+  issue(roleArn: string, sessionName: string, durationSeconds: number, now: Date): Promise<IssuedCredentials>;
 }
 
 const stsError = (code: string, message: string, status = 400) => new AwsError(code, message, status);
@@ -69,8 +100,21 @@ function roleIdOf(roleArn: string): string {
   return `AROA${base32Id(createHash('sha256').update(roleArn).digest(), 17)}`;
 }
 
+const isPolicy = (d: unknown): d is PolicyDocument =>
+  typeof d === 'object' && d !== null && typeof (d as { Statement?: unknown }).Statement === 'object' && (d as { Statement?: unknown }).Statement !== null;
+
+function parsePolicies(raw: unknown): NamedPolicy[] {
+  if (!Array.isArray(raw)) throw new Error('"policies" must be a list of { name, document }');
+  return raw.map((p: unknown, i) => {
+    const { name, document } = (p ?? {}) as Record<string, unknown>;
+    if (typeof name !== 'string' || !name) throw new Error(`"policies[${i}].name" must be the policy's name`);
+    if (!isPolicy(document)) throw new Error(`"policies[${i}].document" must be a policy document with a Statement`);
+    return { name, document };
+  });
+}
+
 function parseRole(raw: unknown): RoleRecord {
-  const { roleArn, externalId, maxSessionDurationSeconds } = (raw ?? {}) as Record<string, unknown>;
+  const { roleArn, externalId, maxSessionDurationSeconds, trustPolicy, policies } = (raw ?? {}) as Record<string, unknown>;
   if (typeof roleArn !== 'string' || !ROLE_ARN.test(roleArn)) {
     throw new Error('"roleArn" must be a role ARN such as arn:aws:iam::111111111111:role/certpipe-publisher');
   }
@@ -86,7 +130,14 @@ function parseRole(raw: unknown): RoleRecord {
   ) {
     throw new Error('"maxSessionDurationSeconds" must be an integer from 3600 to 43200');
   }
-  return { roleArn, externalId, maxSessionDurationSeconds };
+  if (trustPolicy !== undefined && !isPolicy(trustPolicy)) throw new Error('"trustPolicy" must be a policy document with a Statement');
+  return {
+    roleArn,
+    ...(externalId !== undefined ? { externalId } : {}),
+    ...(maxSessionDurationSeconds !== undefined ? { maxSessionDurationSeconds } : {}),
+    ...(trustPolicy !== undefined ? { trustPolicy } : {}),
+    ...(policies !== undefined ? { policies: parsePolicies(policies) } : {}),
+  };
 }
 
 class Sts {
@@ -145,11 +196,8 @@ class Sts {
     }
 
     const [sessions, roles] = await Promise.all([this.sessions, this.roles]);
+    // The trust policy (ExternalId, principal) was judged on the request path before this runs.
     const registered = roles.get(roleArn);
-    const callerArn = await this.callerArn(ctx.accessKeyId, ctx.accountId);
-    if (registered?.externalId !== undefined && registered.externalId !== externalId) {
-      throw stsError('AccessDenied', `User: ${callerArn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`, 403);
-    }
     if (sessions.has(ctx.accessKeyId) && duration > DEFAULT_MAX_SESSION_S) {
       throw stsError('ValidationError', 'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.');
     }
@@ -157,24 +205,45 @@ class Sts {
       throw stsError('ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
     }
 
-    const accountId = role[2]!;
-    const roleName = role[3]!;
-    const accessKeyId = `ASIA${base32Id(randomBytes(16), 16)}`;
-    const secretAccessKey = randomBytes(30).toString('base64');
-    const sessionToken = randomBytes(96).toString('base64');
-    const expiresAt = new Date(ctx.now.getTime() + duration * 1000);
-    await sessions.put(accessKeyId, { accountId, roleArn, roleName, sessionName, expiresAt: expiresAt.toISOString() });
-    await this.cloud.accounts.registerTemporaryKey(accessKeyId, accountId, expiresAt);
-
-    const assumedArn = `arn:aws:sts::${accountId}:assumed-role/${roleName}/${sessionName}`;
+    const { accessKeyId, secretAccessKey, sessionToken, expiration } = await this.issue(roleArn, sessionName, duration, ctx.now);
+    const assumedArn = `arn:aws:sts::${role[2]!}:assumed-role/${role[3]!}/${sessionName}`;
     return (
       `<Credentials><AccessKeyId>${accessKeyId}</AccessKeyId>` +
       `<SecretAccessKey>${xmlEscape(secretAccessKey)}</SecretAccessKey>` +
       `<SessionToken>${xmlEscape(sessionToken)}</SessionToken>` +
-      `<Expiration>${expiresAt.toISOString()}</Expiration></Credentials>` +
+      `<Expiration>${expiration.toISOString()}</Expiration></Credentials>` +
       `<AssumedRoleUser><AssumedRoleId>${roleIdOf(roleArn)}:${xmlEscape(sessionName)}</AssumedRoleId>` +
       `<Arn>${xmlEscape(assumedArn)}</Arn></AssumedRoleUser>`
     );
+  }
+
+  async issue(roleArn: string, sessionName: string, durationSeconds: number, now: Date): Promise<IssuedCredentials> {
+    const role = ROLE_ARN.exec(roleArn);
+    if (!role) throw new Error(`${roleArn} is not a role ARN`);
+    const accountId = role[2]!;
+    const accessKeyId = `ASIA${base32Id(randomBytes(16), 16)}`;
+    const secretAccessKey = randomBytes(30).toString('base64');
+    const sessionToken = randomBytes(96).toString('base64');
+    const expiration = new Date(now.getTime() + durationSeconds * 1000);
+    const record: SessionRecord = { accountId, roleArn, roleName: role[3]!, sessionName, expiresAt: expiration.toISOString(), secretAccessKey, sessionToken };
+    await (await this.sessions).put(accessKeyId, record);
+    await this.cloud.accounts.registerTemporaryKey(accessKeyId, accountId, expiration);
+    return { accessKeyId, secretAccessKey, sessionToken, expiration };
+  }
+
+  trustPolicyOf(role: RoleRecord): PolicyDocument {
+    if (role.trustPolicy) return role.trustPolicy;
+    const pipeline = this.cloud.settings.defaultAccountId;
+    return {
+      Version: '2012-10-17',
+      Statement: [{
+        Sid: role.externalId === undefined ? 'PipelineAccount' : 'PipelineAccountWithExternalId',
+        Effect: 'Allow',
+        Principal: { AWS: `arn:aws:iam::${pipeline}:root` },
+        Action: 'sts:AssumeRole',
+        ...(role.externalId === undefined ? {} : { Condition: { StringEquals: { 'sts:ExternalId': role.externalId } } }),
+      }],
+    };
   }
 
   async registerRoles(req: ServiceRequest): Promise<ServiceResponse> {
@@ -216,6 +285,14 @@ const sts: ServiceFactory = (cloud): StsService => {
   return {
     ...service,
     callerArn: (accessKeyId, accountId) => impl.callerArn(accessKeyId, accountId),
+    session: async (accessKeyId) => (await impl.sessions).get(accessKeyId),
+    role: async (roleArn) => (await impl.roles).get(roleArn),
+    roles: async () => {
+      const roles = await impl.roles;
+      return roles.keys().map((key) => roles.get(key)!);
+    },
+    trustPolicyOf: (role) => impl.trustPolicyOf(role),
+    issue: (roleArn, sessionName, duration, now) => impl.issue(roleArn, sessionName, duration, now),
     internalRoutes: {
       'POST /_certpipe/iam/roles': (req) => impl.registerRoles(req),
       'GET /_certpipe/iam/roles': () => impl.listRoles(),
