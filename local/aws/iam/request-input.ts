@@ -4,7 +4,7 @@ import { readChangeBatch } from '../services/route53/xml.js';
 import type { ServiceRequest } from '../types.js';
 import type { OperationInput, RecordChange } from './operations.js';
 
-const QUERY_SERVICES = new Set(['sts']);
+const QUERY_SERVICES = new Set(['sts', 'sns']);
 const REST_XML_SERVICES = new Set(['route53']);
 
 function jsonBody(body: Buffer): Record<string, unknown> {

@@ -16,6 +16,7 @@ import {
   type OperationInput,
   type ResourceTags,
 } from '../../../local/aws/iam/operations.js';
+import { operationInput } from '../../../local/aws/iam/request-input.js';
 
 const LOCAL = join(import.meta.dirname, '../../../local');
 
@@ -212,5 +213,19 @@ describe('requests built from the input', () => {
   it('authorizes PutEvents on each event bus its entries name', () => {
     const request = authorizationRequest('events', 'PutEvents', { protocol: 'json', body: { Entries: [{}, { EventBusName: 'audit' }, {}] } }, SCOPE);
     expect(request.resources).toEqual([`arn:aws:events:us-east-1:${ACCOUNT}:event-bus/default`, `arn:aws:events:us-east-1:${ACCOUNT}:event-bus/audit`]);
+  });
+});
+
+describe('every row is reachable through the request path', () => {
+  // The gate reads a request as its service's protocol family; a service read as the
+  // wrong family finds no row (SNS, read as JSON, was refused every CreateTopic).
+  it.each(OPERATIONS.map((r) => [r.service, r.operation] as const))('%s %s', (service, operation) => {
+    const req = { method: 'POST', path: '/', query: new URLSearchParams({ Action: operation }), headers: {}, body: Buffer.from(service === 'route53' ? '' : '{}') };
+    const input = operationInput(service, operation, req);
+    try {
+      authorizationRequest(service, operation, input, { accountId: '000000000000', region: 'us-east-1' });
+    } catch (err) {
+      expect(err).not.toBeInstanceOf(UnmappedOperation);
+    }
   });
 });
