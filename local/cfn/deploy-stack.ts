@@ -191,7 +191,8 @@ async function deployFunction(stack: StackArtifact, logicalId: string, fn: Deplo
     region: stack.region,
     code,
     handler: exportName,
-    role: String(p.Role),
+    // The function calls with temporary credentials of this role, as on Lambda.
+    roleArn: String(p.Role),
     environment: { ...variables, ...target.localEnvironment(variables) },
     // CloudFormation's defaults when the template leaves them out.
     timeoutSeconds: Number(p.Timeout ?? 3),
@@ -245,6 +246,15 @@ export async function deployStack(stack: StackArtifact, target: LocalStackTarget
       ...role,
       trustPolicy: target.localPolicy(role.trustPolicy),
       policies: role.policies.map((p) => ({ name: p.name, document: target.localPolicy(p.document) })),
+    });
+  }
+  // Key policies: KMS judges every use of a customer-managed key against its key policy, as in AWS.
+  for (const [, key] of byType('AWS::KMS::Key')) {
+    if (key.properties.KeyPolicy === undefined) continue;
+    await postJson(`${target.endpointUrl}/_certpipe/iam/resource-policies`, {
+      arn: key.attributes.Arn,
+      kind: 'kms-key',
+      document: target.localPolicy(key.properties.KeyPolicy),
     });
   }
   // Topics first: the alarms publish to them.

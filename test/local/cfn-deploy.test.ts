@@ -55,8 +55,8 @@ describe('the local deploy from the synthesized templates', () => {
       const got = registered.get(fn.physicalId);
       expect(got, fn.physicalId).toBeDefined();
       const p = fn.properties as Record<string, any>;
-      expect(got!.role).toBe(p.Role);
-      expect(got!.role).toBe(resolved[template.Resources[logicalId]!.Properties.Role['Fn::GetAtt'][0]]!.attributes.Arn);
+      expect(got!.roleArn).toBe(p.Role);
+      expect(got!.roleArn).toBe(resolved[template.Resources[logicalId]!.Properties.Role['Fn::GetAtt'][0]]!.attributes.Arn);
       expect(got!.memoryMb).toBe(p.MemorySize);
       expect(got!.timeoutSeconds).toBe(p.Timeout);
       // The template's variables, resolved (the KMS key's ARN among them); the local additions on top.

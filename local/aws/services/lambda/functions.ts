@@ -13,8 +13,6 @@ export const functionDefinitionSchema = z.object({
   entry: z.string().refine((p) => p.startsWith('/'), 'entry must be an absolute path').optional(),
   /** Absolute path of an already built module, run as it is: the asset a template names (`<asset>/index.mjs`). */
   code: z.string().refine((p) => p.startsWith('/'), 'code must be an absolute path').optional(),
-  /** The execution role's ARN (the template's `Role`). */
-  role: z.string().optional(),
   /** Exported name of the handler in `entry`. */
   handler: z.string().regex(/^[A-Za-z_$][\w$]*$/, 'handler must be an export name').optional(),
   environment: z.record(z.string(), z.string()).default({}),
@@ -36,7 +34,6 @@ export interface RegisteredFunction {
   readonly entry?: string;
   /** The built module it runs, when registered with one. */
   readonly code?: string;
-  readonly role?: string;
   readonly handler: string;
   readonly environment: Record<string, string>;
   readonly timeoutSeconds: number;

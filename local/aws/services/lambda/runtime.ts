@@ -92,7 +92,6 @@ export class LambdaRuntime {
       region,
       ...(def.entry ? { entry: def.entry } : {}),
       ...(def.code ? { code: def.code } : {}),
-      ...(def.role ? { role: def.role } : {}),
       handler: def.handler ?? 'handler',
       environment: def.environment,
       timeoutSeconds: def.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
