@@ -16,7 +16,7 @@ describe('a renewal under IAM enforcement, as the synthesized roles', () => {
     cloud = await startTestCloud({ pebble: true, settings: { insyncDelayMs: 200 } });
     const config = exampleConfig(cloud);
     pipeline = await deployTestPipeline(cloud, config);
-    iam = await deploySynthesizedIam(cloud, config);
+    iam = await deploySynthesizedIam(cloud);
   }, 300_000);
 
   afterAll(async () => {

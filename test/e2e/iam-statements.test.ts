@@ -17,8 +17,6 @@ const FUNCTIONS = ['CheckExpiry', 'PlaceChallenges', 'CheckPropagation', 'Finali
  * candidates to review; `certpipe iam report --local` lists them as unused too):
  * - `0` (the `logs:*` statement CDK adds): the local cloud serves no CloudWatch
  *   Logs API; the runtime writes log files.
- * - `SecretsKeyViaSecretsManager`: the local deploy gives the secrets no
- *   customer-managed key (there is no local KMS), so Secrets Manager makes no KMS call.
  * - `Route53ChangeStatusAndZoneLookup` of PlaceChallenges and CleanupChallenges:
  *   the local deploy writes the zone ids into the inventory, so no zone is looked
  *   up by name (in AWS a config without zone ids is), and neither calls GetChange.
@@ -32,10 +30,10 @@ const FUNCTIONS = ['CheckExpiry', 'PlaceChallenges', 'CheckPropagation', 'Finali
  */
 const NOT_EXERCISED_LOCALLY: Record<string, readonly string[]> = {
   CheckExpiry: ['0'],
-  PlaceChallenges: ['0', 'SecretsKeyViaSecretsManager', 'Route53ChangeStatusAndZoneLookup', 'AcmeAccountSecretsTag'],
+  PlaceChallenges: ['0', 'Route53ChangeStatusAndZoneLookup', 'AcmeAccountSecretsTag'],
   CheckPropagation: ['0', 'HostedZoneRead'],
-  FinalizeOrder: ['0', 'SecretsKeyViaSecretsManager', 'AcmeAccountSecretsTag', 'CertificateSecretsTag'],
-  PublishCertificate: ['0', 'SecretsKeyViaSecretsManager'],
+  FinalizeOrder: ['0', 'AcmeAccountSecretsTag', 'CertificateSecretsTag'],
+  PublishCertificate: ['0'],
   CleanupChallenges: ['0', 'Route53ChangeStatusAndZoneLookup'],
   Summarize: ['0'],
 };
@@ -110,7 +108,7 @@ beforeAll(async () => {
   cloud = await startTestCloud({ pebble: true, settings: { insyncDelayMs: 100 } });
   const config = exampleConfig(cloud);
   pipeline = await deployTestPipeline(cloud, config);
-  iam = await deploySynthesizedIam(cloud, config);
+  iam = await deploySynthesizedIam(cloud);
 }, 300_000);
 
 afterAll(async () => {

@@ -1,30 +1,29 @@
-// End-to-end set-up for IAM enforcement until the local deploy registers the
-// synthesized template itself: the pipeline's and the target accounts' roles
-// as `cdk synth` writes them (trust and identity policies) are registered with
-// the local cloud, and each function is re-registered with its execution role,
-// so that it calls with that role's temporary credentials.
-import { Template } from 'aws-cdk-lib/assertions';
+// End-to-end IAM set-up: the roles and function roles exactly as the template
+// deploy registered them (the synthesized trust and identity policies, the zone
+// ids local), read back from the local cloud, with the means to register a role
+// again without some of its statements and to restart a function cold.
 import { expect } from 'vitest';
-import { toInventory, type CertpipeConfig } from '../../infra/config.js';
-import { CertpipePipelineStack } from '../../infra/pipeline-stack.js';
-import { CertpipeTargetStack, targetRolesOf } from '../../infra/target-stack.js';
 import type { DecisionRecord } from '../../local/aws/iam/decisions.js';
 import type { NamedPolicy } from '../../local/aws/iam/evaluate.js';
 import { listFunctions, registerFunction, type FunctionDefinition } from '../../local/aws/services/lambda/registry.js';
-import { testApp } from '../infra/support.js';
-import { functionRole, templateRoles, type TemplateRole } from '../local/iam/template.js';
 import type { TestCloud } from '../support/cloud.js';
 
 const ACCOUNT = '000000000000';
-const REGION = 'us-east-1';
+
+/** A role as registered: its ARN, identity policies and trust policy. */
+export interface RegisteredRole {
+  readonly roleArn: string;
+  readonly policies: NamedPolicy[];
+  readonly trust: NamedPolicy;
+}
 
 export interface SynthesizedIam {
-  /** Function name (CERTPIPE_FUNCTION) → its execution role as synthesized. */
-  readonly functionRoles: Record<string, TemplateRole>;
+  /** Function name (CERTPIPE_FUNCTION) → its execution role as deployed. */
+  readonly functionRoles: Record<string, RegisteredRole>;
   /** The target accounts' roles. */
-  readonly targetRoles: TemplateRole[];
+  readonly targetRoles: RegisteredRole[];
   /** Re-registers a role with these identity policies (its trust policy unchanged). */
-  registerRole(role: TemplateRole, policies?: readonly NamedPolicy[]): Promise<void>;
+  registerRole(role: RegisteredRole, policies?: readonly NamedPolicy[]): Promise<void>;
   /** Registers the function again, so its next invocation starts cold (no account key cached from earlier calls). */
   coldStart(fn: string): Promise<void>;
 }
@@ -34,30 +33,30 @@ async function post(cloud: TestCloud, path: string, body: unknown): Promise<void
   if (res.status !== 201) throw new Error(`POST ${path} answered ${res.status}: ${await res.text()}`);
 }
 
-/** Registers the synthesized roles and gives every deployed function its role. */
-export async function deploySynthesizedIam(cloud: TestCloud, config: CertpipeConfig): Promise<SynthesizedIam> {
-  const pipeline = Template.fromStack(new CertpipePipelineStack(testApp(), 'Certpipe', { config, region: REGION, env: { account: ACCOUNT } })).toJSON() as { Resources: Record<string, any> };
-  const roles = templateRoles(pipeline, { accountId: ACCOUNT, region: REGION });
-  const targetRoles = targetRolesOf(toInventory(config, { region: REGION, accountId: ACCOUNT })).flatMap((target) => {
-    const template = Template.fromStack(new CertpipeTargetStack(testApp(), 'Target', { target, pipelineAccountId: ACCOUNT })).toJSON();
-    return templateRoles(template as any, { accountId: target.accountId, region: REGION });
-  });
-  const registerRole = (role: TemplateRole, policies: readonly NamedPolicy[] = role.policies) =>
+/** The deployed roles and each function's role, as the local deploy registered them from the templates. */
+export async function deploySynthesizedIam(cloud: TestCloud): Promise<SynthesizedIam> {
+  const listed = (await (await fetch(`${cloud.url}/_certpipe/iam/roles`)).json()) as {
+    roles: { roleArn: string; trustPolicy?: NamedPolicy['document']; policies?: NamedPolicy[] }[];
+  };
+  const roles = new Map(
+    listed.roles.map((r) => [r.roleArn, { roleArn: r.roleArn, policies: r.policies ?? [], trust: { name: 'trust', document: r.trustPolicy! } } satisfies RegisteredRole]),
+  );
+  const registerRole = (role: RegisteredRole, policies: readonly NamedPolicy[] = role.policies) =>
     post(cloud, '/_certpipe/iam/roles', { roleArn: role.roleArn, trustPolicy: role.trust.document, policies });
-  for (const role of [...roles, ...targetRoles]) await registerRole(role);
 
-  const functionRoles: Record<string, TemplateRole> = {};
+  const functionRoles: Record<string, RegisteredRole> = {};
   const definitions: Record<string, FunctionDefinition> = {};
   for (const fn of await listFunctions(cloud.url)) {
     const name = fn.environment.CERTPIPE_FUNCTION;
-    if (!name) continue;
-    const role = functionRole(pipeline, roles, name);
+    if (!name || !fn.roleArn) continue;
+    const role = roles.get(fn.roleArn);
+    if (!role) throw new Error(`function ${name} runs as ${fn.roleArn}, which is not registered`);
     functionRoles[name] = role;
-    const { functionName, accountId, region, entry, handler, environment, timeoutSeconds, memoryMb } = fn;
-    definitions[name] = { functionName, accountId, region, entry, handler, environment, timeoutSeconds, memoryMb, roleArn: role.roleArn };
-    await registerFunction(cloud.url, definitions[name]);
+    const { functionName, accountId, region, entry, code, handler, environment, timeoutSeconds, memoryMb, roleArn } = fn;
+    definitions[name] = { functionName, accountId, region, ...(entry ? { entry } : {}), ...(code ? { code } : {}), handler, environment, timeoutSeconds, memoryMb, roleArn };
   }
-  expect(Object.keys(functionRoles).length).toBeGreaterThan(0);
+  expect(Object.keys(functionRoles).length).toBe(7);
+  const targetRoles = [...roles.values()].filter((r) => !r.roleArn.includes(`::${ACCOUNT}:`));
   return { functionRoles, targetRoles, registerRole, coldStart: async (fn) => void (await registerFunction(cloud.url, definitions[fn]!)) };
 }
 
