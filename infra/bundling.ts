@@ -5,7 +5,7 @@
 // this without aws-cdk-lib.
 import { fileURLToPath } from 'node:url';
 import type { BuildOptions } from 'esbuild';
-import type { BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { BundlingOptions, LogLevel, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 
 export const FUNCTION_BUNDLE = {
   bundle: true,
@@ -41,5 +41,7 @@ export function nodejsBundling(options: FunctionBundleOptions = FUNCTION_BUNDLE)
     externalModules: [...options.external],
     esbuildArgs: Object.fromEntries(Object.entries(options.alias).map(([name, path]) => [`--alias:${name}`, path])),
     banner: options.banner.js,
+    // esbuild's per-file size listing is noise in `cdk synth` and `npm start`; warnings still show.
+    logLevel: 'warning' as LogLevel, // LogLevel.WARNING, without loading aws-cdk-lib here
   } satisfies BundlingOptions;
 }

@@ -86,7 +86,15 @@ async function synthesize(params: SynthParameters, outdir: string): Promise<void
   const app = new App({ outdir });
   // cdk-nag adds findings, not resources: the template is the same without it, and it costs seconds.
   buildApp(app, { configPath, region: params.region, pipelineAccount: params.accountId, trustedPipelineAccount: params.accountId, nag: false, executionTimeoutSeconds: params.executionTimeoutSeconds });
-  app.synth();
+  // CDK announces each asset it bundles on stderr ("Bundling asset …"): npm start shows its own progress.
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) =>
+    String(chunk).startsWith('Bundling asset ') ? true : (write as (...a: unknown[]) => boolean)(chunk, ...rest)) as typeof process.stderr.write;
+  try {
+    app.synth();
+  } finally {
+    process.stderr.write = write;
+  }
 }
 
 /**

@@ -35,6 +35,7 @@ describe('function bundle options', () => {
       externalModules: [],
       esbuildArgs: { '--alias:form-data': FUNCTION_BUNDLE.alias['form-data'] },
       banner: FUNCTION_BUNDLE.banner.js,
+      logLevel: 'warning',
     });
   });
 
