@@ -137,13 +137,16 @@ const asRecord = (v: unknown) => (v && typeof v === 'object' ? (v as Record<stri
 /** Each role with its trust policy, inline policies and the AWS::IAM::Policy resources attached to it. */
 export function roleRegistrations(resources: Readonly<Record<string, DeployedResource>>): RoleRegistration[] {
   const roles = Object.values(resources).filter((r) => r.type === 'AWS::IAM::Role');
-  const attached = Object.values(resources).filter((r) => r.type === 'AWS::IAM::Policy');
+  // AWS::IAM::Policy, and the AWS::IAM::ManagedPolicy CDK adds when a role's policy outgrows IAM's size
+  // limit ("OverflowPolicy"): both attach through `Roles`; a managed policy may also be named in ManagedPolicyArns.
+  const attached = Object.values(resources).filter((r) => r.type === 'AWS::IAM::Policy' || r.type === 'AWS::IAM::ManagedPolicy');
   return roles.map((role) => {
     const props = role.properties;
     const inline = ((props.Policies as unknown[] | undefined) ?? []).map((p) => ({ name: String(asRecord(p).PolicyName), document: asRecord(p).PolicyDocument }));
+    const managedArns = Array.isArray(props.ManagedPolicyArns) ? (props.ManagedPolicyArns as unknown[]).map(String) : [];
     const separate = attached
-      .filter((p) => ((p.properties.Roles as unknown[] | undefined) ?? []).includes(role.physicalId))
-      .map((p) => ({ name: String(p.properties.PolicyName), document: p.properties.PolicyDocument }));
+      .filter((p) => ((p.properties.Roles as unknown[] | undefined) ?? []).includes(role.physicalId) || managedArns.includes(p.physicalId))
+      .map((p) => ({ name: String(p.properties.PolicyName ?? p.properties.ManagedPolicyName ?? p.physicalId), document: p.properties.PolicyDocument }));
     const externalId = requiredExternalIds(props.AssumeRolePolicyDocument)[0];
     return {
       roleArn: role.attributes.Arn!,
