@@ -137,7 +137,14 @@ describe('each statement of each function role is needed', () => {
       // A renewal with the whole role settles what the stopped one left (a pending claim, an order in flight).
       if (refused) {
         await iam.coldStart(fn);
-        const settled = await pipeline.run({ only: [(certificate ?? { name: 'web' }).name], force: true });
+        const only = [(certificate ?? { name: 'web' }).name];
+        let settled = await pipeline.run({ only, force: true });
+        // An order the stopped run left may have gone invalid at the CA (its TXT values were
+        // cleaned while it was pending): that run fails AcmeOrderInvalid and the next orders
+        // afresh, as in production. One more run settles it; a second failure is real.
+        if (settled.status !== 'SUCCEEDED' && settled.history.some((e) => JSON.stringify(e).includes('AcmeOrderInvalid'))) {
+          settled = await pipeline.run({ only, force: true });
+        }
         expect(settled.status, `after ${c.cite}: ${settled.error}: ${JSON.stringify(settled.history.filter((e) => /Failed/.test(String(e.type))).slice(0, 3))}`).toBe('SUCCEEDED');
       }
       if (NOT_EXERCISED_LOCALLY[fn]!.includes(c.sid)) {
