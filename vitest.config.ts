@@ -4,8 +4,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     // The fault matrix has its own command. test/e2e/iam-statements.test.ts (drop each statement of
-    // each role, renew) is run by hand (`npx vitest run test/e2e/iam-statements.test.ts`) until its
-    // settle step is fixed: since the deploy attaches CDK's overflow policies it fails one run in two.
+    // each role, renew) is left out until its settle step is fixed: since the deploy attaches CDK's
+    // overflow policies its restore run fails one run in two (AcmeOrderInvalid on a dead order).
     exclude: ['test/faults/**', 'test/e2e/iam-statements.test.ts', 'node_modules/**'],
     testTimeout: 120_000,
     hookTimeout: 180_000,
