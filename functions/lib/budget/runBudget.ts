@@ -1,7 +1,7 @@
 // The budget for one run, from what CheckExpiry already holds: the due decisions, the
 // specs, and the inventory scan (each certificate's issued-at tag is a spend). Pure.
 import type { CertificateSpec, Issuer } from '../inventory.js';
-import type { RenewalReason } from '../renewal.js';
+import type { RenewalDecision, RenewalReason } from '../renewal.js';
 import type { StoredCertificateFacts } from '../store/model.js';
 import { planBudget, type BudgetCandidate, type BudgetPlan, type FailedAuthorization, type Spend } from './plan.js';
 
@@ -46,4 +46,14 @@ export function runBudget(input: RunBudgetInput): BudgetPlan {
     if (facts.issuedAt) spent.push({ issuer: facts.issuer, at: facts.issuedAt, dnsNames: facts.dnsNames });
   }
   return planBudget({ candidates, spent, failedAuthorizations: input.failedAuthorizations ?? [], limits, now: input.now });
+}
+
+/** How `certpipe status` words a certificate the budget keeps waiting: not due before its slot, and why. */
+export function budgetDeferralDecision(deferral: { limit: string; nextSlot: Date }, issuer: string): RenewalDecision {
+  return {
+    due: false,
+    reason: 'RateLimitBudget',
+    message: `Due, but issuer ${issuer}'s ${deferral.limit} budget is spent; next slot at ${deferral.nextSlot.toISOString()}`,
+    renewalTime: deferral.nextSlot.toISOString(),
+  };
 }
