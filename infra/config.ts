@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { InvalidInput } from '../functions/lib/workflow/errors.js';
+import type { IssuerLimits } from '../functions/lib/budget/limits.js';
 import { LETSENCRYPT_ROOTS, LETSENCRYPT_STAGING_ROOTS } from '../functions/lib/trust.js';
 import { rootCertificateProblem } from '../functions/lib/x509.js';
 import {
@@ -57,6 +58,32 @@ export const ISSUER_PRESETS = {
   letsencrypt: 'https://acme-v02.api.letsencrypt.org/directory',
   'letsencrypt-staging': 'https://acme-staging-v02.api.letsencrypt.org/directory',
 } as const;
+
+/**
+ * Let's Encrypt's documented rate limits (letsencrypt.org/docs/rate-limits; staging:
+ * letsencrypt.org/docs/staging-environment, which keeps the same limits with larger values).
+ */
+export const ISSUER_PRESET_LIMITS: Record<keyof typeof ISSUER_PRESETS, IssuerLimits> = {
+  letsencrypt: {
+    newOrdersPer3Hours: 300,
+    certificatesPerRegisteredDomainPer7Days: 50,
+    duplicateCertificatesPer7Days: 5,
+    failedAuthorizationsPerIdentifierPerHour: 5,
+  },
+  'letsencrypt-staging': {
+    newOrdersPer3Hours: 1500,
+    certificatesPerRegisteredDomainPer7Days: 30000,
+    duplicateCertificatesPer7Days: 30000,
+    failedAuthorizationsPerIdentifierPerHour: 60,
+  },
+};
+
+/** The limits an issuer is budgeted with: its preset's, with its own values over them. */
+export function limitsOf(issuer: CertpipeConfig['issuers'][number]): IssuerLimits | undefined {
+  const preset = issuer.preset ? ISSUER_PRESET_LIMITS[issuer.preset] : undefined;
+  if (!preset && !issuer.limits) return undefined;
+  return { ...preset, ...Object.fromEntries(Object.entries(issuer.limits ?? {}).filter(([, v]) => v !== undefined)) };
+}
 
 /** The default renewal window: renew when a third of the lifetime is left. */
 export const DEFAULT_RENEWAL: RenewalPolicy = { renewAtFractionLeft: 1 / 3 };
@@ -157,6 +184,14 @@ const trustedRootPem = z.string().superRefine((pem, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: `${problem} — paste the CA's root certificate as a PEM block (-----BEGIN CERTIFICATE----- …)` });
 });
 
+const limitCount = (what: string) => z.number().int().min(1).optional().describe(what);
+const issuerLimits = z.strictObject({
+  newOrdersPer3Hours: limitCount('New orders per ACME account in any 3 hours.'),
+  certificatesPerRegisteredDomainPer7Days: limitCount('Certificates per registered domain (Public Suffix List) in any 7 days.'),
+  duplicateCertificatesPer7Days: limitCount('Certificates for the exact same set of names in any 7 days.'),
+  failedAuthorizationsPerIdentifierPerHour: limitCount('Failed authorizations per identifier per account in any hour.'),
+});
+
 const issuer = z
   .strictObject({
     name: resourceName('issuer').describe('Name certificates refer to.'),
@@ -188,6 +223,9 @@ const issuer = z
         "Root certificates (PEM) the issued chains must lead to. Default: the Let's Encrypt roots for a preset, otherwise the public roots Node.js ships.",
       ),
     accountSecretName: secretName.optional().describe('Secret for the ACME account key; default certpipe/acme-account/<name>.'),
+    limits: issuerLimits
+      .optional()
+      .describe("The CA's rate limits the pipeline budgets before ordering. Default: the documented limits for a preset (each field may be overridden), none for a custom CA."),
   })
   .superRefine(
     (i, ctx) => {
@@ -501,6 +539,7 @@ export function toInventory(config: CertpipeConfig, opts: { accountId?: string; 
     ...(i.profile !== undefined && { profile: i.profile }),
     ...(trustedRootsOf(i) && { trustedRoots: trustedRootsOf(i) }),
     accountSecretName: i.accountSecretName ?? `certpipe/acme-account/${i.name}`,
+    ...(limitsOf(i) && { limits: limitsOf(i) }),
   }));
 
   const certificates: CertificateSpec[] = config.certificates.map((c, ci) => {

@@ -2,6 +2,7 @@
 // what the last run did with it and where it is published.
 import { CloudWatchClient, DescribeAlarmsCommand, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
 import pc from 'picocolors';
+import { budgetDeferralDecision, runBudget } from '../../functions/lib/budget/runBudget.js';
 import { renewalDecision, type RenewalDecision } from '../../functions/lib/renewal.js';
 import { scanInventory } from '../../functions/lib/store/certificateStore.js';
 import { describeTarget } from '../../functions/lib/targetIds.js';
@@ -20,6 +21,8 @@ export interface StatusRow {
   notAfter?: string;
   daysLeft?: number;
   renewal: RenewalDecision;
+  /** Due, but the issuer's rate-limit budget keeps it for a later run (what the next run's CheckExpiry decides too). */
+  deferred?: { reason: 'RateLimitBudget'; limit: string; nextSlot: string };
   lastRun?: LastRun;
   publishedTo: string[];
 }
@@ -28,9 +31,14 @@ export async function statusRows(target: Target, now: Date): Promise<StatusRow[]
   const specs = target.inventory.certificates;
   const stored = await scanInventory(target.aws.secretsManager(), specs);
   const runs = lastRuns(await recentExecutions(target, RECENT_EXECUTIONS));
+  const decisions = new Map(specs.map((spec) => [spec.name, renewalDecision({ spec, stored: stored.get(spec.name), now })]));
+  const due = specs.flatMap((spec) => (decisions.get(spec.name)!.due ? [{ name: spec.name, reason: decisions.get(spec.name)!.reason }] : []));
+  const budget = runBudget({ due, specs, stored, issuers: target.inventory.issuers, now });
+  const deferred = new Map(budget.deferred.map((d) => [d.name, d]));
   return specs.map((spec) => {
     const facts = stored.get(spec.name);
     const lastRun = runs.get(spec.name);
+    const wait = deferred.get(spec.name);
     return {
       name: spec.name,
       dnsNames: spec.dnsNames,
@@ -41,7 +49,8 @@ export async function statusRows(target: Target, now: Date): Promise<StatusRow[]
             daysLeft: Math.floor((facts.notAfter.getTime() - now.getTime()) / DAY_MS),
           }
         : {}),
-      renewal: renewalDecision({ spec, stored: facts, now }),
+      renewal: wait ? budgetDeferralDecision(wait, spec.issuer) : decisions.get(spec.name)!,
+      ...(wait ? { deferred: { reason: 'RateLimitBudget' as const, limit: wait.limit, nextSlot: wait.nextSlot.toISOString() } } : {}),
       ...(lastRun ? { lastRun } : {}),
       publishedTo: [`secret ${spec.secretName}`, ...spec.targets.map(describeTarget)],
     };
@@ -56,7 +65,7 @@ export function renderStatus(rows: readonly StatusRow[], layout: Layout): string
   const c = pc.createColors(layout.color);
   const days = (row: StatusRow) =>
     row.daysLeft === undefined ? '' : row.daysLeft < 7 ? c.red(String(row.daysLeft)) : row.daysLeft < 30 ? c.yellow(String(row.daysLeft)) : c.green(String(row.daysLeft));
-  const reason = (row: StatusRow) => (row.renewal.due ? c.yellow(row.renewal.reason) : row.renewal.reason);
+  const reason = (row: StatusRow) => (row.renewal.due || row.deferred ? c.yellow(row.renewal.reason) : row.renewal.reason);
   const lastRun = (run: LastRun | undefined, wide: boolean) =>
     !run
       ? 'never'

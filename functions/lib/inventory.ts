@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 // zod/mini: the same schemas at a fraction of the bundle size (every function carries this file).
 import * as z from 'zod/mini';
+import { issuerLimitsSchema } from './budget/limits.js';
 
 export const KEY_ALGORITHMS = ['ecdsa-p256', 'ecdsa-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096'] as const;
 export const keyAlgorithmSchema = z.enum(KEY_ALGORITHMS);
@@ -56,6 +57,8 @@ export const issuerSchema = z.object({
   trustedRoots: z.optional(z.array(z.string())),
   /** Secret holding this issuer's ACME account key and URL (created on first use). */
   accountSecretName: z.string(),
+  /** The CA's rate limits CheckExpiry budgets (budget/); absent = not budgeted. */
+  limits: z.optional(issuerLimitsSchema),
 });
 export type Issuer = z.infer<typeof issuerSchema>;
 

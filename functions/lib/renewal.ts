@@ -19,6 +19,8 @@ export interface StoredFacts {
   publishPending?: string[];
   /** The CA's Retry-After lay past an execution's end: no request to the CA before this time. */
   deferredUntil?: Date;
+  /** Who deferred it: the CA (absent or `DeferredByCa`), or the pipeline's own rate-limit budget (`RateLimitBudget`). */
+  deferredReason?: string;
 }
 
 /** ACME Renewal Information (RFC 9773) suggested window. */
@@ -33,6 +35,7 @@ export const RENEWAL_REASONS = [
   'PendingOrder',
   'PublishIncomplete',
   'DeferredByCa',
+  'RateLimitBudget',
   'Expired',
   'EmergencyRenewal',
   'NamesChanged',
@@ -110,8 +113,12 @@ const CHECKS: Check[] = [
     stored ? undefined : { due: true, reason: 'DoesNotExist', message: 'No certificate is stored yet' },
   ({ force }) => (force ? { due: true, reason: 'Forced', message: 'Renewal was forced' } : undefined),
   // The CA said when it will take requests again; publishing the stored certificate needs no CA.
+  // A budget deferral does not hold here: every run recounts the budget (budget/).
   ({ stored, now }) =>
-    stored?.deferredUntil && now.getTime() < stored.deferredUntil.getTime() && !stored.publishPending?.length
+    stored?.deferredUntil &&
+    stored.deferredReason !== 'RateLimitBudget' &&
+    now.getTime() < stored.deferredUntil.getTime() &&
+    !stored.publishPending?.length
       ? {
           due: false,
           reason: 'DeferredByCa',

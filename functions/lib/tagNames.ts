@@ -22,6 +22,8 @@ export const TAG = {
   copyOf: 'certpipe:copy-of',
   /** The CA's Retry-After past an execution's end (ISO time): CheckExpiry does not ask before it. */
   deferredUntil: 'certpipe:deferred-until',
+  /** Why: `DeferredByCa` (Retry-After; absent on older secrets) or `RateLimitBudget` (budget/). */
+  deferredReason: 'certpipe:deferred-reason',
   acmPrefix: 'certpipe:acm:',
   /** The TXT values PlaceChallenges is about to write for one order (store/challengeHolders.ts). */
   challengeValuesPrefix: 'certpipe:challenge-values:',

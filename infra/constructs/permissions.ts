@@ -246,6 +246,11 @@ export class PipelinePermissions {
     ];
   }
 
+  /** Tags on the certificate secrets, nothing else: CheckExpiry records budget deferrals (budget/deferByBudget.ts). */
+  certificateSecretsTagOnly(): iam.PolicyStatement {
+    return secretTagging('CertificateSecretsTag', this.certificateSecretArns());
+  }
+
   certificateSecretsReadWrite(): iam.PolicyStatement[] {
     const resources = this.certificateSecretArns();
     return [
@@ -317,8 +322,9 @@ export class PipelinePermissions {
  * statement for it: Summarize only writes logs (metrics are EMF log lines).
  */
 export const NEEDS: Record<TaskFunction, (p: PipelinePermissions) => iam.PolicyStatement[]> = {
-  // One paginated ListSecrets over the managed secrets' tags: no secret value is read.
-  CheckExpiry: (p) => [p.listSecrets()],
+  // One paginated ListSecrets over the managed secrets' tags: no secret value is read. Tags a
+  // certificate the rate-limit budget defers (certpipe:* keys only).
+  CheckExpiry: (p) => [p.listSecrets(), p.certificateSecretsTagOnly()],
   // Opening an ACME session may create the account secret or record the account URL, and reads the EAB key.
   PlaceChallenges: (p) => [
     p.challengeRecordsWrite(),

@@ -36,6 +36,7 @@ export const DEFAULT_SETTINGS: LocalSettings = {
   dnsHiddenNames: [],
   defaultAccountId: DEFAULT_ACCOUNT_ID,
   nameserver: 'ns1.certpipe.localhost',
+  route53RequestsPerSecond: 5,
 };
 
 export interface LocalAwsOptions {

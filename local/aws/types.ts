@@ -103,6 +103,8 @@ export interface LocalSettings {
   defaultAccountId: string;
   /** Nameserver host name put in delegation sets and NS/SOA records. */
   nameserver: string;
+  /** Route 53 requests per second per account, as AWS enforces (Throttling beyond); 0 = no limit. */
+  route53RequestsPerSecond: number;
 }
 
 export interface AccountResolver {

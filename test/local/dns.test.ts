@@ -114,7 +114,7 @@ let zoneId: string;
 
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(`${os.tmpdir()}/certpipe-`);
-  aws = await startLocalAws({ port: 0, dataDir, settings: { insyncDelayMs: 0, dnsLagMs: 0, nameserver: 'ns1.dnstest.localhost' } });
+  aws = await startLocalAws({ port: 0, dataDir, settings: { insyncDelayMs: 0, dnsLagMs: 0, nameserver: 'ns1.dnstest.localhost', route53RequestsPerSecond: 0 } });
   server = await startDnsServer({ cloud: aws.cloud, port: 0 });
   zoneId = await createZone('example.test');
   await apply(zoneId, [

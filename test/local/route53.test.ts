@@ -29,6 +29,9 @@ import { FileStore } from '../../local/aws/store.js';
 
 const DEFAULT_ACCOUNT = '000000000000';
 const OTHER_ACCOUNT = '111111111111';
+// These tests call faster than 5 requests/s with no retries, to see each answer as
+// it is; the request rate is tested on its own ("request rate" below).
+const UNTHROTTLED = { route53RequestsPerSecond: 0 };
 
 let dataDir: string;
 let aws: LocalAws;
@@ -75,7 +78,7 @@ async function rejection(promise: Promise<unknown>): Promise<Error & { $metadata
 
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(`${os.tmpdir()}/certpipe-`);
-  aws = await startLocalAws({ port: 0, dataDir, settings: { insyncDelayMs: 0, nameserver: 'ns1.r53test.localhost' } });
+  aws = await startLocalAws({ port: 0, dataDir, settings: { insyncDelayMs: 0, nameserver: 'ns1.r53test.localhost', ...UNTHROTTLED } });
 });
 
 afterAll(async () => {
@@ -472,7 +475,7 @@ describe('faults and persistence', () => {
     const recordsBefore = await allRecordSets(zoneId);
     await aws.close();
 
-    aws = await startLocalAws({ port: 0, dataDir, settings: { insyncDelayMs: 0, nameserver: 'ns1.r53test.localhost' } });
+    aws = await startLocalAws({ port: 0, dataDir, settings: { insyncDelayMs: 0, nameserver: 'ns1.r53test.localhost', ...UNTHROTTLED } });
     const got = await client().send(new GetHostedZoneCommand({ Id: zoneId }));
     expect(got.HostedZone).toMatchObject({ Name: 'persist.example.com.', ResourceRecordSetCount: 3 });
     expect(await allRecordSets(zoneId)).toEqual(recordsBefore);
@@ -508,9 +511,54 @@ describe('faults and persistence', () => {
       ],
     });
 
-    aws = await startLocalAws({ port: 0, dataDir, settings: { insyncDelayMs: 0, nameserver: 'ns1.r53test.localhost' } });
+    aws = await startLocalAws({ port: 0, dataDir, settings: { insyncDelayMs: 0, nameserver: 'ns1.r53test.localhost', ...UNTHROTTLED } });
     const records = (await allRecordSets(zoneId)).filter((r) => r.Type === 'TXT');
     expect(records).toEqual([txt('a.crash.example.com.', 60, '"new"'), txt('b.crash.example.com.', 60, '"b"')]);
     expect((await client().send(new GetChangeCommand({ Id: 'CCRASHED' }))).ChangeInfo?.Status).toBe('INSYNC');
   });
+});
+
+describe('request rate: 5 requests per second per account, as AWS enforces', () => {
+  // A fresh bucket: the tests above spent theirs with the limit off.
+  const throttled = async <T>(fn: () => Promise<T>): Promise<T> => {
+    aws.cloud.settings.route53RequestsPerSecond = 5;
+    try {
+      return await fn();
+    } finally {
+      aws.cloud.settings.route53RequestsPerSecond = 0;
+    }
+  };
+
+  it('beyond the burst the answer is HTTP 400 Throttling "Rate exceeded" (a Sender fault), per account', async () => {
+    await new Promise((r) => setTimeout(r, 1100));
+    const { answers, other } = await throttled(async () => {
+      const answers = await Promise.allSettled(Array.from({ length: 10 }, () => client().send(new ListHostedZonesCommand({}))));
+      // Another account has its own bucket.
+      const other = await client(OTHER_ACCOUNT).send(new ListHostedZonesCommand({}));
+      return { answers, other };
+    });
+    const ok = answers.filter((a) => a.status === 'fulfilled');
+    const refused = answers.flatMap((a) => (a.status === 'rejected' ? [a.reason as Error & { $metadata?: { httpStatusCode?: number }; $fault?: string }] : []));
+    // Five at once, and at most one more if the refill (5/s) came in while they ran.
+    expect(ok.length).toBeGreaterThanOrEqual(5);
+    expect(ok.length).toBeLessThanOrEqual(6);
+    expect(refused.length).toBe(10 - ok.length);
+    for (const err of refused) {
+      expect(err.name).toBe('Throttling');
+      expect(err.message).toBe('Rate exceeded');
+      expect(err.$metadata?.httpStatusCode).toBe(400);
+      expect(err.$fault).toBe('client');
+    }
+    expect(other.HostedZones).toBeDefined();
+  });
+
+  it("the functions' Route 53 client retries throttling: 20 calls at once all succeed, some after a retry", async () => {
+    const { AwsClients } = await import('../../functions/lib/aws.js');
+    const { route53Client } = await import('../../functions/lib/dns/route53.js');
+    const r53 = route53Client(new AwsClients({ endpoint: aws.url, region: 'us-east-1', credentials: { accessKeyId: DEFAULT_ACCOUNT, secretAccessKey: 'test' }, maxAttempts: 1 }));
+    await new Promise((r) => setTimeout(r, 1100));
+    const answers = await throttled(() => Promise.all(Array.from({ length: 20 }, () => r53.send(new ListHostedZonesCommand({})))));
+    expect(answers).toHaveLength(20);
+    expect(answers.some((a) => (a.$metadata.attempts ?? 1) > 1)).toBe(true);
+  }, 60_000);
 });

@@ -528,6 +528,23 @@ describe('valid configs', () => {
     expect(inventory.issuers[2]).toMatchObject({ directoryUrl: ISSUER_PRESETS.letsencrypt, accountSecretName: 'certpipe/acme-account/le' });
   });
 
+  it("budgets Let's Encrypt with its documented limits, a field of its own over them, and a custom CA only with its own", () => {
+    const config = base();
+    config.issuers.push({ name: 'le', preset: 'letsencrypt', limits: { newOrdersPer3Hours: 100 } });
+    config.issuers.push({ name: 'custom', directoryUrl: 'https://acme.example.net/directory', limits: { duplicateCertificatesPer7Days: 3 } });
+    config.certificates.forEach((c: Record<string, unknown>) => (c.issuer = 'pebble'));
+    const inventory = toInventory(validateConfig(config), PIPELINE);
+    expect(inventory.issuers[0]!.limits).toBeUndefined();
+    expect(inventory.issuers[1]!.limits).toEqual({
+      newOrdersPer3Hours: 100,
+      certificatesPerRegisteredDomainPer7Days: 50,
+      duplicateCertificatesPer7Days: 5,
+      failedAuthorizationsPerIdentifierPerHour: 5,
+    });
+    expect(inventory.issuers[2]!.limits).toEqual({ duplicateCertificatesPer7Days: 3 });
+    expect(() => validateConfig({ ...config, issuers: [{ name: 'x', preset: 'letsencrypt', limits: { newOrdersPer3Hours: 0 } }] })).toThrow(/newOrdersPer3Hours/);
+  });
+
   it('applies every default', () => {
     const config = validateConfig({
       issuers: [{ name: 'le', preset: 'letsencrypt-staging' }],
@@ -552,6 +569,13 @@ describe('valid configs', () => {
           // The preset's staging roots: issued chains must lead to one of them.
           trustedRoots: [...LETSENCRYPT_STAGING_ROOTS],
           accountSecretName: 'certpipe/acme-account/le',
+          // The staging environment's documented rate limits.
+          limits: {
+            newOrdersPer3Hours: 1500,
+            certificatesPerRegisteredDomainPer7Days: 30000,
+            duplicateCertificatesPer7Days: 30000,
+            failedAuthorizationsPerIdentifierPerHour: 60,
+          },
         },
       ],
       certificates: [

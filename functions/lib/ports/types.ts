@@ -9,6 +9,7 @@ import type { PresentedRecord } from '../dns/route53.js';
 import type { ChallengeTags } from '../store/challengeHolders.js';
 import type { ClaimInput, ClaimOptions, ClaimOutcome } from '../store/certificateStore.js';
 import type { IssuedCertificate, PendingVersion, StoredCertificateFacts } from '../store/model.js';
+import type { DeferralReason } from '../store/deferral.js';
 import type { VerifiedCertificate, VerifyIssuedInput } from '../x509.js';
 
 /** The certificate's primary secret: its versions (AWSPENDING claim or verified, AWSCURRENT) and its tags. */
@@ -21,8 +22,8 @@ export interface CertificateRecords {
   abandonPending(spec: CertificateSpec, pendingVersionId: string): Promise<void>;
   promote(spec: CertificateSpec, options: { now: Date; renewalTime?: Date; serial?: string }): Promise<IssuedCertificate>;
   recordPublishPending(spec: CertificateSpec, targets: readonly string[]): Promise<void>;
-  /** The CA's Retry-After past this execution; false when the secret does not exist yet. */
-  recordDeferral(spec: CertificateSpec, until: Date): Promise<boolean>;
+  /** The CA's Retry-After past this execution, or the budget's next slot; false when the secret does not exist yet. */
+  recordDeferral(spec: CertificateSpec, until: Date, reason?: DeferralReason): Promise<boolean>;
 }
 
 /** The challenge tags on the primary secret (store/challengeHolders.ts): who still needs which values. */

@@ -4,6 +4,7 @@ import type { CheckExpiryInput, CheckExpiryOutput, DecisionSummary } from '../wo
 import { logger, metrics, recordExpiry } from '../observability.js';
 import { METRIC } from '../workflow/metrics.js';
 import { renewalDecision } from '../renewal.js';
+import { deferByBudget } from '../budget/deferByBudget.js';
 import type { ContextFor } from '../context.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 
@@ -47,13 +48,18 @@ export async function checkExpiry(ctx: ContextFor<'store'>, input: CheckExpiryIn
   // One number for the "something expires soon" alarm; no data at all means the checker stopped.
   if (minDays !== undefined) metrics.addMetric(METRIC.MinDaysToExpiry, MetricUnit.Count, Math.round(minDays * 100) / 100);
 
-  logger.info('expiry check', { checked: specs.length, due: due.length, notDue: skipped.length, minDaysToExpiry: minDays });
+  // The most urgent first within the CA's rate limits; the rest wait for a slot (deferred, not failed).
+  const budgeted = await deferByBudget(ctx, { due, specs: all, stored, now });
+
+  logger.info('expiry check', { checked: specs.length, due: budgeted.due.length, deferredByBudget: budgeted.deferredByBudget, notDue: skipped.length, minDaysToExpiry: minDays });
   return {
     checkedAt: now.toISOString(),
     total: specs.length,
-    dueCount: due.length,
-    due,
+    dueCount: budgeted.due.length,
+    due: budgeted.due,
     skipped: skipped.slice(0, MAX_SKIPPED_LISTED),
     skippedCount: skipped.length,
+    deferredByBudget: budgeted.deferredByBudget,
+    ...(budgeted.nextBudgetSlot ? { nextBudgetSlot: budgeted.nextBudgetSlot } : {}),
   };
 }

@@ -1,5 +1,6 @@
 // Summarize: count what happened; the ASL fails the execution when anything failed.
-// A deferred certificate (the CA's Retry-After lies past this execution) is not a failure.
+// A deferred certificate (the CA's Retry-After lies past this execution, or the rate-limit
+// budget left it for a later run) is not a failure.
 import type { SummarizeInput, SummarizeOutput } from '../workflow/states.js';
 import { logger, recordRenewal } from '../observability.js';
 
@@ -11,12 +12,15 @@ export function summarize(input: SummarizeInput): SummarizeOutput {
   recordRenewal('failed', failed.length);
   for (const f of failed) logger.error('certificate renewal failed', { certificate: f.name, error: f.error, cause: f.cause });
   for (const d of deferred) logger.warn('certificate renewal deferred by the CA', { certificate: d.name, retryAfter: d.retryAfter });
+  const byBudget = input.check.deferredByBudget ?? 0;
   return {
     renewed: renewed.length,
     skipped: input.check.skippedCount,
     failed: failed.length,
     failedNames: failed.map((f) => f.name),
-    deferred: deferred.length,
+    deferred: deferred.length + byBudget,
+    deferredByBudget: byBudget,
+    ...(input.check.nextBudgetSlot ? { nextBudgetSlot: input.check.nextBudgetSlot } : {}),
     results: input.results,
   };
 }

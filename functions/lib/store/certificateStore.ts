@@ -59,7 +59,7 @@ import {
 } from './model.js';
 import { acmTagKey, certificateTags, factsFromTags } from './tags.js';
 import { claimToken, deterministicToken, issuedToken } from './tokens.js';
-import { recordDeferral } from './deferral.js';
+import { recordDeferral, type DeferralReason } from './deferral.js';
 
 export * from './model.js';
 export * from './tags.js';
@@ -460,9 +460,9 @@ export class CertificateStore {
     }
   }
 
-  /** Record the CA's Retry-After past this execution (store/deferral.ts); false when the secret does not exist yet. */
-  recordDeferral(spec: CertificateSpec, until: Date): Promise<boolean> {
-    return recordDeferral(this.sm, spec, until);
+  /** Record a deferral (store/deferral.ts): the CA's Retry-After, or the budget's next slot; false when the secret does not exist yet. */
+  recordDeferral(spec: CertificateSpec, until: Date, reason?: DeferralReason): Promise<boolean> {
+    return recordDeferral(this.sm, spec, until, reason);
   }
 
   /** Remember the targets a publish could not reach (none: forget them), so CheckExpiry sees PublishIncomplete. */

@@ -88,6 +88,7 @@ export function factsFromTags(
   const issuedAt = date(tags.get(TAG.issuedAt));
   const renewalTime = date(tags.get(TAG.renewalTime));
   const deferredUntil = date(tags.get(TAG.deferredUntil));
+  const deferredReason = tags.get(TAG.deferredReason) || undefined;
   return {
     certificateName,
     secretName: entry.Name ?? '',
@@ -104,6 +105,7 @@ export function factsFromTags(
     ...(issuedAt ? { issuedAt } : {}),
     ...(renewalTime ? { renewalTime } : {}),
     ...(deferredUntil ? { deferredUntil } : {}),
+    ...(deferredReason ? { deferredReason } : {}),
     acmCertificateArns,
   };
 }

@@ -19,6 +19,8 @@ export const METRIC = {
   RenewalsSucceeded: 'RenewalsSucceeded',
   /** Certificates that failed in a run (Summarize). Dimensions: service. */
   RenewalsFailed: 'RenewalsFailed',
+  /** Due certificates left for a later run because the issuer's rate-limit budget is spent (CheckExpiry). Not a failure. Dimensions: service. */
+  RenewalsDeferredByBudget: 'RenewalsDeferredByBudget',
   /** ACME HTTP requests. Dimensions: service, Status (the HTTP status code, or `error` when no response came back). */
   AcmeRequests: 'AcmeRequests',
 } as const;

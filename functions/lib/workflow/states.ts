@@ -28,6 +28,10 @@ export const checkExpiryOutputSchema = z.object({
   /** Certificates not due; capped to keep the state small, `skippedCount` is the full count. */
   skipped: z.array(decisionSchema),
   skippedCount: z.number(),
+  /** Due certificates the issuer's rate-limit budget leaves for a later run (budget/); each is tagged on its secret. */
+  deferredByBudget: z.optional(z.number()),
+  /** When the first of them gets a slot (ISO). */
+  nextBudgetSlot: z.optional(z.string()),
 });
 export type CheckExpiryOutput = z.infer<typeof checkExpiryOutputSchema>;
 
@@ -182,8 +186,11 @@ export const summarizeOutputSchema = z.object({
   skipped: z.number(),
   failed: z.number(),
   failedNames: z.array(z.string()),
-  /** Certificates the CA asked to come back after this execution's end (Retry-After); not failures. */
+  /** Certificates the CA asked to come back after this execution's end (Retry-After), and those the rate-limit budget left for later; not failures. */
   deferred: z.number(),
+  /** Of `deferred`: left by the rate-limit budget (CheckExpiry). */
+  deferredByBudget: z.optional(z.number()),
+  nextBudgetSlot: z.optional(z.string()),
   results: z.array(itemResultSchema),
 });
 export type SummarizeOutput = z.infer<typeof summarizeOutputSchema>;

@@ -159,7 +159,11 @@ describe('the target role (target stack template)', () => {
 
 /** What each function calls in a renewal: every statement of its role must be the one that allows some of these. */
 const CALLS: Record<string, () => AuthorizationRequest[]> = {
-  CheckExpiry: () => [secrets('ListSecrets', {})],
+  CheckExpiry: () => [
+    secrets('ListSecrets', {}),
+    // A certificate the rate-limit budget defers is tagged with its next slot.
+    secrets('TagResource', { SecretId: 'certpipe/web', Tags: tags({ 'certpipe:deferred-until': 'x', 'certpipe:deferred-reason': 'RateLimitBudget' }) }),
+  ],
   PlaceChallenges: () => [
     route53Change(COM_ZONE, txt('CREATE', '_acme-challenge.example.com')),
     route53('ListResourceRecordSets', COM_ZONE),

@@ -6,6 +6,7 @@ import { xmlErrorResponse } from '../../protocol.js';
 import { AwsError, type CallContext, type LocalCloud, type LocalService, type ServiceFactory, type ServiceRequest, type ServiceResponse } from '../../types.js';
 import { Route53Model, type DnsLookup } from './model.js';
 import { RECORD_TYPES } from './records.js';
+import { RequestRate } from './throttle.js';
 import {
   XMLNS,
   changeInfoXml,
@@ -78,6 +79,7 @@ const bareId = (id: string) => id.replace(/^\/?(hostedzone|change)\//, '');
 
 function createRoute53(cloud: LocalCloud): Route53Service {
   let model: Route53Model | undefined;
+  const rate = new RequestRate(() => cloud.settings.route53RequestsPerSecond);
   const opening = Route53Model.open(cloud).then((m) => {
     model = m;
     return m;
@@ -202,6 +204,7 @@ function createRoute53(cloud: LocalCloud): Route53Service {
       if (!found || !operation) {
         throw new AwsError('InvalidAction', `The local Route 53 does not support ${req.method} ${req.path}`, 400);
       }
+      rate.take(ctx.accountId, cloud.now().getTime());
       return operation(req, ctx, m, bareId(found.id ?? ''));
     },
 

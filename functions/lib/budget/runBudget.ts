@@ -1,0 +1,59 @@
+// The budget for one run, from what CheckExpiry already holds: the due decisions, the
+// specs, and the inventory scan (each certificate's issued-at tag is a spend). Pure.
+import type { CertificateSpec, Issuer } from '../inventory.js';
+import type { RenewalDecision, RenewalReason } from '../renewal.js';
+import type { StoredCertificateFacts } from '../store/model.js';
+import { planBudget, type BudgetCandidate, type BudgetPlan, type FailedAuthorization, type Spend } from './plan.js';
+
+/** Reasons that renew before anything else. */
+const URGENT: ReadonlySet<string> = new Set<RenewalReason>(['Expired', 'EmergencyRenewal', 'Forced']);
+/** Reasons that place no new order: resuming the order in flight, or publishing what is stored. */
+const NO_NEW_ORDER: ReadonlySet<string> = new Set<RenewalReason>(['PendingOrder', 'PublishIncomplete']);
+
+export interface RunBudgetInput {
+  due: readonly { name: string; reason: string; exempt?: boolean }[];
+  specs: readonly CertificateSpec[];
+  stored: ReadonlyMap<string, StoredCertificateFacts>;
+  issuers: readonly Pick<Issuer, 'name' | 'limits'>[];
+  failedAuthorizations?: readonly FailedAuthorization[];
+  now: Date;
+}
+
+const sameNames = (a: readonly string[], b: readonly string[]) => {
+  const set = new Set(a.map((n) => n.toLowerCase()));
+  return b.length === set.size && b.every((n) => set.has(n.toLowerCase()));
+};
+
+export function runBudget(input: RunBudgetInput): BudgetPlan {
+  const limits = Object.fromEntries(input.issuers.map((i) => [i.name, i.limits]));
+  if (!input.issuers.some((i) => i.limits)) return { admitted: input.due.map((d) => d.name), deferred: [] };
+  const specs = new Map(input.specs.map((s) => [s.name, s]));
+  const candidates: BudgetCandidate[] = input.due.map((d) => {
+    const spec = specs.get(d.name)!;
+    const facts = input.stored.get(d.name);
+    return {
+      name: d.name,
+      issuer: spec.issuer,
+      dnsNames: spec.dnsNames,
+      urgent: URGENT.has(d.reason),
+      ...(facts ? { notAfter: facts.notAfter } : {}),
+      renewal: facts !== undefined && facts.issuer === spec.issuer && sameNames(facts.dnsNames, spec.dnsNames),
+      exempt: d.exempt === true || NO_NEW_ORDER.has(d.reason),
+    };
+  });
+  const spent: Spend[] = [];
+  for (const facts of input.stored.values()) {
+    if (facts.issuedAt) spent.push({ issuer: facts.issuer, at: facts.issuedAt, dnsNames: facts.dnsNames });
+  }
+  return planBudget({ candidates, spent, failedAuthorizations: input.failedAuthorizations ?? [], limits, now: input.now });
+}
+
+/** How `certpipe status` words a certificate the budget keeps waiting: not due before its slot, and why. */
+export function budgetDeferralDecision(deferral: { limit: string; nextSlot: Date }, issuer: string): RenewalDecision {
+  return {
+    due: false,
+    reason: 'RateLimitBudget',
+    message: `Due, but issuer ${issuer}'s ${deferral.limit} budget is spent; next slot at ${deferral.nextSlot.toISOString()}`,
+    renewalTime: deferral.nextSlot.toISOString(),
+  };
+}
