@@ -327,7 +327,13 @@ const alarms = z
   .strictObject({
     email: z.array(email).default([]).describe('Addresses the paging topic emails.'),
     https: z.array(httpsUrl('https://hooks.example.com/certpipe')).default([]).describe('HTTPS endpoints the paging topic calls.'),
-    daysToExpiry: z.number().int().min(1).max(365).default(14).describe('Alarm when a certificate has fewer days left.'),
+    daysToExpiry: z
+      .number()
+      .int()
+      .min(1)
+      .max(365)
+      .default(14)
+      .describe('Alarm when a certificate has fewer days left and under a sixth of its lifetime (so a healthy 6-day certificate does not page).'),
   })
   .prefault({});
 
