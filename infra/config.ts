@@ -22,6 +22,7 @@ import {
 import { crossCheck, defaultSecretName, secretUses } from './config/checks.js';
 import { PIPELINE_ACCOUNT, secretCollisions } from './config/secrets.js';
 import { sizeProblems } from './config/sizes.js';
+import { scheduleLifetimeCheck } from './config/lifetimes.js';
 import {
   EXTERNAL_ID_PATTERN,
   NAME_FIX,
@@ -57,13 +58,27 @@ export const JSON_SCHEMA_PATH = resolve(REPO_ROOT, 'infra/config.schema.json');
 export const ISSUER_PRESETS = {
   letsencrypt: 'https://acme-v02.api.letsencrypt.org/directory',
   'letsencrypt-staging': 'https://acme-staging-v02.api.letsencrypt.org/directory',
+  zerossl: 'https://acme.zerossl.com/v2/DV90',
+  google: 'https://dv.acme-v02.api.pki.goog/directory',
+  'google-staging': 'https://dv.acme-v02.test-api.pki.goog/directory',
 } as const;
+type IssuerPreset = keyof typeof ISSUER_PRESETS;
+const PRESET_NAMES = Object.keys(ISSUER_PRESETS) as [IssuerPreset, ...IssuerPreset[]];
+
+/** Presets whose CA registers no account without external account binding, and where the user gets the EAB key. */
+const EAB_REQUIRED: Partial<Record<IssuerPreset, string>> = {
+  zerossl: 'ZeroSSL dashboard → Developer → EAB Credentials',
+  google: 'gcloud publicca external-account-keys create',
+  'google-staging': 'gcloud publicca external-account-keys create (with the staging endpoint: gcloud config set api_endpoint_overrides/publicca https://preprod-publicca.googleapis.com/)',
+};
 
 /**
  * Let's Encrypt's documented rate limits (letsencrypt.org/docs/rate-limits; staging:
  * letsencrypt.org/docs/staging-environment, which keeps the same limits with larger values).
+ * ZeroSSL and Google Trust Services publish no per-account numbers of this shape: their presets
+ * carry none, and an issuer sets its own `limits` if its contract names them.
  */
-export const ISSUER_PRESET_LIMITS: Record<keyof typeof ISSUER_PRESETS, IssuerLimits> = {
+export const ISSUER_PRESET_LIMITS: Partial<Record<keyof typeof ISSUER_PRESETS, IssuerLimits>> = {
   letsencrypt: {
     newOrdersPer3Hours: 300,
     certificatesPerRegisteredDomainPer7Days: 50,
@@ -195,7 +210,10 @@ const issuerLimits = z.strictObject({
 const issuer = z
   .strictObject({
     name: resourceName('issuer').describe('Name certificates refer to.'),
-    preset: z.enum(['letsencrypt', 'letsencrypt-staging']).optional().describe("Let's Encrypt production or staging."),
+    preset: z
+      .enum(PRESET_NAMES)
+      .optional()
+      .describe("A known CA: Let's Encrypt (letsencrypt, letsencrypt-staging), ZeroSSL (zerossl) or Google Trust Services (google, google-staging); the last three need eab."),
     directoryUrl: httpsUrl('https://acme.example.com/directory').optional().describe('ACME directory URL (instead of a preset).'),
     email: email.optional().describe('Contact address the CA writes to about the account.'),
     eab: z
@@ -214,7 +232,18 @@ const issuer = z
       })
       .optional()
       .describe('External account binding, for CAs that require it.'),
-    profile: z.string().min(1).optional().describe('ACME profile to request (if the CA offers profiles).'),
+    profile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("ACME profile to order with (the CA's directory lists them in meta.profiles; Let's Encrypt: classic, tlsserver, shortlived). A certificate's own profile wins."),
+    lifetime: z
+      .string()
+      .refine((v) => { const d = parseRenewBefore(v); return d !== undefined && 'seconds' in d; }, {
+        error: (iss) => `${show(iss.input)} is not a duration — use one like "90d", "45d" or "160h"`,
+      })
+      .optional()
+      .describe('Expected lifetime of the certificates when their profile is not one certpipe knows (classic 90d, tlsserver 45d, shortlived 160h); sizes the schedule check. Default: 90d.'),
     trustedRoots: z
       .array(trustedRootPem)
       .min(1)
@@ -238,6 +267,14 @@ const issuer = z
       }
       if (i.preset !== undefined && i.directoryUrl !== undefined) {
         ctx.addIssue({ code: 'custom', path: [], message: 'has both preset and directoryUrl — keep one of them' });
+      }
+      const eabFrom = i.preset !== undefined ? EAB_REQUIRED[i.preset] : undefined;
+      if (eabFrom !== undefined && i.eab === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['eab'],
+          message: `is required: the "${i.preset}" CA requires external account binding — get a key id and HMAC key (${eabFrom}), store the HMAC key in Secrets Manager and add "eab: { keyId: …, hmacKeySecret: certpipe/eab/${i.name} }"`,
+        });
       }
     },
     { when: isObject },
@@ -272,6 +309,7 @@ const certificate = z
         'CNAME-delegated challenges: DNS name → the name its _acme-challenge CNAME points to (in a hosted zone of hostedZones). ' +
           'The TXT record is written there, and the pipeline may write no other delegation target.',
       ),
+    profile: z.string().min(1).optional().describe("ACME profile for this certificate; default: its issuer's profile."),
     keyAlgorithm: z.enum(KEY_ALGORITHMS).default('ecdsa-p256'),
     storeFullchain: z
       .boolean()
@@ -329,7 +367,13 @@ const alarms = z
   .strictObject({
     email: z.array(email).default([]).describe('Addresses the paging topic emails.'),
     https: z.array(httpsUrl('https://hooks.example.com/certpipe')).default([]).describe('HTTPS endpoints the paging topic calls.'),
-    daysToExpiry: z.number().int().min(1).max(365).default(14).describe('Alarm when a certificate has fewer days left.'),
+    daysToExpiry: z
+      .number()
+      .int()
+      .min(1)
+      .max(365)
+      .default(14)
+      .describe('Alarm when a certificate has fewer days left and under a sixth of its lifetime (so a healthy 6-day certificate does not page).'),
   })
   .prefault({});
 
@@ -351,7 +395,7 @@ export const configSchema = z
   })
   .superRefine(
     (doc, ctx) => {
-      for (const p of crossCheck(doc)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+      for (const p of [...crossCheck(doc), ...scheduleLifetimeCheck(doc)]) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
     },
     { when: isObject },
   )
@@ -515,6 +559,11 @@ export function challengeDelegationsOf(delegations: Readonly<Record<string, stri
   );
 }
 
+/** The certificate's profile, else its issuer's. */
+function profileOf(c: { profile?: string; issuer?: string }, issuers: CertpipeConfig['issuers'], onlyIssuer: string | undefined): string | undefined {
+  return c.profile ?? issuers.find((i) => i.name === (c.issuer ?? onlyIssuer))?.profile;
+}
+
 export function renewalPolicyOf(renewBefore: string | undefined): RenewalPolicy {
   if (renewBefore === undefined) return DEFAULT_RENEWAL;
   const parsed = parseRenewBefore(renewBefore);
@@ -573,6 +622,7 @@ export function toInventory(config: CertpipeConfig, opts: { accountId?: string; 
       ),
       targets,
       ...(c.challengeDelegations && { challengeDelegations: challengeDelegationsOf(c.challengeDelegations) }),
+      ...(profileOf(c, config.issuers, onlyIssuer) !== undefined && { profile: profileOf(c, config.issuers, onlyIssuer) }),
       ...(c.storeFullchain && { storeFullchain: true }),
     };
   });

@@ -7,6 +7,7 @@ import { renewalDecision, type RenewalDecision } from '../../functions/lib/renew
 import { scanInventory } from '../../functions/lib/store/certificateStore.js';
 import { describeTarget } from '../../functions/lib/targetIds.js';
 import { fittedTable, type Layout } from '../layout.js';
+import { timeLeft, urgency } from '../timeLeft.js';
 import { layoutOf, printJson, println, type CliIO, type GlobalOptions, type Target } from './context.js';
 import { lastRuns, recentExecutions, type LastRun } from './executions.js';
 
@@ -18,8 +19,11 @@ export interface StatusRow {
   name: string;
   dnsNames: string[];
   serial?: string;
+  notBefore?: string;
   notAfter?: string;
   daysLeft?: number;
+  /** Exact seconds left at the time of the check (`--json`); the table shows days, or hours under two days. */
+  secondsLeft?: number;
   renewal: RenewalDecision;
   /** Due, but the issuer's rate-limit budget keeps it for a later run (what the next run's CheckExpiry decides too). */
   deferred?: { reason: 'RateLimitBudget'; limit: string; nextSlot: string };
@@ -45,8 +49,10 @@ export async function statusRows(target: Target, now: Date): Promise<StatusRow[]
       ...(facts
         ? {
             serial: facts.serial,
+            notBefore: facts.notBefore.toISOString(),
             notAfter: facts.notAfter.toISOString(),
             daysLeft: Math.floor((facts.notAfter.getTime() - now.getTime()) / DAY_MS),
+            secondsLeft: Math.floor((facts.notAfter.getTime() - now.getTime()) / 1000),
           }
         : {}),
       renewal: wait ? budgetDeferralDecision(wait, spec.issuer) : decisions.get(spec.name)!,
@@ -61,10 +67,18 @@ const day = (iso?: string) => iso?.slice(0, 10);
 const minute = (iso?: string) => iso?.replace(/:\d\d(\.\d{3})?Z$/, 'Z').replace('T', ' ');
 
 /** The status table: fitted, certificate / expires / renews / last run / published; `--wide` adds names and full times. */
-export function renderStatus(rows: readonly StatusRow[], layout: Layout): string {
+export function renderStatus(rows: readonly StatusRow[], layout: Layout, now: Date = new Date()): string {
   const c = pc.createColors(layout.color);
-  const days = (row: StatusRow) =>
-    row.daysLeft === undefined ? '' : row.daysLeft < 7 ? c.red(String(row.daysLeft)) : row.daysLeft < 30 ? c.yellow(String(row.daysLeft)) : c.green(String(row.daysLeft));
+  const paint = { ok: c.green, renewing: c.yellow, critical: c.red };
+  const left = (row: StatusRow) => {
+    if (!row.notAfter) return '';
+    const end = Date.parse(row.notAfter);
+    // Without notBefore (older callers), a 90-day lifetime is assumed for the colour.
+    const start = row.notBefore ? Date.parse(row.notBefore) : end - 90 * DAY_MS;
+    return paint[urgency(start, end, now.getTime())](timeLeft(end, now.getTime()));
+  };
+  // Under two days the hour matters: show it beside the date.
+  const expires = (iso: string) => (Date.parse(iso) - now.getTime() < 2 * DAY_MS ? minute(iso) : day(iso));
   const reason = (row: StatusRow) => (row.renewal.due || row.deferred ? c.yellow(row.renewal.reason) : row.renewal.reason);
   const lastRun = (run: LastRun | undefined, wide: boolean) =>
     !run
@@ -78,12 +92,12 @@ export function renderStatus(rows: readonly StatusRow[], layout: Layout): string
             : run.outcome;
   if (layout.width === undefined) {
     return fittedTable(
-      ['certificate', 'names', 'not after', 'days left', 'renews at', 'reason', 'last run', 'published to'],
+      ['certificate', 'names', 'not after', 'left', 'renews at', 'reason', 'last run', 'published to'],
       rows.map((row) => [
         row.name,
         row.dnsNames.join('\n'),
         row.notAfter?.replace('.000Z', 'Z') ?? 'not issued',
-        days(row),
+        left(row),
         row.renewal.renewalTime?.replace('.000Z', 'Z') ?? (row.renewal.due ? 'next run' : ''),
         reason(row),
         lastRun(row.lastRun, true),
@@ -96,8 +110,8 @@ export function renderStatus(rows: readonly StatusRow[], layout: Layout): string
     ['certificate', 'expires', 'renews', 'last run', 'published to'],
     rows.map((row) => [
       row.name,
-      row.notAfter ? `${day(row.notAfter)} (${days(row)}d)` : 'not issued',
-      `${day(row.renewal.renewalTime) ?? (row.renewal.due ? 'next run' : '')} ${reason(row)}`.trim(),
+      row.notAfter ? `${expires(row.notAfter)} (${left(row)})` : 'not issued',
+      `${(row.renewal.renewalTime && expires(row.renewal.renewalTime)) ?? (row.renewal.due ? 'next run' : '')} ${reason(row)}`.trim(),
       lastRun(row.lastRun, false),
       row.publishedTo.join(', '),
     ]),
@@ -155,14 +169,15 @@ export function renderAlarms(alarms: readonly AlarmStatus[], layout: Layout): st
 }
 
 export async function statusCommand(target: Target, opts: GlobalOptions, io: CliIO): Promise<number> {
-  const [rows, alarms] = await Promise.all([statusRows(target, new Date()), alarmStatuses(target)]);
+  const now = new Date();
+  const [rows, alarms] = await Promise.all([statusRows(target, now), alarmStatuses(target)]);
   if (opts.json) {
     printJson(io, { target: target.description, certificates: rows, ...(alarms ? { alarms } : {}) });
     return 0;
   }
   println(io, `certificates in ${target.description}`);
   const layout = layoutOf(io, opts);
-  println(io, renderStatus(rows, layout));
+  println(io, renderStatus(rows, layout, now));
   if (alarms?.length) {
     println(io, '');
     println(io, 'alarms');

@@ -10,6 +10,7 @@ import type * as acme from 'acme-client';
 import type { AxiosAdapter } from 'axios';
 import { generateAccountKey, loadOrCreateAccountSecret, readAccountSecret, saveAccountSecret } from './acme/account.js';
 import { dnsChallengeRecord, jwkThumbprint, type DnsChallengeRecord } from './acme/challenge.js';
+import type { OfferedProfiles } from './acme/profiles.js';
 import { AcmeNetworkError, AcmeProblem, describeProblem, orderInvalid, parseRetryAfter, toAcmeError } from './acme/problems.js';
 import {
   accountActionAfterLookup,
@@ -142,6 +143,7 @@ interface ClientInternals {
     request(url: string, method: string, opts?: object): Promise<HttpResponse>;
     signedRequest(url: string, payload: unknown, opts: object, attempts?: number): Promise<HttpResponse>;
     maxBadNonceRetries: number;
+    getMetaField(field: string): Promise<unknown>;
   };
   api: {
     getAccountUrl(): string;
@@ -260,8 +262,15 @@ export class AcmeSession {
     return session;
   }
 
-  /** Place a new order; `profile` (draft-ietf-acme-profiles) when the issuer names one. */
-  async createOrder(dnsNames: string[], profile = this.issuer.profile): Promise<OrderRecord> {
+  /** The directory's `meta.profiles` (undefined when it has none). The directory is cached per client, as newOrder needs it anyway. */
+  async offeredProfiles(): Promise<OfferedProfiles | undefined> {
+    const http = (this.client as unknown as ClientInternals).http;
+    const profiles = await callAcme(`Reading the ACME directory ${this.issuer.directoryUrl}`, () => http.getMetaField('profiles'));
+    return typeof profiles === 'object' && profiles !== null ? (profiles as OfferedProfiles) : undefined;
+  }
+
+  /** Place a new order; with `profile` (draft-ietf-acme-profiles) when one is given, checked first with `offeredProfiles`. */
+  async createOrder(dnsNames: string[], { profile }: { profile?: string } = {}): Promise<OrderRecord> {
     if (dnsNames.length === 0) throw new InvalidInput('An ACME order needs at least one DNS name');
     const request = {
       identifiers: dnsNames.map((value) => ({ type: 'dns', value })),

@@ -76,6 +76,8 @@ export const certificateSpecSchema = z.object({
   targets: z.array(targetSchema),
   /** CNAME-delegated challenges: the name whose `_acme-challenge` is delegated (no `*.`) → the target written (config `challengeDelegations`). */
   challengeDelegations: z.optional(z.record(z.string(), z.string())),
+  /** ACME profile to order with (config: the certificate's, else its issuer's); checked against the directory's meta.profiles. */
+  profile: z.optional(z.string()),
   /** Also store `fullchain` (leaf + chain) in the secret, for consumers that read one PEM bundle. */
   storeFullchain: z.optional(z.boolean()),
 });

@@ -2,6 +2,7 @@
 // and added to the pipeline stack as a synth warning, once each.
 import type { Inventory } from '../../functions/lib/inventory.js';
 import type { ConfigProblem } from './problems.js';
+import { rateIntervalSeconds } from './lifetimes.js';
 
 /**
  * Zones without an id are found by name at run time, so the Route 53 write grant
@@ -22,17 +23,14 @@ export function configWarnings(inventory: Inventory): ConfigProblem[] {
   ];
 }
 
-const RATE_UNIT_SECONDS: Record<string, number> = { minute: 60, minutes: 60, hour: 3600, hours: 3600, day: 86400, days: 86400 };
-
 /**
  * A renewal window shorter than two schedule intervals leaves no second chance:
  * one failed or late run and the certificate expires before the next. Only
  * `rate()` schedules and fixed `renewBefore` durations can be compared at synth.
  */
 export function scheduleWarnings(schedule: string, inventory: Inventory): ConfigProblem[] {
-  const rate = /^rate\((\d+)\s+([a-z]+)\)$/.exec(schedule.trim());
-  const interval = rate ? Number(rate[1]) * (RATE_UNIT_SECONDS[rate[2]!] ?? Number.NaN) : Number.NaN;
-  if (!Number.isFinite(interval)) return [];
+  const interval = rateIntervalSeconds(schedule);
+  if (interval === undefined) return [];
   const tight = inventory.certificates.filter((c) => 'renewBeforeSeconds' in c.renewal && c.renewal.renewBeforeSeconds < 2 * interval);
   if (tight.length === 0) return [];
   const hours = (s: number) => `${Math.round(s / 360) / 10} h`;

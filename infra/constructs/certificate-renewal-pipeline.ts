@@ -97,7 +97,7 @@ export interface CertificateRenewalPipelineProps {
   readonly alarmHttpsEndpoints?: readonly string[];
 
   /**
-   * The MinDaysToExpiry alarm fires when the soonest expiry is fewer than this many days away (1–365).
+   * The MinDaysToExpiry alarm fires when a certificate with under a sixth of its lifetime left is fewer than this many days from expiry (1–365).
    * @default 14
    */
   readonly daysToExpiryAlarmThreshold?: number;

@@ -113,13 +113,16 @@ export class PipelineMonitoring extends Construct {
 
     // No label: a labelled metric turns the alarm into a math alarm; the dashboard adds one.
     const minDays = certpipeMetric(METRIC.MinDaysToExpiry, { statistic: 'Minimum', period: EXPIRY_PERIOD });
+    // Days left counted only for certificates under a sixth of their lifetime (functions/lib/expiryRisk.ts):
+    // a healthy 6-day certificate always has fewer than 14 days, and must not page.
+    const minDaysAtRisk = certpipeMetric(METRIC.MinDaysToExpiryAtRisk, { statistic: 'Minimum', period: EXPIRY_PERIOD });
     const minDaysToExpiry = this.alarm('MinDaysToExpiry', {
-      metric: minDays,
+      metric: minDaysAtRisk,
       threshold: props.daysToExpiryThreshold,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: props.expectExpiryData ? cloudwatch.TreatMissingData.BREACHING : cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: `A certificate expires in less than ${props.daysToExpiryThreshold} days, or the expiry check has not reported for a day (missing data pages). Run \`certpipe status\`.`,
+      alarmDescription: `A certificate expires in less than ${props.daysToExpiryThreshold} days with under a sixth of its lifetime left (it should have renewed), or the expiry check has not reported for a day (missing data pages). Run \`certpipe status\`.`,
     });
 
     const acmeMetrics: Record<string, cloudwatch.IMetric> = {};

@@ -33,6 +33,11 @@ export interface StartPebbleOptions {
    * @default 0
    */
   readonly authzReusePercent?: number;
+  /**
+   * External account binding: key id → base64url HMAC key. When given, Pebble
+   * registers no account without a binding to one of them (externalAccountBindingRequired).
+   */
+  readonly externalAccountMACKeys?: Readonly<Record<string, string>>;
   /** More PEBBLE_* variables (e.g. PEBBLE_CHAIN_LENGTH). */
   readonly extraEnv?: Record<string, string>;
   /** @default 30000 */
@@ -167,7 +172,8 @@ export async function startPebble(opts: StartPebbleOptions): Promise<PebbleHandl
       httpPort: 5002,
       tlsPort: 5001,
       ocspResponderURL: '',
-      externalAccountBindingRequired: false,
+      externalAccountBindingRequired: opts.externalAccountMACKeys !== undefined,
+      ...(opts.externalAccountMACKeys ? { externalAccountMACKeys: opts.externalAccountMACKeys } : {}),
       certificateValidityPeriod: opts.validitySeconds,
     },
   };

@@ -298,10 +298,10 @@ describe('alarms and paging', () => {
     });
   });
 
-  it('MinDaysToExpiry pages under alarms.daysToExpiry, and a day without data (the checker stopped) is breaching', () => {
+  it('MinDaysToExpiry pages under alarms.daysToExpiry for a certificate at risk (MinDaysToExpiryAtRisk), and a day without data (the checker stopped) is breaching', () => {
     expect(alarm('MinDaysToExpiry')).toMatchObject({
       Namespace: 'Certpipe',
-      MetricName: 'MinDaysToExpiry',
+      MetricName: 'MinDaysToExpiryAtRisk',
       Dimensions: [{ Name: 'service', Value: 'certpipe' }],
       Statistic: 'Minimum',
       Period: 86400,

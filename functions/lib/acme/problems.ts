@@ -136,6 +136,12 @@ function fromProblem(p: AcmeProblem, what: string): CertpipeError {
     return new AcmeUnavailable(detail, { cause: p, retryAfterSeconds: p.retryAfterSeconds });
   }
   if (type === 'orderNotReady') return new AcmeOrderNotReady(detail, { cause: p });
+  if (type === 'externalAccountRequired') {
+    return new AcmeRequestRejected(
+      `${detail} — this CA registers accounts only with external account binding: add "eab" (keyId, and hmacKeySecret naming the Secrets Manager secret that holds the HMAC key) to the issuer`,
+      { cause: p },
+    );
+  }
   return new AcmeRequestRejected(detail, { cause: p });
 }
 

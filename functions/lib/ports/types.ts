@@ -5,6 +5,7 @@
 import type { OrderRecord } from '../acme.js';
 import type { CertificateSpec, Issuer, KeyAlgorithm, Target } from '../inventory.js';
 import type { DnsChallengeRecord } from '../acme/challenge.js';
+import type { OfferedProfiles } from '../acme/profiles.js';
 import type { PresentedRecord } from '../dns/route53.js';
 import type { ChallengeTags } from '../store/challengeHolders.js';
 import type { ClaimInput, ClaimOptions, ClaimOutcome } from '../store/certificateStore.js';
@@ -36,7 +37,9 @@ export interface ChallengeHolds {
 
 /** One issuer's ACME account: the requests the steps make, one each. */
 export interface AcmeAccount {
-  createOrder(dnsNames: string[]): Promise<OrderRecord>;
+  /** The directory's `meta.profiles`; undefined when the CA offers none. */
+  offeredProfiles(): Promise<OfferedProfiles | undefined>;
+  createOrder(dnsNames: string[], options?: { profile?: string }): Promise<OrderRecord>;
   /** One status request; throws AcmeOrderInvalid when the CA gave up on the order. */
   orderStatus(orderUrl: string): Promise<OrderRecord>;
   /** The TXT values the CA still waits for. */

@@ -5,6 +5,7 @@ import { logger, metrics, recordExpiry } from '../observability.js';
 import { METRIC } from '../workflow/metrics.js';
 import { renewalDecision } from '../renewal.js';
 import { deferByBudget } from '../budget/deferByBudget.js';
+import { alarmDaysToExpiry } from '../expiryRisk.js';
 import type { ContextFor } from '../context.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 
@@ -24,6 +25,7 @@ export async function checkExpiry(ctx: ContextFor<'store'>, input: CheckExpiryIn
   const due: DecisionSummary[] = [];
   const skipped: DecisionSummary[] = [];
   let minDays: number | undefined;
+  let minAlarmDays: number | undefined;
   for (const spec of specs) {
     const facts = stored.get(spec.name);
     const decision = renewalDecision({ spec, stored: facts, now, force: input.force });
@@ -41,12 +43,14 @@ export async function checkExpiry(ctx: ContextFor<'store'>, input: CheckExpiryIn
       recordExpiry(spec.name, facts.notAfter, now);
       const days = (facts.notAfter.getTime() - now.getTime()) / 86_400_000;
       minDays = minDays === undefined ? days : Math.min(minDays, days);
+      minAlarmDays = Math.min(minAlarmDays ?? Infinity, alarmDaysToExpiry(facts, now));
     }
     if (decision.due) due.push(summary);
     else skipped.push(summary);
   }
   // One number for the "something expires soon" alarm; no data at all means the checker stopped.
   if (minDays !== undefined) metrics.addMetric(METRIC.MinDaysToExpiry, MetricUnit.Count, Math.round(minDays * 100) / 100);
+  if (minAlarmDays !== undefined) metrics.addMetric(METRIC.MinDaysToExpiryAtRisk, MetricUnit.Count, Math.round(minAlarmDays * 100) / 100);
 
   // The most urgent first within the CA's rate limits; the rest wait for a slot (deferred, not failed).
   const budgeted = await deferByBudget(ctx, { due, specs: all, stored, now });

@@ -3,9 +3,10 @@
 // what is stored is decided in placement.ts; this file does the requests.
 import type { OrderRecord } from '../acme.js';
 import { MAX_RETRY_AFTER_WAITS } from '../backoff.js';
-import { AcmeOrderInvalid } from '../workflow/errors.js';
+import { AcmeOrderInvalid, ProfileNotOffered } from '../workflow/errors.js';
+import { checkProfile, profileFor } from '../acme/profiles.js';
 import type { OrderState, PlaceChallengesOutput, RenewalItem } from '../workflow/states.js';
-import { findCertificate, findIssuer, type CertificateSpec } from '../inventory.js';
+import { findCertificate, findIssuer, type CertificateSpec, type Issuer } from '../inventory.js';
 import { logger } from '../observability.js';
 import type { AcmeAccount } from '../ports/types.js';
 import type { ContextFor } from '../context.js';
@@ -50,7 +51,8 @@ async function placeOrder(ctx: PlaceChallengesContext, item: RenewalItem): Promi
   if (next.action === 'publish-stored') return issuedState(next.orderUrl);
   if (next.action === 'publish-current') return issuedState();
 
-  const account = await ctx.acme.account(findIssuer(ctx.inventory, spec.issuer));
+  const issuer = findIssuer(ctx.inventory, spec.issuer);
+  const account = await ctx.acme.account(issuer);
   let order: OrderRecord | undefined;
   if (next.action === 'resume') {
     try {
@@ -62,8 +64,9 @@ async function placeOrder(ctx: PlaceChallengesContext, item: RenewalItem): Promi
     }
   }
   if (next.action === 'order') {
+    const profile = await profileToOrder(account, spec, issuer);
     const key = await keyForNewOrder(ctx, spec);
-    const created = await account.createOrder(spec.dnsNames);
+    const created = await account.createOrder(spec.dnsNames, profile ? { profile } : {});
     const claim = await ctx.store.claimPending(
       spec,
       { orderUrl: created.url, privateKeyPem: key.pem, keyAlgorithm: spec.keyAlgorithm, dnsNames: spec.dnsNames, now: ctx.now() },
@@ -82,6 +85,15 @@ async function placeOrder(ctx: PlaceChallengesContext, item: RenewalItem): Promi
   const origin: OrderState['origin'] = next.action === 'use-created' ? 'new' : 'resumed';
   if (origin === 'resumed') logger.info('resuming the recorded ACME order', { certificate: spec.name, orderUrl: order.url, status: order.status });
   return presentChallenges(ctx, spec, item, account, order, origin);
+}
+
+/** The profile the new order carries, checked against the CA's directory before any key is made or claimed. */
+async function profileToOrder(account: AcmeAccount, spec: CertificateSpec, issuer: Issuer): Promise<string | undefined> {
+  const requested = profileFor(spec, issuer);
+  if (requested === undefined) return undefined;
+  const decision = checkProfile(requested, await account.offeredProfiles(), issuer.directoryUrl);
+  if (!decision.ok) throw new ProfileNotOffered(`${spec.name}: ${decision.message}`);
+  return decision.profile;
 }
 
 async function presentChallenges(

@@ -59,6 +59,11 @@ export class AcmeRequestRejected extends CertpipeError {
   override readonly name: string = 'AcmeRequestRejected';
 }
 
+/** The configured ACME profile is not in the CA's directory `meta.profiles`; the message lists those offered. */
+export class ProfileNotOffered extends CertpipeError {
+  override readonly name: string = 'ProfileNotOffered';
+}
+
 /** The TXT records did not become visible within the configured attempts. */
 export class DnsPropagationTimeout extends CertpipeError {
   override readonly name: string = 'DnsPropagationTimeout';

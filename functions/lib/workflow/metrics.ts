@@ -11,6 +11,11 @@ export const METRICS_NAMESPACE = 'Certpipe';
 export const METRIC = {
   /** Days until the soonest expiry across all certificates (CheckExpiry, every run). Dimensions: service. */
   MinDaysToExpiry: 'MinDaysToExpiry',
+  /**
+   * The expiry alarm's metric (CheckExpiry, every run): the fewest days left among certificates
+   * at risk (under a sixth of their lifetime left), 365 when none is (expiryRisk.ts). Dimensions: service.
+   */
+  MinDaysToExpiryAtRisk: 'MinDaysToExpiryAtRisk',
   /** Per certificate: days until notAfter, negative once expired. Dimensions: service, Certificate. */
   DaysToExpiry: 'DaysToExpiry',
   /** Per certificate: notAfter as Unix seconds. Dimensions: service, Certificate. */

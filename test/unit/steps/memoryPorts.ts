@@ -109,11 +109,17 @@ export class MemoryCa implements AcmeAccount {
       throw error;
     }
   }
-  async createOrder(dnsNames: string[]) {
+  /** The directory's meta.profiles; undefined = the CA offers none. */
+  profiles: Record<string, string> | undefined;
+  async offeredProfiles() {
+    this.check('offeredProfiles');
+    return this.profiles;
+  }
+  async createOrder(dnsNames: string[], options: { profile?: string } = {}) {
     this.check('createOrder');
     const order = orderFixture({ url: `https://ca.test/order/new-${++this.created}`, dnsNames });
     this.orders.set(order.url, order);
-    this.calls.push(`createOrder ${order.url}`);
+    this.calls.push(`createOrder ${order.url}${options.profile ? ` profile=${options.profile}` : ''}`);
     return order;
   }
   async orderStatus(url: string) {
