@@ -22,6 +22,12 @@ export const TAG = {
   copyOf: 'certpipe:copy-of',
   /** The CA's Retry-After past an execution's end (ISO time): CheckExpiry does not ask before it. */
   deferredUntil: 'certpipe:deferred-until',
+  /** The certificate's ARI identifier (RFC 9773 §4.1), written with the certificate: CheckExpiry reads no PEM. */
+  ariCertId: 'certpipe:ari-cert-id',
+  /** CheckExpiry's cached renewalInfo answer (acme/ariCache.ts): certID, window, renewal time, next check. */
+  ariCache: 'certpipe:ari',
+  /** The CA's explanationURL with that answer, when it gave one. */
+  ariExplanation: 'certpipe:ari-explanation',
   acmPrefix: 'certpipe:acm:',
   /** The TXT values PlaceChallenges is about to write for one order (store/challengeHolders.ts). */
   challengeValuesPrefix: 'certpipe:challenge-values:',

@@ -317,8 +317,8 @@ export class PipelinePermissions {
  * statement for it: Summarize only writes logs (metrics are EMF log lines).
  */
 export const NEEDS: Record<TaskFunction, (p: PipelinePermissions) => iam.PolicyStatement[]> = {
-  // One paginated ListSecrets over the managed secrets' tags: no secret value is read.
-  CheckExpiry: (p) => [p.listSecrets()],
+  // One paginated ListSecrets over the managed secrets' tags: no secret value is read. The ARI window is kept in tags.
+  CheckExpiry: (p) => [p.listSecrets(), ...p.certificateSecretsTags()],
   // Opening an ACME session may create the account secret or record the account URL, and reads the EAB key.
   PlaceChallenges: (p) => [
     p.challengeRecordsWrite(),

@@ -3,6 +3,7 @@
 // a function bundles only the ones its handler names); the unit tests pass
 // in-memory ones (test/unit/steps/memoryPorts.ts).
 import type { OrderRecord } from '../acme.js';
+import type { AriCache } from '../acme/ariCache.js';
 import type { CertificateSpec, Issuer, KeyAlgorithm, Target } from '../inventory.js';
 import type { DnsChallengeRecord } from '../acme/challenge.js';
 import type { PresentedRecord } from '../dns/route53.js';
@@ -35,7 +36,8 @@ export interface ChallengeHolds {
 
 /** One issuer's ACME account: the requests the steps make, one each. */
 export interface AcmeAccount {
-  createOrder(dnsNames: string[]): Promise<OrderRecord>;
+  /** `replaces`: the renewed certificate's ARI identifier, sent only when the CA offers ARI. */
+  createOrder(dnsNames: string[], options?: { replaces?: string }): Promise<OrderRecord>;
   /** One status request; throws AcmeOrderInvalid when the CA gave up on the order. */
   orderStatus(orderUrl: string): Promise<OrderRecord>;
   /** The TXT values the CA still waits for. */
@@ -43,6 +45,16 @@ export interface AcmeAccount {
   completeChallenges(order: OrderRecord): Promise<void>;
   finalize(order: OrderRecord, csrPem: string): Promise<OrderRecord>;
   downloadCertificate(order: OrderRecord): Promise<string>;
+}
+
+/** The CA's renewal information (RFC 9773) for CheckExpiry, and where its answers are kept. */
+export interface RenewalInformation {
+  /** The directory's renewalInfo URL; undefined when the CA offers no ARI. */
+  renewalInfoUrl(directoryUrl: string): Promise<string | undefined>;
+  /** One unauthenticated GET; throws when the CA gives no usable answer. */
+  fetch(renewalInfoUrl: string, certId: string): Promise<{ body: unknown; retryAfter: string | null }>;
+  /** Keep the answer in the certificate's tags, for the runs until its Retry-After. */
+  remember(spec: CertificateSpec, cache: AriCache): Promise<void>;
 }
 
 export interface Acme {

@@ -4,13 +4,15 @@ import type { CheckExpiryInput, CheckExpiryOutput, DecisionSummary } from '../wo
 import { logger, metrics, recordExpiry } from '../observability.js';
 import { METRIC } from '../workflow/metrics.js';
 import { renewalDecision } from '../renewal.js';
+import { ariExempt } from '../acme/ariCache.js';
+import { refreshAri } from './ariRefresh.js';
 import type { ContextFor } from '../context.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 
 /** Skipped entries kept in the state output; the count is always complete. */
 export const MAX_SKIPPED_LISTED = 100;
 
-export async function checkExpiry(ctx: ContextFor<'store'>, input: CheckExpiryInput): Promise<CheckExpiryOutput> {
+export async function checkExpiry(ctx: ContextFor<'store' | 'ari'>, input: CheckExpiryInput): Promise<CheckExpiryOutput> {
   const all = ctx.inventory.certificates;
   const unknown = (input.only ?? []).filter((name) => !all.some((c) => c.name === name));
   if (unknown.length) {
@@ -19,19 +21,29 @@ export async function checkExpiry(ctx: ContextFor<'store'>, input: CheckExpiryIn
   const specs = input.only?.length ? all.filter((c) => input.only!.includes(c.name)) : all;
   const stored = await ctx.store.scanInventory(all);
   const now = ctx.now();
+  const ari = await refreshAri(ctx, specs, stored, now);
 
   const due: DecisionSummary[] = [];
   const skipped: DecisionSummary[] = [];
   let minDays: number | undefined;
   for (const spec of specs) {
     const facts = stored.get(spec.name);
-    const decision = renewalDecision({ spec, stored: facts, now, force: input.force });
+    const window = ari.get(spec.name);
+    const decision = renewalDecision({
+      spec,
+      stored: facts,
+      now,
+      force: input.force,
+      ...(window ? { ari: { ...window.window, renewalTime: window.renewalTime } } : {}),
+    });
     const summary: DecisionSummary = {
       name: spec.name,
       reason: decision.reason,
       message: decision.message,
       ...(decision.renewalTime ? { renewalTime: decision.renewalTime } : {}),
       ...(facts ? { notAfter: facts.notAfter.toISOString() } : {}),
+      // The order will name the certificate it replaces; inside the window the CA exempts it from rate limits.
+      ...(decision.due && window ? { replaces: window.certId, ...(ariExempt(window, now) ? { exempt: true } : {}) } : {}),
     };
     // One line per due certificate; the healthy majority only at DEBUG (10,000 lines a run otherwise).
     const log = decision.due ? logger.info.bind(logger) : logger.debug.bind(logger);
