@@ -238,6 +238,11 @@ export class PipelinePermissions {
   }
 
   /** The certificate secrets' tags only (the challenge values and their holders): never a secret value. */
+  /** Tag writes only (CheckExpiry keeps the CA's ARI window there; it reads tags through ListSecrets). */
+  certificateSecretsTagWrite(): iam.PolicyStatement {
+    return secretTagging('CertificateSecretsTag', this.certificateSecretArns());
+  }
+
   certificateSecretsTags(): iam.PolicyStatement[] {
     const resources = this.certificateSecretArns();
     return [
@@ -318,7 +323,7 @@ export class PipelinePermissions {
  */
 export const NEEDS: Record<TaskFunction, (p: PipelinePermissions) => iam.PolicyStatement[]> = {
   // One paginated ListSecrets over the managed secrets' tags: no secret value is read. The ARI window is kept in tags.
-  CheckExpiry: (p) => [p.listSecrets(), ...p.certificateSecretsTags()],
+  CheckExpiry: (p) => [p.listSecrets(), p.certificateSecretsTagWrite()],
   // Opening an ACME session may create the account secret or record the account URL, and reads the EAB key.
   PlaceChallenges: (p) => [
     p.challengeRecordsWrite(),

@@ -6,7 +6,7 @@
 //    90-day certificate) is not, and its renewal time is a time inside that window;
 //  - the answer is cached in the tags until its Retry-After: the next run asks the
 //    CA nothing for the certificate that was not renewed;
-//  - without ARI (the issuer talks to Pebble directly: no renewalInfo in its
+//  - without ARI (a second issuer talks to Pebble directly: no renewalInfo in its
 //    directory) the 1/3-of-lifetime rule decides and nothing ARI is stored.
 // No clock is faked: windows are moved by the CA's knob, not by waiting.
 import { X509Certificate } from 'node:crypto';
@@ -60,12 +60,15 @@ describe('ARI: the CA steers renewal', () => {
     sm = new SecretsManagerClient(cloud.sdkConfig());
     const config = exampleConfig(cloud, (doc) => {
       doc.certificates = doc.certificates.filter((c: { name: string }) => c.name === 'web' || c.name === 'shop');
+      // A CA without ARI: Pebble itself, not the front before it.
+      doc.issuers.push({ ...doc.issuers[0], name: 'pebble-direct', directoryUrl: cloud.handle.pebble!.directoryUrl, accountSecretName: 'certpipe/acme-account/pebble-direct' });
+      doc.certificates.push({ ...doc.certificates[0], name: 'plain', issuer: 'pebble-direct', dnsNames: ['plain.example.test'] });
+      for (const c of doc.certificates) c.issuer ??= 'pebble';
     });
     pipeline = await deployTestPipeline(cloud, config);
     const first = await pipeline.run();
     expect(first.status, `${first.error}: ${first.cause}`).toBe('SUCCEEDED');
-    expect(byName(first, 'web')).toMatchObject({ outcome: 'renewed' });
-    expect(byName(first, 'shop')).toMatchObject({ outcome: 'renewed' });
+    for (const name of ['web', 'shop', 'plain']) expect(byName(first, name)).toMatchObject({ outcome: 'renewed' });
   }, 300_000);
 
   afterAll(async () => {
@@ -88,6 +91,7 @@ describe('ARI: the CA steers renewal', () => {
     expect(done.status, `${done.error}: ${done.cause}`).toBe('SUCCEEDED');
     expect(byName(done, 'web')).toMatchObject({ outcome: 'renewed' });
     expect(byName(done, 'shop')).toBeUndefined();
+    expect(byName(done, 'plain')).toBeUndefined();
 
     const webDecision = await decisionOf(done, 'web');
     expect(webDecision).toMatchObject({ reason: 'InRenewalWindow', replaces: webCertId, exempt: true });
@@ -119,6 +123,7 @@ describe('ARI: the CA steers renewal', () => {
     const done = await pipeline.run();
     expect(done.status, `${done.error}: ${done.cause}`).toBe('SUCCEEDED');
     expect((await decisions(done)).map((d) => [d.name, d.reason]).sort()).toEqual([
+      ['plain', 'UpToDate'],
       ['shop', 'UpToDate'],
       ['web', 'UpToDate'],
     ]);
@@ -128,21 +133,10 @@ describe('ARI: the CA steers renewal', () => {
   });
 
   it('without ARI (a directory with no renewalInfo) the 1/3-of-lifetime rule decides and nothing ARI is kept', async () => {
-    const direct = { ...cloud, directoryUrl: cloud.handle.pebble!.directoryUrl } as TestCloud;
-    const config = exampleConfig(direct, (doc) => {
-      doc.certificates = doc.certificates.filter((c: { name: string }) => c.name === 'web');
-      doc.certificates[0].name = 'plain'; // its own secret, certpipe/plain
-    });
-    const withoutAri = await deployTestPipeline(cloud, config);
-    const first = await withoutAri.run({ only: ['plain'] });
-    expect(first.status, `${first.error}: ${first.cause}`).toBe('SUCCEEDED');
     const asked = await renewalInfoRequests();
-
-    const next = await withoutAri.run({ only: ['plain'] });
+    const next = await pipeline.run({ only: ['plain'] });
     expect(next.status, `${next.error}: ${next.cause}`).toBe('SUCCEEDED');
-    const history = await executionHistory(withoutAri.sfn, next.executionArn);
-    const exited = history.find((e) => e.stateExitedEventDetails?.name === 'CheckExpiry');
-    const decision = (JSON.parse(exited!.stateExitedEventDetails!.output!).check as { skipped: Decision[] }).skipped[0]!;
+    const decision = await decisionOf(next, 'plain');
     const stored = await currentSecret(cloud, 'certpipe/plain');
     const notBefore = Date.parse(stored.notBefore);
     const policyTime = new Date(Math.round(notBefore + (2 / 3) * (Date.parse(stored.notAfter) - notBefore))).toISOString();

@@ -5,9 +5,13 @@
 // Pebble 2.4 accepts the order with `replaces` and `profile` in the signed payload;
 // the knobs on the AWS endpoint move a window, inject faults and list the orders.
 // Pebble runs with PEBBLE_VA_ALWAYS_VALID: these tests are about the front, not DNS-01.
+import fs from 'node:fs';
 import https from 'node:https';
+import path from 'node:path';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import acme from 'acme-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AcmeSession } from '../../functions/lib/acme.js';
 import { ariCertId } from '../../functions/lib/acme/ari.js';
 import { resourceOf } from '../../local/pebble/acme-front/faults.js';
 import { defaultWindow } from '../../local/pebble/acme-front/renewalInfo.js';
@@ -78,6 +82,7 @@ describe('the ACME front, as the local cloud runs it', () => {
   }, 60_000);
 
   afterAll(async () => {
+    delete process.env.CERTPIPE_ACME_CA_BUNDLE;
     await cloud?.close();
   });
 
@@ -127,6 +132,28 @@ describe('the ACME front, as the local cloud runs it', () => {
     expect(again).toMatch(/already been replaced/);
     // Refused orders never reach Pebble and are not listed.
     expect((await knob(cloud, 'GET', 'orders')).json.orders).toHaveLength(orders.length);
+  }, 60_000);
+
+  it("the functions' ACME session sends replaces to this CA, and orders again without it on alreadyReplaced", async () => {
+    const bundle = path.join(cloud.dataDir, 'front-ca.pem');
+    fs.writeFileSync(bundle, ca);
+    process.env.CERTPIPE_ACME_CA_BUNDLE = bundle;
+    const session = await AcmeSession.open(
+      { name: 'front', directoryUrl: cloud.directoryUrl!, accountSecretName: 'certpipe/acme/front' },
+      new SecretsManagerClient(cloud.sdkConfig()),
+    );
+    expect(await session.renewalInfoUrl()).toBe(cloud.directoryUrl!.replace(/\/dir$/, '/renewal-info'));
+    const old = ariCertId(await issue(['session.example.test']));
+    await issue(['session.example.test'], { replaces: old }); // another client replaced it already
+    const before = (await knob(cloud, 'GET', 'orders')).json.orders.length;
+
+    const order = await session.createOrder(['session.example.test'], { replaces: old });
+    expect(order.status).toBe('pending');
+    const fresh = ariCertId(await issue(['session2.example.test']));
+    await session.createOrder(['session2.example.test'], { replaces: fresh });
+    const forwarded = (await knob(cloud, 'GET', 'orders')).json.orders.slice(before) as { identifiers: string[]; replaces?: string }[];
+    expect(forwarded.filter((o) => o.identifiers[0] === 'session.example.test').map((o) => o.replaces)).toEqual([undefined]);
+    expect(forwarded.filter((o) => o.identifiers[0] === 'session2.example.test').map((o) => o.replaces)).toEqual([undefined, fresh]);
   }, 60_000);
 
   it('the ari knob moves one certificate\'s window (a mass-revocation drill) and names the field it cannot use', async () => {
