@@ -194,7 +194,9 @@ export async function startAcmeFront(opts: AcmeFrontOptions): Promise<AcmeFront>
   }
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(`ACME directory port ${opts.port ?? 0} on ${upstream.hostname} is not available (${err.code ?? err.message})`)),
+    );
     server.listen(opts.port ?? 0, upstream.hostname, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
