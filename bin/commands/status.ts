@@ -2,6 +2,7 @@
 // what the last run did with it and where it is published.
 import { CloudWatchClient, DescribeAlarmsCommand, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
 import pc from 'picocolors';
+import { keptWindow } from '../../functions/lib/acme/ariCache.js';
 import { renewalDecision, type RenewalDecision } from '../../functions/lib/renewal.js';
 import { scanInventory } from '../../functions/lib/store/certificateStore.js';
 import { describeTarget } from '../../functions/lib/targetIds.js';
@@ -31,6 +32,8 @@ export async function statusRows(target: Target, now: Date): Promise<StatusRow[]
   return specs.map((spec) => {
     const facts = stored.get(spec.name);
     const lastRun = runs.get(spec.name);
+    // The CA's window as CheckExpiry last kept it (ARI), so status shows the time the pipeline acts on.
+    const ari = keptWindow(facts);
     return {
       name: spec.name,
       dnsNames: spec.dnsNames,
@@ -41,7 +44,7 @@ export async function statusRows(target: Target, now: Date): Promise<StatusRow[]
             daysLeft: Math.floor((facts.notAfter.getTime() - now.getTime()) / DAY_MS),
           }
         : {}),
-      renewal: renewalDecision({ spec, stored: facts, now }),
+      renewal: renewalDecision({ spec, stored: facts, now, ...(ari ? { ari } : {}) }),
       ...(lastRun ? { lastRun } : {}),
       publishedTo: [`secret ${spec.secretName}`, ...spec.targets.map(describeTarget)],
     };

@@ -12,6 +12,7 @@
 import { X509Certificate } from 'node:crypto';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run as cli } from '../../bin/cli.js';
 import { executionHistory, type FinishedExecution } from '../../bin/run.js';
 import { ariCertId } from '../../functions/lib/acme/ari.js';
 import { TAG } from '../../functions/lib/tagNames.js';
@@ -130,6 +131,16 @@ describe('ARI: the CA steers renewal', () => {
     // web's new certificate has no cached answer yet; shop's is fresh for six hours.
     expect((await renewalInfoRequests()) - asked).toBe(1);
     expect((await tags('certpipe/web')).get(TAG.ariCache)!.split(' ')[0]).toBe(ariCertId((await currentSecret(cloud, 'certpipe/web')).certificate));
+
+    // certpipe status shows the time the pipeline acts on: the one chosen in the CA's window.
+    let stdout = '';
+    const env: NodeJS.ProcessEnv = { ...process.env, CERTPIPE_DATA_DIR: cloud.dataDir };
+    delete env.AWS_ENDPOINT_URL;
+    delete env.CERTPIPE_CONFIG;
+    expect(await cli(['status', '--json'], { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: () => true }, isTTY: false, env })).toBe(0);
+    const rows = (JSON.parse(stdout) as { certificates: { name: string; renewal: { renewalTime?: string } }[] }).certificates;
+    const shopTime = (await decisions(done)).find((d) => d.name === 'shop')!.renewalTime;
+    expect(rows.find((r) => r.name === 'shop')?.renewal.renewalTime).toBe(shopTime);
   });
 
   it('without ARI (a directory with no renewalInfo) the 1/3-of-lifetime rule decides and nothing ARI is kept', async () => {

@@ -6,7 +6,7 @@ import { webcrypto } from 'node:crypto';
 import 'reflect-metadata';
 import * as px509 from '@peculiar/x509';
 import { replacedCertId } from '../../functions/lib/acme/ari.js';
-import { ariCacheAfter, ariExempt, ariNeedsFetch, decodeAriCache, encodeAriCache, encodeExplanation, type AriCache } from '../../functions/lib/acme/ariCache.js';
+import { ariCacheAfter, ariExempt, ariNeedsFetch, decodeAriCache, encodeAriCache, encodeExplanation, keptWindow, type AriCache } from '../../functions/lib/acme/ariCache.js';
 import type { CertificateSpec } from '../../functions/lib/inventory.js';
 import { renewalDecision } from '../../functions/lib/renewal.js';
 
@@ -53,6 +53,16 @@ describe('ariExempt (the order names what it replaces, inside or after the windo
     ['no ARI', undefined, false],
   ])('%s → %s', (_name, cached, expected) => {
     expect(ariExempt(cached, NOW)).toBe(expected);
+  });
+});
+
+describe('keptWindow (what status decides with)', () => {
+  it.each([
+    ['the answer for the current certificate, even when stale', { ariCertId: 'aYhb.AIdl', ariCache: cache({ nextCheck: d('2026-01-01T00:00:00.000Z') }) }, '2027-01-11T06:00:00.000Z'],
+    ['an answer for the certificate it replaced', { ariCertId: 'aYhb.NEW', ariCache: cache() }, undefined],
+    ['nothing kept', { ariCertId: 'aYhb.AIdl' }, undefined],
+  ])('%s', (_name, facts, renewalTime) => {
+    expect(keptWindow(facts)?.renewalTime?.toISOString()).toBe(renewalTime);
   });
 });
 

@@ -2,6 +2,7 @@
 // path asks the CA only when the cached answer is stale (its Retry-After passed,
 // or it is for another certificate), and the random renewal time stays put while
 // the window does not move. Pure: the tag's text, what to do, the next cache.
+import type { RenewalWindow } from '../renewal.js';
 import { type AriWindow, nextAriCheck, renewalTimeInWindow } from './ari.js';
 
 /** What one renewalInfo answer left us, for one certificate. */
@@ -76,4 +77,14 @@ export function ariCacheAfter(
  */
 export function ariExempt(cache: AriCache | undefined, now: Date): boolean {
   return !!cache && now.getTime() >= cache.window.start.getTime();
+}
+
+/** The window to decide with, from what is kept: the last answer for the current certificate, stale or not. */
+export function keptWindow(facts: { ariCertId?: string; ariCache?: AriCache } | undefined): RenewalWindow | undefined {
+  const cache = facts?.ariCache;
+  return cache && cache.certId === facts.ariCertId ? asRenewalWindow(cache) : undefined;
+}
+
+export function asRenewalWindow(cache: AriCache): RenewalWindow {
+  return { ...cache.window, renewalTime: cache.renewalTime };
 }

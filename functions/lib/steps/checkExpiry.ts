@@ -4,7 +4,7 @@ import type { CheckExpiryInput, CheckExpiryOutput, DecisionSummary } from '../wo
 import { logger, metrics, recordExpiry } from '../observability.js';
 import { METRIC } from '../workflow/metrics.js';
 import { renewalDecision } from '../renewal.js';
-import { ariExempt } from '../acme/ariCache.js';
+import { ariExempt, asRenewalWindow } from '../acme/ariCache.js';
 import { refreshAri } from './ariRefresh.js';
 import type { ContextFor } from '../context.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -34,7 +34,7 @@ export async function checkExpiry(ctx: ContextFor<'store' | 'ari'>, input: Check
       stored: facts,
       now,
       force: input.force,
-      ...(window ? { ari: { ...window.window, renewalTime: window.renewalTime } } : {}),
+      ...(window ? { ari: asRenewalWindow(window) } : {}),
     });
     const summary: DecisionSummary = {
       name: spec.name,
