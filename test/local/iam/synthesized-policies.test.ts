@@ -159,7 +159,8 @@ describe('the target role (target stack template)', () => {
 
 /** What each function calls in a renewal: every statement of its role must be the one that allows some of these. */
 const CALLS: Record<string, () => AuthorizationRequest[]> = {
-  CheckExpiry: () => [secrets('ListSecrets', {})],
+  // ListSecrets, and the CA's ARI window kept in the certificate's tags.
+  CheckExpiry: () => [secrets('ListSecrets', {}), secrets('TagResource', { SecretId: 'certpipe/web', Tags: tags({ 'certpipe:ari': 'x' }) })],
   PlaceChallenges: () => [
     route53Change(COM_ZONE, txt('CREATE', '_acme-challenge.example.com')),
     route53('ListResourceRecordSets', COM_ZONE),
