@@ -3,6 +3,7 @@
 import { CloudWatchClient, DescribeAlarmsCommand, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
 import pc from 'picocolors';
 import { budgetDeferralDecision, runBudget } from '../../functions/lib/budget/runBudget.js';
+import { keptWindow } from '../../functions/lib/acme/ariCache.js';
 import { renewalDecision, type RenewalDecision } from '../../functions/lib/renewal.js';
 import { scanInventory } from '../../functions/lib/store/certificateStore.js';
 import { describeTarget } from '../../functions/lib/targetIds.js';
@@ -35,7 +36,13 @@ export async function statusRows(target: Target, now: Date): Promise<StatusRow[]
   const specs = target.inventory.certificates;
   const stored = await scanInventory(target.aws.secretsManager(), specs);
   const runs = lastRuns(await recentExecutions(target, RECENT_EXECUTIONS));
-  const decisions = new Map(specs.map((spec) => [spec.name, renewalDecision({ spec, stored: stored.get(spec.name), now })]));
+  const decisions = new Map(
+    specs.map((spec) => {
+      // The CA's window as CheckExpiry last kept it (ARI), so status shows the time the pipeline acts on.
+      const ari = keptWindow(stored.get(spec.name));
+      return [spec.name, renewalDecision({ spec, stored: stored.get(spec.name), now, ...(ari ? { ari } : {}) })];
+    }),
+  );
   const due = specs.flatMap((spec) => (decisions.get(spec.name)!.due ? [{ name: spec.name, reason: decisions.get(spec.name)!.reason }] : []));
   const budget = runBudget({ due, specs, stored, issuers: target.inventory.issuers, now });
   const deferred = new Map(budget.deferred.map((d) => [d.name, d]));

@@ -11,7 +11,7 @@ import type { AxiosAdapter } from 'axios';
 import { generateAccountKey, loadOrCreateAccountSecret, readAccountSecret, saveAccountSecret } from './acme/account.js';
 import { dnsChallengeRecord, jwkThumbprint, type DnsChallengeRecord } from './acme/challenge.js';
 import type { OfferedProfiles } from './acme/profiles.js';
-import { AcmeNetworkError, AcmeProblem, describeProblem, orderInvalid, parseRetryAfter, toAcmeError } from './acme/problems.js';
+import { AcmeNetworkError, AcmeProblem, describeProblem, isAlreadyReplaced, orderInvalid, parseRetryAfter, toAcmeError } from './acme/problems.js';
 import {
   accountActionAfterLookup,
   accountActionForDirectory,
@@ -144,6 +144,7 @@ interface ClientInternals {
     signedRequest(url: string, payload: unknown, opts: object, attempts?: number): Promise<HttpResponse>;
     maxBadNonceRetries: number;
     getMetaField(field: string): Promise<unknown>;
+    getResourceUrl(resource: string): Promise<string>;
   };
   api: {
     getAccountUrl(): string;
@@ -269,15 +270,37 @@ export class AcmeSession {
     return typeof profiles === 'object' && profiles !== null ? (profiles as OfferedProfiles) : undefined;
   }
 
-  /** Place a new order; with `profile` (draft-ietf-acme-profiles) when one is given, checked first with `offeredProfiles`. */
-  async createOrder(dnsNames: string[], { profile }: { profile?: string } = {}): Promise<OrderRecord> {
+  /**
+   * Place a new order: `profile` (draft-ietf-acme-profiles) when one is given, checked first
+   * with `offeredProfiles` by the step,
+   * and `replaces` (RFC 9773 §5, the renewed certificate's ARI identifier) when the CA
+   * offers ARI. A CA that answers alreadyReplaced gets the same order without it.
+   */
+  async createOrder(dnsNames: string[], options: { profile?: string; replaces?: string } = {}): Promise<OrderRecord> {
     if (dnsNames.length === 0) throw new InvalidInput('An ACME order needs at least one DNS name');
-    const request = {
+    const { profile } = options;
+    const replaces = options.replaces && (await this.renewalInfoUrl()) ? options.replaces : undefined;
+    const request = (withReplaces: boolean) => ({
       identifiers: dnsNames.map((value) => ({ type: 'dns', value })),
       ...(profile ? { profile } : {}),
-    };
-    const order = await this.call('Creating ACME order', () => this.client.createOrder(request));
-    return toRecord(order);
+      ...(withReplaces && replaces ? { replaces } : {}),
+    });
+    try {
+      return toRecord(await this.call('Creating ACME order', () => this.client.createOrder(request(true))));
+    } catch (err) {
+      if (!replaces || !isAlreadyReplaced(err)) throw err;
+      logger.warn('the CA says the certificate was replaced already; ordering without replaces', { replaces });
+      return toRecord(await this.call('Creating ACME order', () => this.client.createOrder(request(false))));
+    }
+  }
+
+  /** The directory's renewalInfo URL (RFC 9773), or undefined when the CA offers no ARI. */
+  async renewalInfoUrl(): Promise<string | undefined> {
+    try {
+      return await (this.client as unknown as ClientInternals).http.getResourceUrl('renewalInfo');
+    } catch {
+      return undefined;
+    }
   }
 
   /** Fetch an order placed earlier (one request). Throws AcmeOrderInvalid if the CA gave up on it. */

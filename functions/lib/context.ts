@@ -3,7 +3,7 @@
 // needs, so its bundle holds only those (CleanupChallenges never loads ACME).
 import { AwsClients, awsClients } from './aws.js';
 import { loadInventory, type Inventory } from './inventory.js';
-import type { Acme, CertificateEvents, CertificateRecords, Certificates, ChallengeDns, ChallengeHolds, PublishTargets } from './ports/types.js';
+import type { Acme, CertificateEvents, RenewalInformation, CertificateRecords, Certificates, ChallengeDns, ChallengeHolds, PublishTargets } from './ports/types.js';
 import { CertificateStore } from './store/certificateStore.js';
 import { holderLeaseMs } from './store/pendingOrder.js';
 import { PendingOrderTags } from './store/pendingOrder.js';
@@ -32,6 +32,8 @@ export interface StepContext {
   readonly store: CertificateRecords;
   readonly holds: ChallengeHolds;
   readonly acme: Acme;
+  /** The CA's renewal windows (ARI), for CheckExpiry. */
+  readonly ari: RenewalInformation;
   readonly dns: ChallengeDns;
   readonly certificates: Certificates;
   readonly targets: PublishTargets;

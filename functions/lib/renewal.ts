@@ -27,6 +27,10 @@ export interface StoredFacts {
 export interface RenewalWindow {
   start: Date;
   end: Date;
+  /** The time chosen inside the window (acme/ariCache.ts keeps it across runs); the midpoint when absent. */
+  renewalTime?: Date;
+  /** The CA's explanation (e.g. ahead of a mass revocation): it goes into the reason's message. */
+  explanationUrl?: string;
 }
 
 export const RENEWAL_REASONS = [
@@ -80,7 +84,7 @@ export function renewalTime(
   const end = facts.notAfter.getTime();
   let at: number;
   if (ari) {
-    at = (ari.start.getTime() + ari.end.getTime()) / 2;
+    at = ari.renewalTime?.getTime() ?? (ari.start.getTime() + ari.end.getTime()) / 2;
   } else if ('renewBeforeSeconds' in policy) {
     at = end - policy.renewBeforeSeconds * 1000;
   } else {
@@ -177,9 +181,16 @@ const CHECKS: Check[] = [
     stored && stored.issuer !== spec.issuer
       ? { due: true, reason: 'IssuerChanged', message: `Issuer changed from ${stored.issuer} to ${spec.issuer}` }
       : undefined,
-  ({ renewalAt, now }) =>
+  ({ renewalAt, now, ari }) =>
     renewalAt && now.getTime() >= renewalAt.getTime()
-      ? { due: true, reason: 'InRenewalWindow', message: `The renewal window opened at ${iso(renewalAt)}` }
+      ? {
+          due: true,
+          reason: 'InRenewalWindow',
+          message: ari
+            ? `The CA's suggested renewal window (ARI) is ${iso(ari.start)} to ${iso(ari.end)}; the renewal time ${iso(renewalAt)} has passed` +
+              (ari.explanationUrl ? `; the CA explains: ${ari.explanationUrl}` : '')
+            : `The renewal window opened at ${iso(renewalAt)}`,
+        }
       : undefined,
 ];
 

@@ -24,6 +24,12 @@ export const TAG = {
   deferredUntil: 'certpipe:deferred-until',
   /** Why: `DeferredByCa` (Retry-After; absent on older secrets) or `RateLimitBudget` (budget/). */
   deferredReason: 'certpipe:deferred-reason',
+  /** The certificate's ARI identifier (RFC 9773 §4.1), written with the certificate: CheckExpiry reads no PEM. */
+  ariCertId: 'certpipe:ari-cert-id',
+  /** CheckExpiry's cached renewalInfo answer (acme/ariCache.ts): certID, window, renewal time, next check. */
+  ariCache: 'certpipe:ari',
+  /** The CA's explanationURL with that answer, when it gave one. */
+  ariExplanation: 'certpipe:ari-explanation',
   acmPrefix: 'certpipe:acm:',
   /** The TXT values PlaceChallenges is about to write for one order (store/challengeHolders.ts). */
   challengeValuesPrefix: 'certpipe:challenge-values:',

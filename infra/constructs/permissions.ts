@@ -238,17 +238,17 @@ export class PipelinePermissions {
   }
 
   /** The certificate secrets' tags only (the challenge values and their holders): never a secret value. */
+  /** Tag writes only (CheckExpiry keeps the CA's ARI window there; it reads tags through ListSecrets). */
+  certificateSecretsTagWrite(): iam.PolicyStatement {
+    return secretTagging('CertificateSecretsTag', this.certificateSecretArns());
+  }
+
   certificateSecretsTags(): iam.PolicyStatement[] {
     const resources = this.certificateSecretArns();
     return [
       new iam.PolicyStatement({ sid: 'CertificateSecretsDescribe', actions: ['secretsmanager:DescribeSecret'], resources }),
       secretTagging('CertificateSecretsTag', resources),
     ];
-  }
-
-  /** Tags on the certificate secrets, nothing else: CheckExpiry records budget deferrals (budget/deferByBudget.ts). */
-  certificateSecretsTagOnly(): iam.PolicyStatement {
-    return secretTagging('CertificateSecretsTag', this.certificateSecretArns());
   }
 
   certificateSecretsReadWrite(): iam.PolicyStatement[] {
@@ -322,9 +322,9 @@ export class PipelinePermissions {
  * statement for it: Summarize only writes logs (metrics are EMF log lines).
  */
 export const NEEDS: Record<TaskFunction, (p: PipelinePermissions) => iam.PolicyStatement[]> = {
-  // One paginated ListSecrets over the managed secrets' tags: no secret value is read. Tags a
-  // certificate the rate-limit budget defers (certpipe:* keys only).
-  CheckExpiry: (p) => [p.listSecrets(), p.certificateSecretsTagOnly()],
+  // One paginated ListSecrets over the managed secrets' tags: no secret value is read. Tags (certpipe:* keys
+  // only) keep the CA's ARI window and record a rate-limit budget deferral (budget/deferByBudget.ts).
+  CheckExpiry: (p) => [p.listSecrets(), p.certificateSecretsTagWrite()],
   // Opening an ACME session may create the account secret or record the account URL, and reads the EAB key.
   PlaceChallenges: (p) => [
     p.challengeRecordsWrite(),

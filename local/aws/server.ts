@@ -57,6 +57,8 @@ export interface LocalAws {
   readonly faults: FaultInjector;
   /** The IAM judge: its mode and recent decisions. */
   readonly iam: IamGate;
+  /** Adds local-only `/_certpipe/` routes of a part started after the endpoint (the ACME front's knobs). */
+  mountRoutes(routes: Record<string, (req: ServiceRequest) => Promise<ServiceResponse>>): void;
   close(): Promise<void>;
 }
 
@@ -307,6 +309,9 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     cloud,
     faults,
     iam,
+    mountRoutes(routes) {
+      for (const [route, handler] of Object.entries(routes)) internalRoutes.set(route, handler);
+    },
     async close() {
       // Reverse order of start: a service closes before the ones it calls (Step Functions before Lambda).
       for (const service of [...services.values()].reverse()) await service.close?.();

@@ -7,10 +7,12 @@ import path from 'node:path';
 import { cloudInfoPath, readCloudInfo, type CloudInfo } from '../../bin/local-cloud.js';
 import type { LocalAws } from '../aws/server.js';
 import type { LocalSettings } from '../aws/types.js';
+import type { AcmeFront } from '../pebble/acme-front/front.js';
 import type { PebbleHandle } from '../pebble/pebble.js';
 import { connectHost, urlHost } from './hosts.js';
 
 export interface PebbleOptions {
+  /** The ACME directory's port: the front's (local/pebble/acme-front/); Pebble itself listens on a free port behind it. */
   readonly port: number;
   readonly managementPort: number;
   /** Lifetime of issued certificates in seconds. */
@@ -41,6 +43,8 @@ export interface LocalCloudHandle {
   readonly aws: LocalAws;
   /** Undefined when started with `pebble: false`. */
   readonly pebble?: PebbleHandle;
+  /** The ACME front before Pebble, whose directory is `info.directoryUrl`; undefined without Pebble. */
+  readonly acmeFront?: AcmeFront;
   /** Stops Pebble, DNS and the endpoint, and removes cloud.json. Idempotent. */
   close(): Promise<void>;
 }
@@ -81,25 +85,41 @@ export async function startLocalCloud(opts: StartLocalCloudOptions): Promise<Loc
 
   try {
     // Loaded here, not at the top: readers of cloud.json (local:up, local:down, the CLI) stay quick to start.
-    const [{ startLocalAws }, { startDnsServer }, { startPebble }] = await Promise.all([
+    const [{ startLocalAws }, { startDnsServer }, { startPebble }, { startAcmeFront }, { acmeFrontRoutes }, { freePort }] = await Promise.all([
       import('../aws/server.js'),
       import('../dns/server.js'),
       import('../pebble/pebble.js'),
+      import('../pebble/acme-front/front.js'),
+      import('../pebble/acme-front/knobs.js'),
+      import('./ports.js'),
     ]);
     const aws = await startLocalAws({ port: opts.port, host, dataDir: path.join(opts.dataDir, 'aws'), settings: opts.settings });
     stops.push(() => aws.close());
     const dns = await startDnsServer({ cloud: aws.cloud, host, port: opts.dnsPort });
     stops.push(() => dns.close());
     let pebble: PebbleHandle | undefined;
+    let acmeFront: AcmeFront | undefined;
     if (opts.pebble) {
       pebble = await startPebble({
         dataDir: opts.dataDir,
         dnsServer: `${urlHost(dialHost)}:${dns.port}`,
         host,
         ...opts.pebble,
+        port: await freePort(),
       });
       const started = pebble;
       stops.push(() => started.stop());
+      // Clients see the front's directory (ARI, profiles, rate-limit answers); Pebble stays behind it.
+      const front = await startAcmeFront({
+        upstream: new URL(pebble.directoryUrl).origin,
+        certPath: path.join(opts.dataDir, 'pebble', 'tls-cert.pem'),
+        keyPath: path.join(opts.dataDir, 'pebble', 'tls-key.pem'),
+        caPem: pebble.tlsCaPem,
+        port: opts.pebble.port,
+      });
+      acmeFront = front;
+      stops.push(() => front.close());
+      aws.mountRoutes(acmeFrontRoutes(front));
     }
 
     const info: CloudInfo = {
@@ -110,7 +130,7 @@ export async function startLocalCloud(opts: StartLocalCloudOptions): Promise<Loc
       port: aws.port,
       dnsHost: dialHost,
       dnsPort: dns.port,
-      directoryUrl: pebble?.directoryUrl,
+      directoryUrl: acmeFront?.directoryUrl,
       pebbleManagementUrl: pebble?.managementUrl,
       pebbleCaPath: pebble?.tlsCaPath,
       pebblePid: pebble?.pid,
@@ -121,7 +141,7 @@ export async function startLocalCloud(opts: StartLocalCloudOptions): Promise<Loc
     stops.push(async () => removeCloudInfo(opts.dataDir, info.pid));
 
     let closing: Promise<void> | undefined;
-    return { info, aws, pebble, close: () => (closing ??= stopAll()) };
+    return { info, aws, pebble, acmeFront, close: () => (closing ??= stopAll()) };
   } catch (err) {
     await stopAll().catch(() => undefined);
     throw err;

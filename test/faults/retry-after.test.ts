@@ -1,13 +1,13 @@
-// Fault matrix: the CA answers 429 with Retry-After (Pebble 2.4 cannot, so a thin
-// HTTPS front in front of it does). No request for that certificate may reach the
+// Fault matrix: the CA answers 429 with Retry-After (Pebble 2.4 cannot, so the local
+// cloud's ACME front does, set through POST /_certpipe/acme/faults). No request for that certificate may reach the
 // CA before Retry-After; a Retry-After past the execution's end defers the
 // certificate instead of failing it or spending quota on retries.
-import { join } from 'node:path';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as cli } from '../../bin/cli.js';
 import type { CertpipeConfig } from '../../infra/config.js';
-import { startAcmeFront, type AcmeFront } from '../../local/pebble/acme-front/front.js';
+import type { AcmeFront } from '../../local/pebble/acme-front/front.js';
+import type { AcmeFault } from '../../local/pebble/acme-front/faults.js';
 import { executionHistory } from '../../bin/run.js';
 import { startTestCloud, type TestCloud } from '../support/cloud.js';
 import { currentSecret, deployTestPipeline, exampleConfig, type TestPipeline } from '../e2e/pipeline.js';
@@ -23,13 +23,9 @@ describe('fault matrix: the CA says Retry-After', () => {
 
   beforeAll(async () => {
     cloud = await startTestCloud({ pebble: true, settings: { insyncDelayMs: 200 } });
-    front = await startAcmeFront({
-      upstream: new URL(cloud.directoryUrl!).origin,
-      certPath: join(cloud.dataDir, 'pebble', 'tls-cert.pem'),
-      keyPath: join(cloud.dataDir, 'pebble', 'tls-key.pem'),
-      caPem: cloud.pebbleCaPem!,
-    });
-    config = exampleConfig({ ...cloud, directoryUrl: front.directoryUrl } as TestCloud, (doc) => {
+    // The request log and fault hits are read in process; faults are set through the knob.
+    front = cloud.handle.acmeFront!;
+    config = exampleConfig(cloud, (doc) => {
       doc.certificates = doc.certificates.filter((c: { name: string }) => c.name === 'web');
     });
     pipeline = await deployTestPipeline(cloud, config);
@@ -39,14 +35,19 @@ describe('fault matrix: the CA says Retry-After', () => {
   }, 300_000);
 
   afterAll(async () => {
-    await front?.close();
     await cloud?.close();
   });
+
+  async function setFault(fault: AcmeFault): Promise<void> {
+    const res = await fetch(`${cloud.url}/_certpipe/acme/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(fault) });
+    expect(res.status, await res.text()).toBe(200);
+  }
+  const clearFaults = () => fetch(`${cloud.url}/_certpipe/acme/faults`, { method: 'DELETE' });
 
   it('429 with Retry-After 5 s on newOrder: the next newOrder comes no sooner, and the certificate renews', async () => {
     const before = (await currentSecret(cloud, 'certpipe/web')).serial;
     const from = front.requests.length;
-    front.addFault({ request: 'newOrder', status: 429, retryAfter: 5, count: 1 });
+    await setFault({ request: 'newOrder', status: 429, retryAfter: 5, count: 1 });
 
     const done = await run({ force: true });
     expect(done.status, `${done.error}: ${done.cause}`).toBe('SUCCEEDED');
@@ -63,12 +64,12 @@ describe('fault matrix: the CA says Retry-After', () => {
     expect(history.filter((e) => e.type === 'LambdaFunctionFailed')).toEqual([]);
     expect(history.some((e) => e.stateEnteredEventDetails?.name === 'WaitBeforePlacing')).toBe(true);
     await expectInvariants(cloud, pipeline, arns);
-    front.clearFaults();
+    await clearFaults();
   });
 
   it('503 with Retry-After 3 s on finalize: FinalizeOrder waits in the ASL and does not finalize again sooner', async () => {
     const from = front.requests.length;
-    front.addFault({ request: 'finalize', status: 503, retryAfter: 3, count: 1 });
+    await setFault({ request: 'finalize', status: 503, retryAfter: 3, count: 1 });
 
     const done = await run({ force: true });
     expect(done.status, `${done.error}: ${done.cause}`).toBe('SUCCEEDED');
@@ -80,14 +81,14 @@ describe('fault matrix: the CA says Retry-After', () => {
     const history = await executionHistory(pipeline.sfn, done.executionArn);
     expect(history.filter((e) => e.type === 'LambdaFunctionFailed')).toEqual([]);
     await expectInvariants(cloud, pipeline, arns);
-    front.clearFaults();
+    await clearFaults();
   });
 
   it('Retry-After past the execution timeout: the certificate is deferred (not failed), asks once, and status shows it', async () => {
     pipeline = await deployTestPipeline(cloud, config, { executionTimeoutSeconds: 300 });
     const before = (await currentSecret(cloud, 'certpipe/web')).serial;
     const from = front.requests.length;
-    front.addFault({ request: 'newOrder', status: 429, retryAfter: 3600, count: 5 });
+    await setFault({ request: 'newOrder', status: 429, retryAfter: 3600, count: 5 });
 
     const started = Date.now();
     const done = await run({ force: true });

@@ -23,6 +23,8 @@ export interface TestCloudOptions {
   readonly pebbleValiditySeconds?: number;
   /** Share of nonces Pebble rejects as badNonce. @default 0 */
   readonly nonceRejectPercent?: number;
+  /** More PEBBLE_* variables, e.g. `{ PEBBLE_VA_ALWAYS_VALID: '1' }` for a CA that validates nothing. */
+  readonly pebbleEnv?: Record<string, string>;
   /** Initial LocalSettings, e.g. `{ insyncDelayMs: 0 }`. */
   readonly settings?: Partial<LocalSettings>;
 }
@@ -64,7 +66,7 @@ export interface TestCloud {
   readonly url: string;
   /** Authoritative DNS server port on 127.0.0.1, UDP and TCP. */
   readonly dnsPort: number;
-  /** Pebble's ACME directory; undefined without `pebble: true`. */
+  /** The ACME directory (the front before Pebble: local/pebble/acme-front/); undefined without `pebble: true`. */
   readonly directoryUrl?: string;
   /** CA of Pebble's listener certificate (trust it for ACME calls); undefined without Pebble. */
   readonly pebbleCaPem?: string;
@@ -118,6 +120,7 @@ export async function startTestCloud(opts: TestCloudOptions = {}): Promise<TestC
               managementPort: await freePort(),
               validitySeconds: opts.pebbleValiditySeconds ?? 7_776_000,
               nonceRejectPercent: opts.nonceRejectPercent ?? 0,
+              ...(opts.pebbleEnv ? { extraEnv: opts.pebbleEnv } : {}),
             }
           : false,
         // Test code calls Route 53 with maxAttempts 1 to see each answer, faster than AWS's

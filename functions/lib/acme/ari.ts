@@ -102,3 +102,23 @@ export function authorityKeyIdentifier(der: Buffer): Buffer | undefined {
   }
   return undefined;
 }
+
+/**
+ * The `replaces` of a renewal order (RFC 9773 §5): the current certificate's
+ * identifier when the new order renews it, i.e. same issuer and at least one name
+ * in common (a CA refuses a replacement that shares none). The ACME layer sends it
+ * only to a CA whose directory offers renewalInfo.
+ */
+export function replacedCertId(
+  current: { certificate: string; issuer: string; dnsNames: readonly string[] } | undefined,
+  next: { issuer: string; dnsNames: readonly string[] },
+): string | undefined {
+  if (!current || current.issuer !== next.issuer) return undefined;
+  const names = new Set(current.dnsNames.map((n) => n.toLowerCase()));
+  if (!next.dnsNames.some((n) => names.has(n.toLowerCase()))) return undefined;
+  try {
+    return ariCertId(current.certificate);
+  } catch {
+    return undefined;
+  }
+}

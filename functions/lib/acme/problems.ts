@@ -145,6 +145,12 @@ function fromProblem(p: AcmeProblem, what: string): CertpipeError {
   return new AcmeRequestRejected(detail, { cause: p });
 }
 
+/** The CA refused `replaces` because another order replaced that certificate already (RFC 9773 §5). */
+export function isAlreadyReplaced(err: unknown): boolean {
+  const problem = err instanceof AcmeProblem ? err : (err as { cause?: unknown } | undefined)?.cause;
+  return problem instanceof AcmeProblem && problem.shortType === 'alreadyReplaced';
+}
+
 /** The order or one of its authorizations is invalid: a new order is needed. */
 export function orderInvalid(orderUrl: string, reasons: string[]): AcmeOrderInvalid {
   const why = reasons.length ? reasons.join('; ') : 'the CA gave no problem detail';

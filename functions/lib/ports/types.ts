@@ -3,6 +3,7 @@
 // a function bundles only the ones its handler names); the unit tests pass
 // in-memory ones (test/unit/steps/memoryPorts.ts).
 import type { OrderRecord } from '../acme.js';
+import type { AriCache } from '../acme/ariCache.js';
 import type { CertificateSpec, Issuer, KeyAlgorithm, Target } from '../inventory.js';
 import type { DnsChallengeRecord } from '../acme/challenge.js';
 import type { OfferedProfiles } from '../acme/profiles.js';
@@ -39,7 +40,8 @@ export interface ChallengeHolds {
 export interface AcmeAccount {
   /** The directory's `meta.profiles`; undefined when the CA offers none. */
   offeredProfiles(): Promise<OfferedProfiles | undefined>;
-  createOrder(dnsNames: string[], options?: { profile?: string }): Promise<OrderRecord>;
+  /** `profile` as checked against offeredProfiles; `replaces`: the renewed certificate's ARI identifier, sent only when the CA offers ARI. */
+  createOrder(dnsNames: string[], options?: { profile?: string; replaces?: string }): Promise<OrderRecord>;
   /** One status request; throws AcmeOrderInvalid when the CA gave up on the order. */
   orderStatus(orderUrl: string): Promise<OrderRecord>;
   /** The TXT values the CA still waits for. */
@@ -47,6 +49,16 @@ export interface AcmeAccount {
   completeChallenges(order: OrderRecord): Promise<void>;
   finalize(order: OrderRecord, csrPem: string): Promise<OrderRecord>;
   downloadCertificate(order: OrderRecord): Promise<string>;
+}
+
+/** The CA's renewal information (RFC 9773) for CheckExpiry, and where its answers are kept. */
+export interface RenewalInformation {
+  /** The directory's renewalInfo URL; undefined when the CA offers no ARI. */
+  renewalInfoUrl(directoryUrl: string): Promise<string | undefined>;
+  /** One unauthenticated GET; throws when the CA gives no usable answer. */
+  fetch(renewalInfoUrl: string, certId: string): Promise<{ body: unknown; retryAfter: string | null }>;
+  /** Keep the answer in the certificate's tags, for the runs until its Retry-After. */
+  remember(spec: CertificateSpec, cache: AriCache): Promise<void>;
 }
 
 export interface Acme {

@@ -6,13 +6,15 @@ import { METRIC } from '../workflow/metrics.js';
 import { renewalDecision } from '../renewal.js';
 import { deferByBudget } from '../budget/deferByBudget.js';
 import { alarmDaysToExpiry } from '../expiryRisk.js';
+import { ariExempt, asRenewalWindow } from '../acme/ariCache.js';
+import { refreshAri } from './ariRefresh.js';
 import type { ContextFor } from '../context.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 
 /** Skipped entries kept in the state output; the count is always complete. */
 export const MAX_SKIPPED_LISTED = 100;
 
-export async function checkExpiry(ctx: ContextFor<'store'>, input: CheckExpiryInput): Promise<CheckExpiryOutput> {
+export async function checkExpiry(ctx: ContextFor<'store' | 'ari'>, input: CheckExpiryInput): Promise<CheckExpiryOutput> {
   const all = ctx.inventory.certificates;
   const unknown = (input.only ?? []).filter((name) => !all.some((c) => c.name === name));
   if (unknown.length) {
@@ -21,6 +23,7 @@ export async function checkExpiry(ctx: ContextFor<'store'>, input: CheckExpiryIn
   const specs = input.only?.length ? all.filter((c) => input.only!.includes(c.name)) : all;
   const stored = await ctx.store.scanInventory(all);
   const now = ctx.now();
+  const ari = await refreshAri(ctx, specs, stored, now);
 
   const due: DecisionSummary[] = [];
   const skipped: DecisionSummary[] = [];
@@ -28,13 +31,22 @@ export async function checkExpiry(ctx: ContextFor<'store'>, input: CheckExpiryIn
   let minAlarmDays: number | undefined;
   for (const spec of specs) {
     const facts = stored.get(spec.name);
-    const decision = renewalDecision({ spec, stored: facts, now, force: input.force });
+    const window = ari.get(spec.name);
+    const decision = renewalDecision({
+      spec,
+      stored: facts,
+      now,
+      force: input.force,
+      ...(window ? { ari: asRenewalWindow(window) } : {}),
+    });
     const summary: DecisionSummary = {
       name: spec.name,
       reason: decision.reason,
       message: decision.message,
       ...(decision.renewalTime ? { renewalTime: decision.renewalTime } : {}),
       ...(facts ? { notAfter: facts.notAfter.toISOString() } : {}),
+      // The order will name the certificate it replaces; inside the window the CA exempts it from rate limits.
+      ...(decision.due && window ? { replaces: window.certId, ...(ariExempt(window, now) ? { exempt: true } : {}) } : {}),
     };
     // One line per due certificate; the healthy majority only at DEBUG (10,000 lines a run otherwise).
     const log = decision.due ? logger.info.bind(logger) : logger.debug.bind(logger);

@@ -2,6 +2,7 @@
 // BEFORE anything else can fail, and write the DNS-01 TXT values. What to do with
 // what is stored is decided in placement.ts; this file does the requests.
 import type { OrderRecord } from '../acme.js';
+import { replacedCertId } from '../acme/ari.js';
 import { MAX_RETRY_AFTER_WAITS } from '../backoff.js';
 import { AcmeOrderInvalid, ProfileNotOffered } from '../workflow/errors.js';
 import { checkProfile, profileFor } from '../acme/profiles.js';
@@ -34,12 +35,15 @@ export async function placeChallenges(ctx: PlaceChallengesContext, item: Renewal
   }
 }
 
-async function keyForNewOrder(ctx: PlaceChallengesContext, spec: CertificateSpec): Promise<{ pem: string; currentVersionId?: string }> {
+/** The new order's key, and the certificate it replaces (ARI) when one is current. */
+async function keyForNewOrder(ctx: PlaceChallengesContext, spec: CertificateSpec): Promise<{ pem: string; currentVersionId?: string; replaces?: string }> {
   const current = await ctx.store.readCurrent(spec);
+  const replaces = replacedCertId(current?.issued, spec);
+  const known = { ...(current ? { currentVersionId: current.versionId } : {}), ...(replaces ? { replaces } : {}) };
   if (spec.privateKeyRotation === 'never' && current && current.issued.keyAlgorithm === spec.keyAlgorithm) {
-    return { pem: current.issued.privateKey, currentVersionId: current.versionId };
+    return { pem: current.issued.privateKey, ...known };
   }
-  return { pem: await ctx.certificates.newPrivateKey(spec.keyAlgorithm), ...(current ? { currentVersionId: current.versionId } : {}) };
+  return { pem: await ctx.certificates.newPrivateKey(spec.keyAlgorithm), ...known };
 }
 
 async function placeOrder(ctx: PlaceChallengesContext, item: RenewalItem): Promise<OrderState> {
@@ -66,7 +70,7 @@ async function placeOrder(ctx: PlaceChallengesContext, item: RenewalItem): Promi
   if (next.action === 'order') {
     const profile = await profileToOrder(account, spec, issuer);
     const key = await keyForNewOrder(ctx, spec);
-    const created = await account.createOrder(spec.dnsNames, profile ? { profile } : {});
+    const created = await account.createOrder(spec.dnsNames, { ...(profile ? { profile } : {}), ...(key.replaces ? { replaces: key.replaces } : {}) });
     const claim = await ctx.store.claimPending(
       spec,
       { orderUrl: created.url, privateKeyPem: key.pem, keyAlgorithm: spec.keyAlgorithm, dnsNames: spec.dnsNames, now: ctx.now() },

@@ -3,6 +3,7 @@ import type { KeyAlgorithm } from '../inventory.js';
 import type { StoredFacts } from '../renewal.js';
 
 export { TAG } from '../tagNames.js';
+import type { AriCache } from '../acme/ariCache.js';
 
 /** The issued certificate as stored (AWSCURRENT). Holds the private key: never log it or pass it between states. */
 export interface IssuedCertificate {
@@ -46,6 +47,10 @@ export interface StoredCertificateFacts extends StoredFacts {
   pendingOrderUrl?: string;
   issuedAt?: Date;
   renewalTime?: Date;
+  /** The current certificate's ARI identifier; absent for certificates stored before it was tagged. */
+  ariCertId?: string;
+  /** The last renewalInfo answer CheckExpiry kept (acme/ariCache.ts). */
+  ariCache?: AriCache;
   /** `<account>:<region>` → ACM certificate ARN. */
   acmCertificateArns: Record<string, string>;
 }

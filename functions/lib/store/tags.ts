@@ -1,6 +1,8 @@
 // Tags of the primary secret: what CheckExpiry reads from one ListSecrets. Pure.
 import { createHash } from 'node:crypto';
 import type { Tag } from '@aws-sdk/client-secrets-manager';
+import { ariCertId } from '../acme/ari.js';
+import { decodeAriCache } from '../acme/ariCache.js';
 import { keyAlgorithmSchema } from '../inventory.js';
 import { TAG, type IssuedCertificate, type StoredCertificateFacts } from './model.js';
 
@@ -54,7 +56,18 @@ export function certificateTags(
     { Key: TAG.keyAlgorithm, Value: issued.keyAlgorithm },
   ];
   if (extra.renewalTime) tags.push({ Key: TAG.renewalTime, Value: extra.renewalTime.toISOString() });
+  const certId = certIdOf(issued.certificate);
+  if (certId) tags.push({ Key: TAG.ariCertId, Value: certId });
   return tags;
+}
+
+/** A certificate without an Authority Key Identifier has no ARI identifier: it renews by the policy alone. */
+function certIdOf(certificatePem: string): string | undefined {
+  try {
+    return ariCertId(certificatePem);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -89,6 +102,8 @@ export function factsFromTags(
   const renewalTime = date(tags.get(TAG.renewalTime));
   const deferredUntil = date(tags.get(TAG.deferredUntil));
   const deferredReason = tags.get(TAG.deferredReason) || undefined;
+  const ariCertIdTag = tags.get(TAG.ariCertId) || undefined;
+  const ariCache = decodeAriCache(tags.get(TAG.ariCache), tags.get(TAG.ariExplanation) || undefined);
   return {
     certificateName,
     secretName: entry.Name ?? '',
@@ -106,6 +121,8 @@ export function factsFromTags(
     ...(renewalTime ? { renewalTime } : {}),
     ...(deferredUntil ? { deferredUntil } : {}),
     ...(deferredReason ? { deferredReason } : {}),
+    ...(ariCertIdTag ? { ariCertId: ariCertIdTag } : {}),
+    ...(ariCache ? { ariCache } : {}),
     acmCertificateArns,
   };
 }

@@ -17,6 +17,10 @@ export const decisionSchema = z.object({
   message: z.string(),
   renewalTime: z.optional(z.string()),
   notAfter: z.optional(z.string()),
+  /** ARI: the certificate the renewal order replaces (RFC 9773 certID). */
+  replaces: z.optional(z.string()),
+  /** ARI: the order names what it replaces inside the CA's window, so the CA does not count it against rate limits. */
+  exempt: z.optional(z.boolean()),
 });
 export type DecisionSummary = z.infer<typeof decisionSchema>;
 

@@ -1,8 +1,11 @@
 // Which ACME resource a request is for, and the answers the front gives instead of
 // Pebble's while a fault is set. Pure: the server in front.ts does the I/O.
 
+/** Where the front serves renewalInfo (RFC 9773): `GET /renewal-info/<certID>`. */
+export const RENEWAL_INFO_PATH = '/renewal-info/';
+
 /** ACME resources by Pebble 2.4's paths (RFC 8555 names where there is one). */
-export const ACME_RESOURCES = ['directory', 'newNonce', 'newAccount', 'account', 'newOrder', 'order', 'finalize', 'authz', 'chall', 'cert', 'other'] as const;
+export const ACME_RESOURCES = ['directory', 'newNonce', 'newAccount', 'account', 'newOrder', 'order', 'finalize', 'authz', 'chall', 'cert', 'renewalInfo', 'other'] as const;
 export type AcmeResource = (typeof ACME_RESOURCES)[number];
 
 const PEBBLE_PATHS: [string, AcmeResource, 'exact' | 'prefix'][] = [
@@ -16,6 +19,8 @@ const PEBBLE_PATHS: [string, AcmeResource, 'exact' | 'prefix'][] = [
   ['/authZ/', 'authz', 'prefix'],
   ['/chalZ/', 'chall', 'prefix'],
   ['/certZ/', 'cert', 'prefix'],
+  // Not Pebble's: the front answers it (RFC 9773).
+  [RENEWAL_INFO_PATH, 'renewalInfo', 'prefix'],
 ];
 
 export function resourceOf(path: string): AcmeResource {

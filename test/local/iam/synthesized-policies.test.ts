@@ -161,8 +161,8 @@ describe('the target role (target stack template)', () => {
 const CALLS: Record<string, () => AuthorizationRequest[]> = {
   CheckExpiry: () => [
     secrets('ListSecrets', {}),
-    // A certificate the rate-limit budget defers is tagged with its next slot.
-    secrets('TagResource', { SecretId: 'certpipe/web', Tags: tags({ 'certpipe:deferred-until': 'x', 'certpipe:deferred-reason': 'RateLimitBudget' }) }),
+    // The CA's ARI window is kept in the certificate's tags; a certificate the rate-limit budget defers is tagged with its next slot.
+    secrets('TagResource', { SecretId: 'certpipe/web', Tags: tags({ 'certpipe:ari': 'x', 'certpipe:deferred-until': 'x', 'certpipe:deferred-reason': 'RateLimitBudget' }) }),
   ],
   PlaceChallenges: () => [
     route53Change(COM_ZONE, txt('CREATE', '_acme-challenge.example.com')),

@@ -5,7 +5,8 @@ import type { OrderRecord, OrderStatus } from '../../../functions/lib/acme.js';
 import type { StepContext } from '../../../functions/lib/context.js';
 import { parseInventory, type CertificateSpec, type Inventory } from '../../../functions/lib/inventory.js';
 import type { PresentedRecord } from '../../../functions/lib/dns/route53.js';
-import type { AcmeAccount, ChallengeZone } from '../../../functions/lib/ports/types.js';
+import type { AcmeAccount, ChallengeZone, RenewalInformation } from '../../../functions/lib/ports/types.js';
+import type { AriCache } from '../../../functions/lib/acme/ariCache.js';
 import { readChallengeTags, valuesTags, holderTagKey } from '../../../functions/lib/store/challengeHolders.js';
 import type { ClaimOutcome } from '../../../functions/lib/store/certificateStore.js';
 import { TAG, type IssuedCertificate, type PendingClaim, type PendingVersion } from '../../../functions/lib/store/model.js';
@@ -115,11 +116,11 @@ export class MemoryCa implements AcmeAccount {
     this.check('offeredProfiles');
     return this.profiles;
   }
-  async createOrder(dnsNames: string[], options: { profile?: string } = {}) {
+  async createOrder(dnsNames: string[], options: { profile?: string; replaces?: string } = {}) {
     this.check('createOrder');
     const order = orderFixture({ url: `https://ca.test/order/new-${++this.created}`, dnsNames });
     this.orders.set(order.url, order);
-    this.calls.push(`createOrder ${order.url}${options.profile ? ` profile=${options.profile}` : ''}`);
+    this.calls.push(`createOrder ${order.url}${options.profile ? ` profile=${options.profile}` : ''}${options.replaces ? ` replaces=${options.replaces}` : ''}`);
     return order;
   }
   async orderStatus(url: string) {
@@ -176,11 +177,32 @@ export class MemoryZone implements ChallengeZone {
   }
 }
 
+/** A CA's ARI: off until `offered`; answers by certID; remembers what CheckExpiry keeps. */
+export class MemoryAri implements RenewalInformation {
+  offered = false;
+  answers = new Map<string, { body: unknown; retryAfter: string | null }>();
+  fetched: string[] = [];
+  kept = new Map<string, AriCache>();
+  async renewalInfoUrl() {
+    return this.offered ? 'https://ca.test/renewal-info' : undefined;
+  }
+  async fetch(_url: string, certId: string) {
+    this.fetched.push(certId);
+    const answer = this.answers.get(certId);
+    if (!answer) throw new Error(`renewalInfo for ${certId} answered 404`);
+    return answer;
+  }
+  async remember(spec: CertificateSpec, cache: AriCache) {
+    this.kept.set(spec.name, cache);
+  }
+}
+
 export interface MemoryWorld {
   ctx: StepContext;
   store: MemoryStore;
   ca: MemoryCa;
   zone: MemoryZone;
+  ari: MemoryAri;
   /** Verification problems to report (none: what the CA sends verifies). */
   verifyProblems: string[];
   /** Target labels whose publish fails. */
@@ -196,13 +218,15 @@ export function memoryWorld(): MemoryWorld {
   const store = new MemoryStore();
   const ca = new MemoryCa();
   const zone = new MemoryZone();
-  const world: Omit<MemoryWorld, 'ctx'> = { store, ca, zone, verifyProblems: [], failingTargets: new Set(), published: [], events: [], newKeys: 0 };
+  const ari = new MemoryAri();
+  const world: Omit<MemoryWorld, 'ctx'> = { store, ca, zone, ari, verifyProblems: [], failingTargets: new Set(), published: [], events: [], newKeys: 0 };
   const ctx: StepContext = {
     env: { inventory, holderLeaseMs: 6 * 3600_000 },
     inventory,
     store,
     holds: new MemoryHolds(store.tags),
     acme: { account: async () => ca },
+    ari,
     dns: { zoneFor: () => zone },
     certificates: {
       newPrivateKey: async () => `new-key-${++world.newKeys}`,
