@@ -2,6 +2,7 @@
 // BEFORE anything else can fail, and write the DNS-01 TXT values. What to do with
 // what is stored is decided in placement.ts; this file does the requests.
 import type { OrderRecord } from '../acme.js';
+import { mayReuseKey } from '../acme/revocation.js';
 import { MAX_RETRY_AFTER_WAITS } from '../backoff.js';
 import { AcmeOrderInvalid } from '../workflow/errors.js';
 import type { OrderState, PlaceChallengesOutput, RenewalItem } from '../workflow/states.js';
@@ -35,7 +36,8 @@ export async function placeChallenges(ctx: PlaceChallengesContext, item: Renewal
 
 async function keyForNewOrder(ctx: PlaceChallengesContext, spec: CertificateSpec): Promise<{ pem: string; currentVersionId?: string }> {
   const current = await ctx.store.readCurrent(spec);
-  if (spec.privateKeyRotation === 'never' && current && current.issued.keyAlgorithm === spec.keyAlgorithm) {
+  const wanted = { keyAlgorithm: spec.keyAlgorithm, rotation: spec.privateKeyRotation };
+  if (current && mayReuseKey(current.issued, wanted, wanted.rotation === 'never' ? await ctx.store.readRevocation(spec) : undefined)) {
     return { pem: current.issued.privateKey, currentVersionId: current.versionId };
   }
   return { pem: await ctx.certificates.newPrivateKey(spec.keyAlgorithm), ...(current ? { currentVersionId: current.versionId } : {}) };
