@@ -19,6 +19,7 @@ import {
   type AccountAction,
   type AccountLookup,
 } from './acme/recovery.js';
+import { mayBeRolledOverKey, shouldAdoptStoredKey } from './acme/rollover.js';
 import { asAwsError } from './aws.js';
 import { AcmeOrderNotReady, InvalidInput } from './workflow/errors.js';
 import type { Issuer } from './inventory.js';
@@ -420,6 +421,7 @@ export class AcmeSession {
   /** Whether the account is now another one than `signedWith`, so the refused request is worth sending again. */
   private async repairAccount(err: unknown, signedWith: RegisteredAccount): Promise<boolean> {
     if (!(err instanceof AcmeProblem)) return false;
+    if (await this.adoptRolledOverKey(err, signedWith)) return true;
     const suspicion = accountSuspicion(err);
     if (suspicion === 'unrelated') return false;
     if (this.account === signedWith) {
@@ -429,6 +431,19 @@ export class AcmeSession {
       await this.repairing;
     }
     return this.account !== signedWith;
+  }
+
+  /** `certpipe account rollover` changed the key while this session was warm: sign with the stored one. */
+  private async adoptRolledOverKey(refusal: AcmeProblem, signedWith: RegisteredAccount): Promise<boolean> {
+    if (this.account !== signedWith) return true;
+    if (!mayBeRolledOverKey(refusal)) return false;
+    const { issuer, context } = this;
+    const stored = await readAccountSecret(context.sm, issuer.accountSecretName);
+    if (this.account !== signedWith) return true;
+    if (!stored || !shouldAdoptStoredKey(signedWith, stored, issuer.directoryUrl)) return false;
+    this.account = accountFor(issuer, stored.accountKey, signedWith.url, context);
+    logger.warn('ACME account: signing with the key a rollover stored', { issuer: issuer.name, accountUrl: signedWith.url });
+    return true;
   }
 
   /** `action` undefined: ask the account itself first (an `unauthorized` may be about something else). */

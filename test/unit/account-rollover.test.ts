@@ -2,7 +2,7 @@
 // next run finds a step that ends with the CA and the store on the same key.
 import { describe, expect, it } from 'vitest';
 import type { AcmeAccountSecret } from '../../functions/lib/acme/account.js';
-import { needsCaProbe, rolloverStep, type RolloverFacts } from '../../functions/lib/acme/rollover.js';
+import { mayBeRolledOverKey, needsCaProbe, rolloverStep, shouldAdoptStoredKey, type RolloverFacts } from '../../functions/lib/acme/rollover.js';
 
 const DIR = 'https://ca.test/dir';
 const URL = 'https://ca.test/acct/1';
@@ -44,5 +44,28 @@ describe('rolloverStep', () => {
     }
     expect(seen).toEqual(['stage', 'keyChange', 'promote']);
     expect(caKey).toBe('NEW');
+  });
+});
+
+describe('a warm session after a rollover elsewhere', () => {
+  const signedWith = { key: 'OLD', url: URL };
+
+  it.each([
+    ['malformed (Pebble: JWS verification error)', 'urn:ietf:params:acme:error:malformed', true],
+    ['unauthorized', 'urn:ietf:params:acme:error:unauthorized', true],
+    ['rate limited', 'urn:ietf:params:acme:error:rateLimited', false],
+    ['no type', undefined, false],
+  ])('a %s refusal may mean the key was rolled over: %s', (_case, type, expected) => {
+    expect(mayBeRolledOverKey(type ? { type } : {})).toBe(expected);
+  });
+
+  it.each<[string, AcmeAccountSecret | undefined, boolean]>([
+    ['same account, another key stored: adopt it', pending, true],
+    ['the same key stored: nothing to adopt (the refusal is about something else)', current, false],
+    ['another account stored (registered again elsewhere): not a rollover', { ...pending, accountUrl: 'https://ca.test/acct/2' }, false],
+    ['another directory stored', { ...pending, directoryUrl: 'https://other.test/dir' }, false],
+    ['nothing stored', undefined, false],
+  ])('%s', (_case, stored, expected) => {
+    expect(shouldAdoptStoredKey(signedWith, stored, DIR)).toBe(expected);
   });
 });

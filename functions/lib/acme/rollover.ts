@@ -46,3 +46,18 @@ export function needsCaProbe({ current, pending }: Omit<RolloverFacts, 'caAccept
     pending.accountKey !== current.accountKey
   );
 }
+
+/** A refusal of the signature itself (`malformed` or `unauthorized`, per CA): maybe the key was rolled over meanwhile. */
+export function mayBeRolledOverKey(refusal: { type?: string }): boolean {
+  const type = refusal.type?.replace('urn:ietf:params:acme:error:', '');
+  return type === 'malformed' || type === 'unauthorized';
+}
+
+/**
+ * A warm function signing with a key that a rollover replaced meanwhile: the
+ * stored account is the same account with another key. Then the stored key is
+ * used, never a new registration (which would give the old key a new account).
+ */
+export function shouldAdoptStoredKey(signedWith: { key: string; url: string }, stored: AcmeAccountSecret | undefined, directoryUrl: string): boolean {
+  return stored !== undefined && stored.directoryUrl === directoryUrl && stored.accountUrl === signedWith.url && stored.accountKey !== signedWith.key;
+}
