@@ -19,6 +19,8 @@ export interface StoredFacts {
   publishPending?: string[];
   /** The CA's Retry-After lay past an execution's end: no request to the CA before this time. */
   deferredUntil?: Date;
+  /** `certpipe revoke` revoked this very certificate (its serial): replace it, whatever its dates. */
+  revoked?: boolean;
 }
 
 /** ACME Renewal Information (RFC 9773) suggested window. */
@@ -31,6 +33,7 @@ export const RENEWAL_REASONS = [
   'DoesNotExist',
   'Forced',
   'PendingOrder',
+  'Revoked',
   'PublishIncomplete',
   'DeferredByCa',
   'Expired',
@@ -122,6 +125,9 @@ const CHECKS: Check[] = [
     stored?.pendingOrder
       ? { due: true, reason: 'PendingOrder', message: 'An ACME order is in flight; resuming it' }
       : undefined,
+  // Before PublishIncomplete: a revoked certificate is replaced, not published again.
+  ({ stored }) =>
+    stored?.revoked ? { due: true, reason: 'Revoked', message: `The certificate (serial ${stored.serial}) was revoked; ordering a new one` } : undefined,
   ({ stored }) =>
     stored?.publishPending?.length
       ? {

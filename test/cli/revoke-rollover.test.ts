@@ -162,6 +162,9 @@ describe('certpipe revoke and account rollover', () => {
     expect(await caStatus(serial)).toMatchObject({ Status: 'Revoked', Reason: 1 });
     const events = await storedEvents(cloud, 'Certificate Revoked');
     expect(events.at(-1)!.detail).toMatchObject({ serial, reason: 'keyCompromise', signedWith: 'certificateKey' });
+    // Not reissued: the next run replaces it, and status says why.
+    const status = JSON.parse((await cli(['status', '--json'])).stdout);
+    expect(status.certificates[0]).toMatchObject({ serial, renewal: { due: true, reason: 'Revoked' } });
   });
 
   it('account rollover keeps the URL and changes the key; the CA refuses the old key; the next renewal succeeds with the new one', async () => {

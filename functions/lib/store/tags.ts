@@ -1,6 +1,7 @@
 // Tags of the primary secret: what CheckExpiry reads from one ListSecrets. Pure.
 import { createHash } from 'node:crypto';
 import type { Tag } from '@aws-sdk/client-secrets-manager';
+import { parseRevocationTag } from '../acme/revocation.js';
 import { keyAlgorithmSchema } from '../inventory.js';
 import { TAG, type IssuedCertificate, type StoredCertificateFacts } from './model.js';
 
@@ -88,6 +89,7 @@ export function factsFromTags(
   const issuedAt = date(tags.get(TAG.issuedAt));
   const renewalTime = date(tags.get(TAG.renewalTime));
   const deferredUntil = date(tags.get(TAG.deferredUntil));
+  const revoked = parseRevocationTag(tags.get(TAG.revoked))?.serial.toLowerCase() === serial.toLowerCase();
   return {
     certificateName,
     secretName: entry.Name ?? '',
@@ -103,6 +105,7 @@ export function factsFromTags(
     ...(currentVersionId ? { currentVersionId } : {}),
     ...(issuedAt ? { issuedAt } : {}),
     ...(renewalTime ? { renewalTime } : {}),
+    ...(revoked ? { revoked } : {}),
     ...(deferredUntil ? { deferredUntil } : {}),
     acmCertificateArns,
   };
