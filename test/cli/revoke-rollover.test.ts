@@ -8,7 +8,8 @@ import { ACMClient, GetCertificateCommand } from '@aws-sdk/client-acm';
 import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as acme from 'acme-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run, type CliIO } from '../../bin/cli.js';
+import type { CliIO } from '../../bin/cli.js';
+import { runCli } from './runCli.js';
 import { generateAccountKey, stagePendingAccountKey } from '../../functions/lib/acme/account.js';
 import { parseCertificate } from '../../functions/lib/x509.js';
 import { startTestCloud, type TestCloud } from '../support/cloud.js';
@@ -16,30 +17,13 @@ import { currentSecret, deployTestPipeline, exampleConfig, holdsKeyMaterial, log
 
 const ACCOUNT_SECRET = 'certpipe/acme-account/pebble';
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 describe('certpipe revoke and account rollover', () => {
   let cloud: TestCloud;
   let pipeline: TestPipeline;
   let env: NodeJS.ProcessEnv;
   let sm: SecretsManagerClient;
 
-  async function cli(argv: string[], extra: Partial<CliIO> = {}): Promise<Result> {
-    let stdout = '';
-    let stderr = '';
-    const code = await run(argv, {
-      stdout: { write: (s: string) => (stdout += s) },
-      stderr: { write: (s: string) => (stderr += s) },
-      isTTY: false,
-      env,
-      ...extra,
-    });
-    return { code, stdout, stderr };
-  }
+  const cli = (argv: string[], extra: Partial<CliIO> = {}) => runCli(argv, env, extra);
 
   /** Pebble's management API: the CA's own record of a certificate. */
   function caStatus(serial: string): Promise<{ Status: string; Reason?: number }> {
