@@ -485,7 +485,10 @@ export class AcmeSession {
    * Nothing is stored here: the caller stored `newKey` before and promotes it after.
    */
   async changeAccountKey(newKey: string): Promise<void> {
-    await callAcme(`Changing the key of ACME account ${this.account.url}`, () => this.client.updateAccountKey(newKey));
+    const { url } = this.account;
+    await callAcme(`Changing the key of ACME account ${url}`, () => this.client.updateAccountKey(newKey));
+    // acme-client swapped its signer; this session's account (and its instrumented client) follows.
+    this.account = accountFor(this.issuer, newKey, url, this.context);
   }
 
   /** Whether the CA accepts `key` as this account's key: a POST-as-GET of the account URL signed with it. */
