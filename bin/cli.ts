@@ -4,11 +4,14 @@ import { createInterface } from 'node:readline/promises';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError } from '../infra/config.js';
+import { REVOCATION_REASONS } from '../functions/lib/acme/revocation.js';
 import { CliError, EXIT, resolveTarget, type CliIO, type GlobalOptions } from './commands/context.js';
+import { accountRolloverCommand } from './commands/account.js';
 import { historyCommand } from './commands/history.js';
 import { iamReportCommand } from './commands/iam.js';
 import { inspectCommand } from './commands/inspect.js';
 import { renewCommand } from './commands/renew.js';
+import { revokeCommand } from './commands/revoke.js';
 import { rollbackCommand } from './commands/rollback.js';
 import { statusCommand } from './commands/status.js';
 import { validateCommand } from './commands/validate.js';
@@ -20,7 +23,7 @@ const EXIT_CODES_HELP = `
 Exit codes:
   0  success
   1  the operation failed (a renewal failed, an AWS call was refused; validate: the config is invalid)
-  2  usage or config error (bad arguments, a command given an invalid config, no target, rollback without --yes off a terminal)
+  2  usage or config error (bad arguments, a command given an invalid config, no target, rollback or revoke without --yes off a terminal)
   3  not found (unknown certificate, no issued certificate, unknown stack)
 
 Target: --stack NAME (a deployed pipeline stack, default AWS credentials) or the
@@ -95,6 +98,25 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .argument('<name>', 'certificate name')
     .option('--yes', 'do not ask for confirmation')
     .action(withTarget((target, opts, name: string) => rollbackCommand(name, target, opts, io)));
+
+  program
+    .command('revoke')
+    .description('revoke the current certificate at the CA (keyCompromise: signed with its own key); --reissue replaces it at once')
+    .argument('<name>', 'certificate name')
+    .addOption(new Option('--reason <reason>', 'why (RFC 5280)').choices(Object.keys(REVOCATION_REASONS)).makeOptionMandatory())
+    .option('--reissue', 'start a forced renewal with a new key right after revoking')
+    .option('--wait', 'with --reissue: follow the renewal to its end; exit 1 when it fails')
+    .option('--yes', 'do not ask for confirmation')
+    .addOption(new Option('--poll-ms <ms>', 'poll interval while following').argParser(positiveInt).hideHelp())
+    .action(withTarget((target, opts, name: string) => revokeCommand(name, target, opts, io)));
+
+  program
+    .command('account')
+    .description("the issuers' ACME accounts")
+    .command('rollover')
+    .description('give an issuer\'s ACME account a new key; the account URL stays (RFC 8555 §7.3.5)')
+    .argument('<issuer>', 'issuer name from the config')
+    .action(withTarget((target, opts, issuer: string) => accountRolloverCommand(issuer, target, opts, io)));
 
   program
     .command('iam')

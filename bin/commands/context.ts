@@ -86,6 +86,8 @@ export interface Target {
   readonly inventory: Inventory;
   readonly aws: AwsClients;
   readonly sfn: SFNClient;
+  /** A CA to trust when the CLI itself talks ACME (revoke, account rollover): Pebble's, locally. */
+  readonly acmeCaBundlePath?: string;
 }
 
 export function findSpec(target: Target, name: string): CertificateSpec {
@@ -125,7 +127,8 @@ async function localTarget(io: CliIO, dataDir: string, endpointOverride?: string
   if (!inventory || !stateMachineArn || !(await stateMachineExists(sfn, stateMachineArn))) {
     throw usageError(`the pipeline is not deployed to the local cloud at ${endpoint}: ${START_LOCAL}`);
   }
-  return { kind: 'local', description: `local cloud ${endpoint}`, stateMachineArn, inventory, aws, sfn };
+  const acmeCaBundlePath = readCloudInfo(dataDir)?.pebbleCaPath;
+  return { kind: 'local', description: `local cloud ${endpoint}`, stateMachineArn, inventory, aws, sfn, ...(acmeCaBundlePath ? { acmeCaBundlePath } : {}) };
 }
 
 function readInventoryFile(file: string): Inventory | undefined {

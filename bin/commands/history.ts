@@ -1,6 +1,9 @@
 // `certpipe history [name]`: recent executions with outcome, duration and the
 // step that failed; with a name, only the runs that did something with it.
+import { ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
 import pc from 'picocolors';
+import { parseRevocationTag, type RevocationRecord } from '../../functions/lib/acme/revocation.js';
+import { TAG } from '../../functions/lib/tagNames.js';
 import { fittedTable, type Layout } from '../layout.js';
 import { findSpec, layoutOf, printJson, println, type CliIO, type GlobalOptions, type Target } from './context.js';
 import { recentExecutions, type ExecutionSummary } from './executions.js';
@@ -19,12 +22,43 @@ export async function historyCommand(name: string | undefined, target: Target, o
       .map((e) => ({ ...e, certificates: e.certificates.filter((r) => r.name === name) }))
       .slice(0, limit);
   }
+  // Revocations are no executions: the CLI made them, and the secrets' tags remember them.
+  const revocations = (await listRevocations(target)).filter((r) => !name || r.certificate === name);
   if (opts.json) {
-    printJson(io, { target: target.description, executions });
+    printJson(io, { target: target.description, executions, revocations });
     return 0;
   }
-  println(io, executions.length ? renderHistory(executions, layoutOf(io, opts)) : `no executions${name ? ` for ${name}` : ''} in ${target.description}`);
+  println(
+    io,
+    executions.length || revocations.length
+      ? renderHistory(executions, layoutOf(io, opts), revocations)
+      : `no executions${name ? ` for ${name}` : ''} in ${target.description}`,
+  );
   return 0;
+}
+
+/** One history entry per certificate whose secret records a revocation (the latest one each). */
+export interface RevocationEntry extends RevocationRecord {
+  certificate: string;
+}
+
+/** One paginated ListSecrets over the secrets tagged revoked, whatever the inventory's size. */
+async function listRevocations(target: Target): Promise<RevocationEntry[]> {
+  const entries: RevocationEntry[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await target.aws
+      .secretsManager()
+      .send(new ListSecretsCommand({ Filters: [{ Key: 'tag-key', Values: [TAG.revoked] }], ...(NextToken ? { NextToken } : {}) }));
+    for (const secret of page.SecretList ?? []) {
+      const tag = (key: string) => secret.Tags?.find((t) => t.Key === key)?.Value;
+      const record = parseRevocationTag(tag(TAG.revoked));
+      const certificate = tag(TAG.certificate);
+      if (record && certificate && !tag(TAG.copyOf)) entries.push({ certificate, ...record });
+    }
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return entries;
 }
 
 const outcomeCounts = (certs: readonly { outcome: string }[]) => {
@@ -34,9 +68,14 @@ const outcomeCounts = (certs: readonly { outcome: string }[]) => {
 };
 
 /** The history table: fitted, with counts per outcome and the failed steps; `--wide` names the execution and every certificate. */
-export function renderHistory(executions: readonly ExecutionSummary[], layout: Layout): string {
+export function renderHistory(executions: readonly ExecutionSummary[], layout: Layout, revocations: readonly RevocationEntry[] = []): string {
   const c = pc.createColors(layout.color);
   const wide = layout.width === undefined;
+  const revoked = revocations.map((r) => {
+    const at = r.at.replace(/\.\d{3}Z$/, 'Z');
+    const what = `${r.certificate} revoked (${r.reason}${wide ? `, serial ${r.serial}` : ''})`;
+    return { at: Date.parse(r.at), row: wide ? [at, 'certpipe revoke', c.yellow('REVOKED'), '', what, ''] : [at.replace('T', ' ').replace(/:\d\dZ$/, 'Z'), c.yellow('REVOKED'), '', what, ''] };
+  });
   const rows = executions.map((e) => {
     const failed = [
       ...(e.failedStep ? [e.failedStep] : []),
@@ -49,8 +88,13 @@ export function renderHistory(executions: readonly ExecutionSummary[], layout: L
       ? [started, e.name, status, duration, e.certificates.map((r) => `${r.name} ${r.outcome}`).join('\n'), failed]
       : [started.replace('T', ' ').replace(/:\d\dZ$/, 'Z'), status, duration, outcomeCounts(e.certificates), failed];
   });
+  // Newest first, revocations among the executions by time.
+  const timed = [
+    ...rows.map((row, i) => ({ at: executions[i]!.startDate?.getTime() ?? 0, row })),
+    ...revoked,
+  ].sort((a, b) => b.at - a.at);
   const head = wide
     ? ['started', 'execution', 'status', 'duration', 'certificates', 'failed step']
     : ['started', 'status', 'duration', 'certificates', 'failed step'];
-  return fittedTable(head, rows, layout, wide ? [0] : [0, 1, 2]);
+  return fittedTable(head, timed.map((t) => t.row), layout, wide ? [0] : [0, 1, 2]);
 }

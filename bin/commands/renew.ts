@@ -6,7 +6,7 @@ import { createReporter } from '../progress/reporter.js';
 import { countsText, ExecutionTracker } from '../progress/tracker.js';
 import { startExecution, waitForExecution } from '../run.js';
 import { colors, findSpec, layoutOf, printJson, println, usageError, type CliIO, type GlobalOptions, type Target } from './context.js';
-import { summarizeExecution } from './executions.js';
+import { summarizeExecution, type ExecutionSummary } from './executions.js';
 
 export interface RenewOptions extends GlobalOptions {
   all?: boolean;
@@ -29,6 +29,20 @@ export async function renewCommand(names: string[], target: Target, opts: RenewO
     return 0;
   }
 
+  const { finished, summary } = await followExecution(executionArn, target, opts, io);
+  const wanted = opts.all ? summary.certificates : summary.certificates.filter((r) => names.includes(r.name));
+  const failed = finished.status !== 'SUCCEEDED' || wanted.some((r) => r.outcome === 'failed');
+
+  if (opts.json) {
+    printJson(io, summary);
+  } else {
+    println(io, outcomeLines(wanted, finished.status, summary.error, opts, io));
+  }
+  return failed ? 1 : 0;
+}
+
+/** Follows an execution to its end: a line per certificate and step (none with --json), then its summary. */
+export async function followExecution(executionArn: string, target: Target, opts: RenewOptions, io: CliIO) {
   const c = colors(io);
   const started = Date.now();
   if (!opts.json) println(io, `following ${executionArn}`);
@@ -48,25 +62,28 @@ export async function renewCommand(names: string[], target: Target, opts: RenewO
     { executionArn, status: finished.status, startDate: finished.startDate, stopDate: finished.stopDate },
     finished.history,
   );
-  const wanted = opts.all ? summary.certificates : summary.certificates.filter((r) => names.includes(r.name));
-  const failed = finished.status !== 'SUCCEEDED' || wanted.some((r) => r.outcome === 'failed');
+  return { finished, summary };
+}
 
-  if (opts.json) {
-    printJson(io, summary);
-  } else {
-    const lines: string[] = [];
-    for (const row of wanted) {
-      const what =
-        row.outcome === 'failed'
-          ? c.red(`failed${row.failedStep ? ` in ${row.failedStep}` : ''}: ${row.error ?? ''}`)
-          : row.outcome === 'renewed'
-            ? c.green(`renewed, valid until ${row.notAfter ?? '?'}, published to ${row.publishedTo.join(', ') || 'the secret'}`)
-            : `${row.outcome}${row.reason ? ` (${row.reason})` : ''}`;
-      lines.push(`${row.name}: ${what}`);
-    }
-    println(io, fitLines(lines, layoutOf(io, opts).width).join('\n'));
-    const status = finished.status === 'SUCCEEDED' ? c.green(finished.status) : c.red(finished.status);
-    println(io, `execution ${status}${summary.error ? `: ${summary.error}` : ''}`);
+/** One line per certificate with its outcome, then the execution's status. */
+export function outcomeLines(
+  wanted: ExecutionSummary['certificates'],
+  status: string,
+  error: string | undefined,
+  opts: GlobalOptions,
+  io: CliIO,
+): string {
+  const c = colors(io);
+  const lines: string[] = [];
+  for (const row of wanted) {
+    const what =
+      row.outcome === 'failed'
+        ? c.red(`failed${row.failedStep ? ` in ${row.failedStep}` : ''}: ${row.error ?? ''}`)
+        : row.outcome === 'renewed'
+          ? c.green(`renewed, valid until ${row.notAfter ?? '?'}, published to ${row.publishedTo.join(', ') || 'the secret'}`)
+          : `${row.outcome}${row.reason ? ` (${row.reason})` : ''}`;
+    lines.push(`${row.name}: ${what}`);
   }
-  return failed ? 1 : 0;
+  const shown = status === 'SUCCEEDED' ? c.green(status) : c.red(status);
+  return `${fitLines(lines, layoutOf(io, opts).width).join('\n')}\nexecution ${shown}${error ? `: ${error}` : ''}`;
 }

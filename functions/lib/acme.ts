@@ -2,6 +2,7 @@
 // requests of one workflow step and returns; nothing here waits or polls (the
 // state machine's Wait/Retry does), acme-client's own retry loops are switched
 // off, and every failure leaves as a typed error from errors.ts.
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { createSecureContext, rootCertificates } from 'node:tls';
@@ -19,6 +20,7 @@ import {
   type AccountAction,
   type AccountLookup,
 } from './acme/recovery.js';
+import { mayBeRolledOverKey, shouldAdoptStoredKey } from './acme/rollover.js';
 import { asAwsError } from './aws.js';
 import { AcmeOrderNotReady, InvalidInput } from './workflow/errors.js';
 import type { Issuer } from './inventory.js';
@@ -103,7 +105,7 @@ function networkAwareAdapter(http: AxiosAdapter): AxiosAdapter {
 }
 
 /** Apply process-wide HTTP settings: no sleeping retries, a timeout, and the CA bundle if one is named. */
-function configureHttp(lib: AcmeLibrary): void {
+function configureHttp(lib: AcmeLibrary, caBundlePath?: string): void {
   const defaults = lib.axios.defaults as typeof lib.axios.defaults & {
     acmeSettings: { retryMaxAttempts: number; retryDefaultDelay: number };
   };
@@ -114,7 +116,7 @@ function configureHttp(lib: AcmeLibrary): void {
     defaults.adapter = networkAwareAdapter(lib.httpAdapter);
     adapterInstalled = true;
   }
-  const bundlePath = process.env.CERTPIPE_ACME_CA_BUNDLE || undefined;
+  const bundlePath = caBundlePath ?? (process.env.CERTPIPE_ACME_CA_BUNDLE || undefined);
   if (bundlePath === configuredBundle) return;
   configuredBundle = bundlePath;
   // Public CAs stay trusted: the bundle adds a private or test CA (Pebble) to them.
@@ -200,6 +202,8 @@ function problemOf(url: string, resp: HttpResponse): AcmeProblem {
 export interface AcmeSessionOptions {
   /** KMS key for the account secret when it is created (default: env CERTPIPE_KMS_KEY_ID). */
   kmsKeyId?: string;
+  /** PEM file of a CA to trust besides the public ones (default: env CERTPIPE_ACME_CA_BUNDLE); the CLI's local target. */
+  caBundlePath?: string;
 }
 
 /** A registered account and the acme-client instance that signs with its key. */
@@ -249,7 +253,7 @@ export class AcmeSession {
   /** Load (or create and register) the issuer's account. Cached per process, secret and directory. */
   static async open(issuer: Issuer, sm: SecretsManagerClient, options: AcmeSessionOptions = {}): Promise<AcmeSession> {
     const lib = await loadAcmeLibrary();
-    configureHttp(lib);
+    configureHttp(lib, options.caBundlePath);
     // No await from here on: concurrent callers share one session.
     let perClient = sessions.get(sm);
     if (!perClient) sessions.set(sm, (perClient = new Map()));
@@ -449,6 +453,7 @@ export class AcmeSession {
   /** Whether the account is now another one than `signedWith`, so the refused request is worth sending again. */
   private async repairAccount(err: unknown, signedWith: RegisteredAccount): Promise<boolean> {
     if (!(err instanceof AcmeProblem)) return false;
+    if (await this.adoptRolledOverKey(err, signedWith)) return true;
     const suspicion = accountSuspicion(err);
     if (suspicion === 'unrelated') return false;
     if (this.account === signedWith) {
@@ -458,6 +463,19 @@ export class AcmeSession {
       await this.repairing;
     }
     return this.account !== signedWith;
+  }
+
+  /** `certpipe account rollover` changed the key while this session was warm: sign with the stored one. */
+  private async adoptRolledOverKey(refusal: AcmeProblem, signedWith: RegisteredAccount): Promise<boolean> {
+    if (this.account !== signedWith) return true;
+    if (!mayBeRolledOverKey(refusal)) return false;
+    const { issuer, context } = this;
+    const stored = await readAccountSecret(context.sm, issuer.accountSecretName);
+    if (this.account !== signedWith) return true;
+    if (!stored || !shouldAdoptStoredKey(signedWith, stored, issuer.directoryUrl)) return false;
+    this.account = accountFor(issuer, stored.accountKey, signedWith.url, context);
+    logger.warn('ACME account: signing with the key a rollover stored', { issuer: issuer.name, accountUrl: signedWith.url });
+    return true;
   }
 
   /** `action` undefined: ask the account itself first (an `unauthorized` may be about something else). */
@@ -487,6 +505,35 @@ export class AcmeSession {
       previousAccountUrl: previousUrl,
       accountUrl: this.account.url,
     });
+  }
+
+  /** revokeCert signed with the account key (RFC 8555 §7.6); `reasonCode` is RFC 5280's CRLReason. */
+  async revokeCertificate(certificatePem: string, reasonCode: number): Promise<void> {
+    await this.call('Revoking certificate', () => this.client.revokeCertificate(certificatePem, { reason: reasonCode }));
+  }
+
+  /**
+   * keyChange (RFC 8555 §7.3.5): the CA binds the account to `newKey`, the URL stays.
+   * Nothing is stored here: the caller stored `newKey` before and promotes it after.
+   */
+  async changeAccountKey(newKey: string): Promise<void> {
+    const { url } = this.account;
+    await callAcme(`Changing the key of ACME account ${url}`, () => this.client.updateAccountKey(newKey));
+    // acme-client swapped its signer; this session's account (and its instrumented client) follows.
+    this.account = accountFor(this.issuer, newKey, url, this.context);
+  }
+
+  /** Whether the CA accepts `key` as this account's key: a POST-as-GET of the account URL signed with it. */
+  async accountAcceptsKey(key: string): Promise<boolean> {
+    const probe = accountFor(this.issuer, key, this.account.url, this.context);
+    const api = (probe.client as unknown as ClientInternals).api;
+    try {
+      await api.apiRequest(this.account.url, null, [200]);
+      return true;
+    } catch (err) {
+      if (err instanceof AcmeProblem && err.status < 500) return false;
+      throw toAcmeError(err, `Asking the CA about ACME account ${this.account.url}`);
+    }
   }
 
   /** POST-as-GET of the account's own URL (RFC 8555 §7.3.3 allows it): its status, or the CA's refusal. */
@@ -561,6 +608,29 @@ async function registerAccount(issuer: Issuer, key: string, context: AccountCont
   const url = client.getAccountUrl();
   await saveAccountSecret(context.sm, issuer.accountSecretName, { accountKey: key, accountUrl: url, directoryUrl: issuer.directoryUrl });
   return { client, key, thumbprint: jwkThumbprint(key), url };
+}
+
+/**
+ * revokeCert signed with the certificate's own key, as a `jwk` JWS (RFC 8555 §7.6):
+ * proof of possession, for keyCompromise. acme-client signs it (its client with the
+ * certificate key as "account" key, and no account URL so the header carries the jwk).
+ */
+export async function revokeWithCertificateKey(
+  issuer: Issuer,
+  certificatePem: string,
+  certificateKeyPem: string,
+  reasonCode: number,
+  options: Pick<AcmeSessionOptions, 'caBundlePath'> = {},
+): Promise<void> {
+  const lib = await loadAcmeLibrary();
+  configureHttp(lib, options.caBundlePath);
+  const client = new lib.Client({ directoryUrl: issuer.directoryUrl, accountKey: certificateKeyPem, backoffAttempts: 1, backoffMin: 0, backoffMax: 0 });
+  instrument(client);
+  const { http, api } = client as unknown as ClientInternals & { http: { getResourceUrl(name: string): Promise<string> } };
+  const certificate = new X509Certificate(certificatePem).raw.toString('base64url');
+  await callAcme('Revoking certificate with its own key', async () =>
+    api.apiRequest(await http.getResourceUrl('revokeCert'), { certificate, reason: reasonCode }, [200], { includeJwsKid: false }),
+  );
 }
 
 /** The EAB HMAC key: the secret's string, or its `hmacKey` member when it is JSON. */

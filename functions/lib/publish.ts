@@ -8,7 +8,7 @@ import type { CertificateEvents, CertificateRecords, PublishTargets } from './po
 import type { IssuedCertificate } from './store/model.js';
 import { certificateEventDetail, factsOf, publishOutcome, type PublishOutcome } from './steps/publishPlan.js';
 
-export const EVENT = { renewed: 'Certificate Renewed', rolledBack: 'Certificate Rolled Back' } as const;
+export const EVENT = { renewed: 'Certificate Renewed', rolledBack: 'Certificate Rolled Back', revoked: 'Certificate Revoked' } as const;
 export type CertificateEventType = (typeof EVENT)[keyof typeof EVENT];
 
 export interface PublishPorts {

@@ -21,6 +21,8 @@ export interface StoredFacts {
   deferredUntil?: Date;
   /** Who deferred it: the CA (absent or `DeferredByCa`), or the pipeline's own rate-limit budget (`RateLimitBudget`). */
   deferredReason?: string;
+  /** `certpipe revoke` revoked this very certificate (its serial): replace it, whatever its dates. */
+  revoked?: boolean;
 }
 
 /** ACME Renewal Information (RFC 9773) suggested window. */
@@ -37,6 +39,7 @@ export const RENEWAL_REASONS = [
   'DoesNotExist',
   'Forced',
   'PendingOrder',
+  'Revoked',
   'PublishIncomplete',
   'DeferredByCa',
   'RateLimitBudget',
@@ -133,6 +136,9 @@ const CHECKS: Check[] = [
     stored?.pendingOrder
       ? { due: true, reason: 'PendingOrder', message: 'An ACME order is in flight; resuming it' }
       : undefined,
+  // Before PublishIncomplete: a revoked certificate is replaced, not published again.
+  ({ stored }) =>
+    stored?.revoked ? { due: true, reason: 'Revoked', message: `The certificate (serial ${stored.serial}) was revoked; ordering a new one` } : undefined,
   ({ stored }) =>
     stored?.publishPending?.length
       ? {

@@ -38,4 +38,6 @@ export const TAG = {
   /** On an issuer's ACME account secret: the issuer's name and its directory. */
   acmeAccount: 'certpipe:acme-account',
   directoryUrl: 'certpipe:directory-url',
+  /** On a certificate secret: its latest revocation, `<ISO time> <reason> <serial>` (acme/revocation.ts). */
+  revoked: 'certpipe:revoked',
 } as const;

@@ -8,19 +8,14 @@ import { fileURLToPath } from 'node:url';
 import { ACMClient, GetCertificateCommand } from '@aws-sdk/client-acm';
 import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run, type CliIO } from '../../bin/cli.js';
+import type { CliIO } from '../../bin/cli.js';
+import { runCli } from './runCli.js';
 import { parseCertificate } from '../../functions/lib/x509.js';
 import { startTestCloud, type TestCloud } from '../support/cloud.js';
 import { currentSecret, deployTestPipeline, exampleConfig, storedEvents, type TestPipeline } from '../e2e/pipeline.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const LAUNCHER = path.join(REPO, 'bin', 'certpipe.mjs');
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 describe('certpipe CLI', () => {
   let cloud: TestCloud;
@@ -29,18 +24,7 @@ describe('certpipe CLI', () => {
   let firstSerial: string;
   let badConfig: string;
 
-  async function cli(argv: string[], extra: Partial<CliIO> = {}): Promise<Result> {
-    let stdout = '';
-    let stderr = '';
-    const code = await run(argv, {
-      stdout: { write: (s: string) => (stdout += s) },
-      stderr: { write: (s: string) => (stderr += s) },
-      isTTY: false,
-      env,
-      ...extra,
-    });
-    return { code, stdout, stderr };
-  }
+  const cli = (argv: string[], extra: Partial<CliIO> = {}) => runCli(argv, env, extra);
 
   beforeAll(async () => {
     cloud = await startTestCloud({ pebble: true, settings: { insyncDelayMs: 200 } });

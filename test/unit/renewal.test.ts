@@ -160,6 +160,20 @@ describe('renewalDecision', () => {
       message: /acm:000000000000:eu-west-1/,
     },
     {
+      name: 'this certificate was revoked (certpipe revoke) → Revoked, however fresh',
+      input: { stored: { ...stored, revoked: true }, now: early },
+      due: true,
+      reason: 'Revoked',
+      message: /revoked/,
+    },
+    {
+      name: 'revoked with a publish left → Revoked (replaced, not published again)',
+      input: { stored: { ...stored, revoked: true, publishPending: ['acm:000000000000:eu-west-1'] }, now: early },
+      due: true,
+      reason: 'Revoked',
+      message: /revoked/,
+    },
+    {
       name: 'the CA deferred it (Retry-After) and the time has not come → DeferredByCa, even if expired',
       input: { stored: { ...stored, deferredUntil: d('2025-04-02T06:00:00Z') }, now: d('2025-04-02T00:00:00Z') },
       due: false,

@@ -115,6 +115,13 @@ describe('tags ↔ facts', () => {
     expect(facts).toMatchObject({ pendingOrder: true, pendingOrderUrl: 'https://ca/order/2' });
   });
 
+  it('flags the current certificate as revoked only when the revoked serial is its own', () => {
+    const revokedTag = (serial: string) => ({ Key: 'certpipe:revoked', Value: `2025-02-01T00:00:00.000Z superseded ${serial}` });
+    expect(factsFromTags({ Tags: [...certificateTags(issued, { issuedAt }), revokedTag('0A1B2C')] })?.revoked).toBe(true);
+    // The tag outlives the certificate it names: once replaced, the new one is not revoked.
+    expect(factsFromTags({ Tags: [...certificateTags(issued, { issuedAt }), revokedTag('99')] })?.revoked).toBeUndefined();
+  });
+
   it('restores a truncated name list from the spec when the digest matches', () => {
     const names = Array.from({ length: 40 }, (_, i) => `host-${i}.long-subdomain.example.com`);
     const tags = certificateTags({ ...issued, dnsNames: names }, { issuedAt });

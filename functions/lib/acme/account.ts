@@ -6,8 +6,10 @@
 import { generateKeyPairSync } from 'node:crypto';
 import {
   CreateSecretCommand,
+  DescribeSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
+  UpdateSecretVersionStageCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { asAwsError, awsErrorName } from '../aws.js';
@@ -30,10 +32,10 @@ export function generateAccountKey(): string {
   return privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
 }
 
-export async function readAccountSecret(sm: SecretsManagerClient, name: string): Promise<AcmeAccountSecret | undefined> {
+export async function readAccountSecret(sm: SecretsManagerClient, name: string, stage = 'AWSCURRENT'): Promise<AcmeAccountSecret | undefined> {
   let text: string | undefined;
   try {
-    text = (await sm.send(new GetSecretValueCommand({ SecretId: name }))).SecretString;
+    text = (await sm.send(new GetSecretValueCommand({ SecretId: name, VersionStage: stage }))).SecretString;
   } catch (err) {
     if (awsErrorName(err) === 'ResourceNotFoundException') return undefined;
     throw asAwsError(err, `Reading ACME account secret ${name}`);
@@ -109,5 +111,67 @@ export async function saveAccountSecret(sm: SecretsManagerClient, name: string, 
     // Same token, other content: a concurrent caller stored this account first; theirs is as good.
     if (awsErrorName(err) === 'ResourceExistsException') return;
     throw asAwsError(err, `Updating ACME account secret ${name}`);
+  }
+}
+
+// Key rollover (acme/rollover.ts decides): the new key waits as AWSPENDING
+// until the CA accepted it; AWSCURRENT is what every function signs with.
+
+/** The key a rollover stored and has not promoted yet, if any. */
+export function readPendingAccountSecret(sm: SecretsManagerClient, name: string): Promise<AcmeAccountSecret | undefined> {
+  return readAccountSecret(sm, name, PENDING);
+}
+
+const PENDING = 'AWSPENDING';
+const CURRENT = 'AWSCURRENT';
+
+/** Store `value` (the same account with a new key) as AWSPENDING, before the CA is told. */
+export async function stagePendingAccountKey(sm: SecretsManagerClient, name: string, value: AcmeAccountSecret): Promise<void> {
+  try {
+    await sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: JSON.stringify(value), VersionStages: [PENDING] }));
+  } catch (err) {
+    throw asAwsError(err, `Storing the pending key of ACME account secret ${name}`);
+  }
+}
+
+/** AWSPENDING becomes AWSCURRENT (the old key stays as AWSPREVIOUS), then the pending label goes. */
+export async function promotePendingAccountKey(sm: SecretsManagerClient, name: string): Promise<void> {
+  const stages = await versionStages(sm, name);
+  const pendingId = versionWith(stages, PENDING);
+  if (!pendingId) return;
+  const currentId = versionWith(stages, CURRENT);
+  if (currentId !== pendingId) {
+    await moveStage(sm, name, { VersionStage: CURRENT, MoveToVersionId: pendingId, ...(currentId ? { RemoveFromVersionId: currentId } : {}) });
+  }
+  await moveStage(sm, name, { VersionStage: PENDING, RemoveFromVersionId: pendingId });
+}
+
+/** Forget a pending key that belongs to no rollover of this account. */
+export async function discardPendingAccountKey(sm: SecretsManagerClient, name: string): Promise<void> {
+  const pendingId = versionWith(await versionStages(sm, name), PENDING);
+  if (pendingId) await moveStage(sm, name, { VersionStage: PENDING, RemoveFromVersionId: pendingId });
+}
+
+async function versionStages(sm: SecretsManagerClient, name: string): Promise<Record<string, string[]>> {
+  try {
+    return (await sm.send(new DescribeSecretCommand({ SecretId: name }))).VersionIdsToStages ?? {};
+  } catch (err) {
+    throw asAwsError(err, `Describing ACME account secret ${name}`);
+  }
+}
+
+function versionWith(stages: Record<string, string[]>, stage: string): string | undefined {
+  return Object.entries(stages).find(([, s]) => s.includes(stage))?.[0];
+}
+
+async function moveStage(
+  sm: SecretsManagerClient,
+  name: string,
+  input: { VersionStage: string; MoveToVersionId?: string; RemoveFromVersionId?: string },
+): Promise<void> {
+  try {
+    await sm.send(new UpdateSecretVersionStageCommand({ SecretId: name, ...input }));
+  } catch (err) {
+    throw asAwsError(err, `Moving ${input.VersionStage} of ACME account secret ${name}`);
   }
 }

@@ -2,6 +2,7 @@
 // not the SDK. The real implementations live beside this file (one per port, so
 // a function bundles only the ones its handler names); the unit tests pass
 // in-memory ones (test/unit/steps/memoryPorts.ts).
+import type { RevocationRecord } from '../acme/revocation.js';
 import type { OrderRecord } from '../acme.js';
 import type { AriCache } from '../acme/ariCache.js';
 import type { CertificateSpec, Issuer, KeyAlgorithm, Target } from '../inventory.js';
@@ -19,6 +20,8 @@ export interface CertificateRecords {
   scanInventory(specs: readonly Pick<CertificateSpec, 'name' | 'dnsNames' | 'secretName'>[]): Promise<Map<string, StoredCertificateFacts>>;
   readPending(spec: CertificateSpec): Promise<PendingVersion | undefined>;
   readCurrent(spec: CertificateSpec): Promise<{ versionId: string; issued: IssuedCertificate } | undefined>;
+  /** The latest revocation `certpipe revoke` recorded (a revoked certificate's key is never reused). */
+  readRevocation(spec: CertificateSpec): Promise<RevocationRecord | undefined>;
   claimPending(spec: CertificateSpec, input: ClaimInput, options?: ClaimOptions): Promise<ClaimOutcome>;
   storeIssued(spec: CertificateSpec, issued: IssuedCertificate, options: { claimVersionId: string }): Promise<string>;
   abandonPending(spec: CertificateSpec, pendingVersionId: string): Promise<void>;

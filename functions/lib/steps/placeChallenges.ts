@@ -3,6 +3,7 @@
 // what is stored is decided in placement.ts; this file does the requests.
 import type { OrderRecord } from '../acme.js';
 import { replacedCertId } from '../acme/ari.js';
+import { mayReuseKey } from '../acme/revocation.js';
 import { MAX_RETRY_AFTER_WAITS } from '../backoff.js';
 import { AcmeOrderInvalid, ProfileNotOffered } from '../workflow/errors.js';
 import { checkProfile, profileFor } from '../acme/profiles.js';
@@ -40,7 +41,8 @@ async function keyForNewOrder(ctx: PlaceChallengesContext, spec: CertificateSpec
   const current = await ctx.store.readCurrent(spec);
   const replaces = replacedCertId(current?.issued, spec);
   const known = { ...(current ? { currentVersionId: current.versionId } : {}), ...(replaces ? { replaces } : {}) };
-  if (spec.privateKeyRotation === 'never' && current && current.issued.keyAlgorithm === spec.keyAlgorithm) {
+  const wanted = { keyAlgorithm: spec.keyAlgorithm, rotation: spec.privateKeyRotation };
+  if (current && mayReuseKey(current.issued, wanted, wanted.rotation === 'never' ? await ctx.store.readRevocation(spec) : undefined)) {
     return { pem: current.issued.privateKey, ...known };
   }
   return { pem: await ctx.certificates.newPrivateKey(spec.keyAlgorithm), ...known };

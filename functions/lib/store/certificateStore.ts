@@ -60,6 +60,7 @@ import {
 import { acmTagKey, certificateTags, factsFromTags } from './tags.js';
 import { claimToken, deterministicToken, issuedToken } from './tokens.js';
 import { recordDeferral, type DeferralReason } from './deferral.js';
+import { formatRevocationTag, parseRevocationTag, type RevocationRecord } from '../acme/revocation.js';
 
 export * from './model.js';
 export * from './tags.js';
@@ -463,6 +464,16 @@ export class CertificateStore {
   /** Record a deferral (store/deferral.ts): the CA's Retry-After, or the budget's next slot; false when the secret does not exist yet. */
   recordDeferral(spec: CertificateSpec, until: Date, reason?: DeferralReason): Promise<boolean> {
     return recordDeferral(this.sm, spec, until, reason);
+  }
+
+  /** The latest revocation recorded on the secret (`certpipe revoke`), if any. */
+  async readRevocation(spec: CertificateSpec): Promise<RevocationRecord | undefined> {
+    return parseRevocationTag((await this.tags(spec)).get(TAG.revoked));
+  }
+
+  /** Record a revocation the CA accepted: the tag CheckExpiry, history and key reuse read. */
+  async recordRevocation(spec: CertificateSpec, record: RevocationRecord): Promise<void> {
+    await this.tag(spec, [{ Key: TAG.revoked, Value: formatRevocationTag(record) }]);
   }
 
   /** Remember the targets a publish could not reach (none: forget them), so CheckExpiry sees PublishIncomplete. */

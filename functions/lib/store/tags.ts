@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { Tag } from '@aws-sdk/client-secrets-manager';
 import { ariCertId } from '../acme/ari.js';
 import { decodeAriCache } from '../acme/ariCache.js';
+import { parseRevocationTag } from '../acme/revocation.js';
 import { keyAlgorithmSchema } from '../inventory.js';
 import { TAG, type IssuedCertificate, type StoredCertificateFacts } from './model.js';
 
@@ -104,6 +105,7 @@ export function factsFromTags(
   const deferredReason = tags.get(TAG.deferredReason) || undefined;
   const ariCertIdTag = tags.get(TAG.ariCertId) || undefined;
   const ariCache = decodeAriCache(tags.get(TAG.ariCache), tags.get(TAG.ariExplanation) || undefined);
+  const revoked = parseRevocationTag(tags.get(TAG.revoked))?.serial.toLowerCase() === serial.toLowerCase();
   return {
     certificateName,
     secretName: entry.Name ?? '',
@@ -119,6 +121,7 @@ export function factsFromTags(
     ...(currentVersionId ? { currentVersionId } : {}),
     ...(issuedAt ? { issuedAt } : {}),
     ...(renewalTime ? { renewalTime } : {}),
+    ...(revoked ? { revoked } : {}),
     ...(deferredUntil ? { deferredUntil } : {}),
     ...(deferredReason ? { deferredReason } : {}),
     ...(ariCertIdTag ? { ariCertId: ariCertIdTag } : {}),

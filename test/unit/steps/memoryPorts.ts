@@ -2,6 +2,7 @@
 // clock, and the fixtures in test/fixtures/steps. No AWS, no CA, no DNS.
 import { readFileSync } from 'node:fs';
 import type { OrderRecord, OrderStatus } from '../../../functions/lib/acme.js';
+import type { RevocationRecord } from '../../../functions/lib/acme/revocation.js';
 import type { StepContext } from '../../../functions/lib/context.js';
 import { parseInventory, type CertificateSpec, type Inventory } from '../../../functions/lib/inventory.js';
 import type { PresentedRecord } from '../../../functions/lib/dns/route53.js';
@@ -39,6 +40,10 @@ export class MemoryStore {
   }
   async readCurrent() {
     return this.current;
+  }
+  revocation: RevocationRecord | undefined;
+  async readRevocation() {
+    return this.revocation;
   }
   async claimPending(_spec: CertificateSpec, input: { orderUrl: string; privateKeyPem: string; keyAlgorithm: IssuedCertificate['keyAlgorithm']; dnsNames: string[]; now: Date }, options: { replacePendingVersionId?: string; expectedCurrentVersionId?: string } = {}) {
     this.calls.push(`claimPending ${input.orderUrl} replace=${options.replacePendingVersionId ?? '-'}`);

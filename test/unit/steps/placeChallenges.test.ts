@@ -28,6 +28,22 @@ describe('PlaceChallenges', () => {
     expect(JSON.stringify(out)).not.toContain('new-key-1');
   });
 
+  it('privateKeyRotation never: keeps the current key, unless that certificate was revoked', async () => {
+    const w = memoryWorld();
+    w.ctx.inventory.certificates[0]!.privateKeyRotation = 'never';
+    w.store.current = { versionId: 'v1', issued: issuedFixture({ privateKey: 'current-key' }) };
+    await placeChallenges(w.ctx, item);
+    expect(w.store.pending).toMatchObject({ claim: { privateKey: 'current-key' } });
+    expect(w.newKeys).toBe(0);
+
+    const revoked = memoryWorld();
+    revoked.ctx.inventory.certificates[0]!.privateKeyRotation = 'never';
+    revoked.store.current = { versionId: 'v1', issued: issuedFixture({ privateKey: 'current-key' }) };
+    revoked.store.revocation = { serial: '0A1B2C', reason: 'superseded', at: NOW.toISOString() };
+    await placeChallenges(revoked.ctx, { ...item, reason: 'Revoked' });
+    expect(revoked.store.pending).toMatchObject({ claim: { privateKey: 'new-key-1' } });
+  });
+
   it('resumes the order in flight: no new order, no new key', async () => {
     const w = memoryWorld();
     w.store.pending = { kind: 'claim', versionId: 'v7', claim: claimFixture() };
