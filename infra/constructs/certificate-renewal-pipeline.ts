@@ -13,6 +13,7 @@ import type { Inventory } from '../../functions/lib/inventory.js';
 import { arnSubstitution, renderDefinition, type TaskFunction } from '../../statemachines/definition.js';
 import { configWarnings } from '../config/warnings.js';
 import { FUNCTIONS, type FunctionSpec } from '../functions.js';
+import { DriftAlerts } from './drift-alerts.js';
 import { InfraPropsError } from './errors.js';
 import { acknowledge, acknowledgeStatement, wildcardFindings } from './nag.js';
 import { NEEDS, PipelinePermissions } from './permissions.js';
@@ -168,6 +169,8 @@ export class CertificateRenewalPipeline extends Construct {
   readonly schedule: scheduler.Schedule;
   readonly scheduleDeadLetterQueue: sqs.Queue;
   readonly monitoring: PipelineMonitoring;
+  /** CloudTrail changes to the pipeline's roles, keys, zones and secrets, paged through the alarm topic. */
+  readonly driftAlerts: DriftAlerts;
   /** The inventory as validated and bundled. */
   readonly inventory: Inventory;
 
@@ -267,6 +270,14 @@ export class CertificateRenewalPipeline extends Construct {
       expectExpiryData: inventory.certificates.length > 0,
     });
     if (this.monitoring.deliveryDeadLetterQueue) acknowledgeDeadLetterQueue(this.monitoring.deliveryDeadLetterQueue);
+    this.driftAlerts = new DriftAlerts(this, 'DriftAlerts', {
+      topic: this.monitoring.topic,
+      topicKey: this.monitoring.topicKey,
+      roleNames: [...this.functions.roles.values(), this.stateMachine.role].map((r) => r.roleName),
+      keyArns: [this.secretsKey.keyArn, this.monitoring.topicKey.keyArn],
+      hostedZoneIds: inventory.hostedZones.flatMap((z) => (z.id ? [z.id] : [])),
+      secretNames: [...inventory.certificates.map((c) => c.secretName), ...inventory.issuers.map((i) => i.accountSecretName)],
+    });
 
   }
 
