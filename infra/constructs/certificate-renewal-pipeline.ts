@@ -9,6 +9,7 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { SCHEDULE } from '../../functions/lib/audit/audit.js';
 import type { Inventory } from '../../functions/lib/inventory.js';
 import { arnSubstitution, renderDefinition, type TaskFunction } from '../../statemachines/definition.js';
 import { configWarnings } from '../config/warnings.js';
@@ -251,7 +252,8 @@ export class CertificateRenewalPipeline extends Construct {
       schedule,
       timeWindow: scheduler.TimeWindow.flexible(flexibleWindow),
       target: new targets.StepFunctionsStartExecution(this.stateMachine, {
-        input: scheduler.ScheduleTargetInput.fromObject({}),
+        // The audit trail names the schedule as what started these runs.
+        input: scheduler.ScheduleTargetInput.fromObject({ startedBy: SCHEDULE, why: 'scheduled expiry check' }),
         deadLetterQueue: this.scheduleDeadLetterQueue,
         retryAttempts,
         maxEventAge: Duration.hours(1),

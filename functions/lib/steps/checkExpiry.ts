@@ -1,4 +1,5 @@
 // CheckExpiry: one paginated scan of the certificate secrets, one decision per certificate.
+import { auditOf } from '../audit/audit.js';
 import { InvalidInput } from '../workflow/errors.js';
 import type { CheckExpiryInput, CheckExpiryOutput, DecisionSummary } from '../workflow/states.js';
 import { logger, metrics, recordExpiry } from '../observability.js';
@@ -55,5 +56,6 @@ export async function checkExpiry(ctx: ContextFor<'store'>, input: CheckExpiryIn
     due,
     skipped: skipped.slice(0, MAX_SKIPPED_LISTED),
     skippedCount: skipped.length,
+    audit: auditOf(input),
   };
 }

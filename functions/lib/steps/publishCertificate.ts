@@ -51,7 +51,7 @@ export async function publishCertificate(ctx: PublishCertificateContext, input: 
     ...(plan.serial ? { serial: plan.serial } : {}),
   });
 
-  const { published, failures } = await publish(ctx, spec, issued, { event: EVENT.renewed, reason: input.reason });
+  const { published, failures } = await publish(ctx, spec, issued, { event: EVENT.renewed, reason: input.reason, ...(input.audit ? { audit: input.audit } : {}) });
   if (failures.length) {
     throw new PublishFailed(
       `${spec.name}: published to ${published.length} of ${published.length + failures.length} targets; failed: ` +

@@ -1,6 +1,7 @@
 // Inputs and outputs of the workflow's states (statemachines/renewal.asl.json).
 // Only names, ids, URLs and public values pass between states: never key material.
 import * as z from 'zod/mini';
+import { auditSchema } from '../audit/audit.js';
 import { InvalidInput } from './errors.js';
 
 
@@ -8,6 +9,9 @@ import { InvalidInput } from './errors.js';
 export const checkExpiryInputSchema = z.looseObject({
   only: z.optional(z.array(z.string().check(z.minLength(1)))),
   force: z.optional(z.boolean()),
+  /** Audit trail (../audit/audit.ts): who or what started the execution, and why. */
+  startedBy: z.optional(z.string()),
+  why: z.optional(z.string()),
 });
 export type CheckExpiryInput = z.infer<typeof checkExpiryInputSchema>;
 
@@ -28,6 +32,8 @@ export const checkExpiryOutputSchema = z.object({
   /** Certificates not due; capped to keep the state small, `skippedCount` is the full count. */
   skipped: z.array(decisionSchema),
   skippedCount: z.number(),
+  /** Who started the execution and why, handed to every certificate's PublishCertificate. */
+  audit: z.optional(auditSchema),
 });
 export type CheckExpiryOutput = z.infer<typeof checkExpiryOutputSchema>;
 
@@ -134,7 +140,7 @@ export const finalizeOrderOutputSchema = z.union([
 ]);
 export type FinalizeOrderOutput = z.infer<typeof finalizeOrderOutputSchema>;
 
-export const publishInputSchema = z.object({ name: z.string(), reason: z.string() });
+export const publishInputSchema = z.object({ name: z.string(), reason: z.string(), audit: z.optional(auditSchema) });
 export type PublishInput = z.infer<typeof publishInputSchema>;
 
 export const publishOutputSchema = z.object({
