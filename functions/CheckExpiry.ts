@@ -1,6 +1,7 @@
 import { stepContext } from './lib/context.js';
 import { stepHandler } from './lib/handler.js';
+import { requestSecrets } from './lib/selfService/requestSecrets.js';
 import { checkExpiry } from './lib/steps/checkExpiry.js';
 
-const context = stepContext();
+const context = stepContext((base) => ({ requests: requestSecrets(base.aws.secretsManager()) }));
 export const handler = stepHandler('CheckExpiry', (input) => checkExpiry(context(), input));

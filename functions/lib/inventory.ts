@@ -87,6 +87,17 @@ export const inventorySchema = z.object({
   /** Resolvers for the propagation check; empty = ask the zone's authoritative nameservers. */
   resolvers: z.array(z.string()),
   eventBusName: z.string(),
+  /** Self-service requests (selfService/): what a request secret under `prefix` may ask for. */
+  selfService: z.optional(
+    z.object({
+      prefix: z.string(),
+      zones: z.array(z.string()),
+      issuers: z.array(z.string()),
+      maxNamesPerCertificate: z.number(),
+      maxCertificates: z.number(),
+      renewal: renewalPolicySchema,
+    }),
+  ),
   /** CheckPropagation gives up (DnsPropagationTimeout) after this many looks. */
   propagationMaxAttempts: z._default(z.int().check(z.positive()), 30),
 });
