@@ -73,6 +73,8 @@ export const certificateSpecSchema = z.object({
   targets: z.array(targetSchema),
   /** CNAME-delegated challenges: the name whose `_acme-challenge` is delegated (no `*.`) → the target written (config `challengeDelegations`). */
   challengeDelegations: z.optional(z.record(z.string(), z.string())),
+  /** A self-service certificate: the request secret it was adopted from (selfService/). */
+  request: z.optional(z.object({ arn: z.string() })),
   /** Also store `fullchain` (leaf + chain) in the secret, for consumers that read one PEM bundle. */
   storeFullchain: z.optional(z.boolean()),
 });

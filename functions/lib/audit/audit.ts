@@ -27,6 +27,12 @@ export function auditDetail(audit: Audit): { startedBy: string; why: string } {
   return { startedBy: audit.startedBy, why: audit.why };
 }
 
+/** A self-service certificate's change: started by its request secret, within a run started by someone else. */
+export function requestAudit(requestArn: string, run: Audit | undefined): Audit {
+  const runBy = run ? `${run.startedBy}${run.why ? ` (${run.why})` : ''}` : UNSPECIFIED;
+  return { startedBy: requestArn, why: `self-service request, adopted in a run started by ${runBy}`.slice(0, 1024) };
+}
+
 /** The execution input's audit fields for a start by the CLI: the caller's ARN and what was asked. */
 export function cliAudit(callerArn: string, why: string): Audit {
   return { startedBy: callerArn, why };

@@ -83,6 +83,7 @@ export function decideRequest(request: RequestSecret, policy: SelfServicePolicy,
     secretName: request.name,
     hostedZoneIds: {},
     targets: regions.map((region) => ({ type: 'acm' as const, region })),
+    request: { arn: request.arn },
   };
   return { adopted: true, request, spec, status: `adopted issuer=${issuer} key=${keyAlgorithm}` };
 }
