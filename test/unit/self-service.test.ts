@@ -1,6 +1,7 @@
 // Self-service requests: which request secrets the pipeline adopts, and the
 // reason it gives for each one it refuses. Pure: tags in, decisions out.
 import { describe, expect, it } from 'vitest';
+import { toInventory, validateConfig } from '../../infra/config.js';
 import { decideRequest, decideRequests, type RequestSecret, type SelfServicePolicy } from '../../functions/lib/selfService/requests.js';
 
 const POLICY: SelfServicePolicy = {
@@ -81,5 +82,29 @@ describe('decideRequests', () => {
     const requests = [request('certpipe/teams/a', { 'certpipe:dns-names': 'x.other.test' }), request('certpipe/teams/b', { 'certpipe:dns-names': 'b.example.test' }), request('certpipe/teams/c', { 'certpipe:dns-names': 'c.example.test' })];
     expect(decideRequests(requests, { certificates: [], selfService: POLICY }).map((d) => d.adopted)).toEqual([false, true, true]);
     expect(decideRequests(requests, { certificates: [] })).toEqual([]);
+  });
+});
+
+describe('selfService in the config', () => {
+  const doc = (selfService: Record<string, unknown>) => ({
+    issuers: [{ name: 'pebble', directoryUrl: 'https://127.0.0.1:14000/dir' }],
+    hostedZones: [{ name: 'example.test' }],
+    certificates: [{ name: 'web', dnsNames: ['www.example.test'] }],
+    selfService,
+  });
+
+  it('reaches the inventory with its defaults (prefix certpipe/teams/, 10 names, 100 certificates)', () => {
+    const inventory = toInventory(validateConfig(doc({ zones: ['Example.Test.'], issuers: ['pebble'] }), 'test'), { region: 'us-east-1' });
+    expect(inventory.selfService).toMatchObject({ prefix: 'certpipe/teams/', zones: ['example.test'], issuers: ['pebble'], maxNamesPerCertificate: 10, maxCertificates: 100 });
+    expect(toInventory(validateConfig({ ...doc({}), selfService: undefined }, 'test'), { region: 'us-east-1' }).selfService).toBeUndefined();
+  });
+
+  it.each([
+    [{ zones: ['other.test'], issuers: ['pebble'] }, 'selfService.zones[0]: "other.test" is not in hostedZones'],
+    [{ zones: ['example.test'], issuers: ['letsencrypt'] }, 'selfService.issuers[0]: "letsencrypt" is not an issuer'],
+    [{ zones: ['example.test'], issuers: ['pebble'], prefix: 'teams' }, 'selfService.prefix: "teams" is not a secret-name prefix'],
+    [{ zones: [], issuers: ['pebble'] }, 'selfService.zones'],
+  ])('refuses %j naming the field', (selfService, message) => {
+    expect(() => validateConfig(doc(selfService), 'test')).toThrow(message);
   });
 });
