@@ -5,6 +5,7 @@
 // the request secret as what started the issuance.
 import { CreateSecretCommand, DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../bin/cli.js';
 import { parseCertificate } from '../../functions/lib/x509.js';
 import { startTestCloud, type TestCloud } from '../support/cloud.js';
 import { currentSecret, deployTestPipeline, exampleConfig, storedEvents, type TestPipeline } from './pipeline.js';
@@ -54,6 +55,28 @@ describe('self-service requests', () => {
     expect((await tagsOf('certpipe/teams/outside'))['certpipe:status']).toBe('refused: intruder.example.test is in none of the allowed zones (example.org.test)');
     expect((await tagsOf('certpipe/teams/greedy'))['certpipe:status']).toBe('refused: 3 names, more than the 2 allowed per certificate');
     for (const name of ['certpipe/teams/outside', 'certpipe/teams/greedy']) expect((await tagsOf(name))['certpipe:managed']).toBeUndefined();
+  });
+
+  it('certpipe status lists the adopted certificate with the others, and every request with its answer', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, CERTPIPE_DATA_DIR: cloud.dataDir };
+    delete env.AWS_ENDPOINT_URL;
+    const status = async (...args: string[]) => {
+      let stdout = '';
+      const code = await run(['status', ...args], { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: () => true }, isTTY: false, env });
+      expect(code).toBe(0);
+      return stdout;
+    };
+    const json = JSON.parse(await status('--json'));
+    expect(json.certificates.map((c: { name: string }) => c.name).sort()).toEqual(['cdn', 'certpipe/teams/storefront']);
+    expect(json.requests).toEqual(
+      expect.arrayContaining([
+        { secret: 'certpipe/teams/storefront', dnsNames: 'team.example.org.test', status: 'adopted issuer=pebble key=ecdsa-p256' },
+        { secret: 'certpipe/teams/outside', dnsNames: 'intruder.example.test', status: 'refused: intruder.example.test is in none of the allowed zones (example.org.test)' },
+      ]),
+    );
+    const text = await status('--wide');
+    expect(text).toContain('self-service requests');
+    expect(text).toContain('certpipe/teams/greedy: refused: 3 names, more than the 2 allowed per certificate');
   });
 
   it('a second run finds the adopted certificate up to date: no new issuance, still adopted', async () => {
