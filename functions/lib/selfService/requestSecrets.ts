@@ -1,7 +1,7 @@
 // The port to the request secrets in Secrets Manager: list those under the
 // prefix that carry a dns-names tag (one paginated ListSecrets), read one, and
 // write the pipeline's answer in its `certpipe:status` tag.
-import { DescribeSecretCommand, ListSecretsCommand, TagResourceCommand, type SecretsManagerClient, type Tag } from '@aws-sdk/client-secrets-manager';
+import { DescribeSecretCommand, paginateListSecrets, TagResourceCommand, type SecretsManagerClient, type Tag } from '@aws-sdk/client-secrets-manager';
 import { asAwsError, awsErrorName } from '../aws.js';
 import { REQUEST_TAG, type RequestSecret } from './requests.js';
 
@@ -20,27 +20,18 @@ export function requestSecrets(sm: SecretsManagerClient): RequestSecrets {
   return {
     async list(prefix) {
       const found: RequestSecret[] = [];
-      let NextToken: string | undefined;
-      do {
-        let page;
-        try {
-          page = await sm.send(
-            new ListSecretsCommand({
-              Filters: [
-                { Key: 'name', Values: [prefix] },
-                { Key: 'tag-key', Values: [REQUEST_TAG.dnsNames] },
-              ],
-              MaxResults: 100,
-              ...(NextToken ? { NextToken } : {}),
-            }),
-          );
-        } catch (err) {
-          throw asAwsError(err, 'Secrets Manager ListSecrets (self-service requests)');
+      const filters = [
+        { Key: 'name' as const, Values: [prefix] },
+        { Key: 'tag-key' as const, Values: [REQUEST_TAG.dnsNames] },
+      ];
+      try {
+        for await (const page of paginateListSecrets({ client: sm, pageSize: 100 }, { Filters: filters })) {
+          // The name filter matches a prefix of any word: keep only names that really start with it.
+          for (const s of page.SecretList ?? []) if (s.Name?.startsWith(prefix) && s.ARN) found.push({ name: s.Name, arn: s.ARN, tags: tagsOf(s.Tags) });
         }
-        // The name filter matches a prefix of any word: keep only names that really start with it.
-        for (const s of page.SecretList ?? []) if (s.Name?.startsWith(prefix) && s.ARN) found.push({ name: s.Name, arn: s.ARN, tags: tagsOf(s.Tags) });
-        NextToken = page.NextToken;
-      } while (NextToken);
+      } catch (err) {
+        throw asAwsError(err, 'Secrets Manager ListSecrets (self-service requests)');
+      }
       return found;
     },
     async read(name) {
