@@ -1,8 +1,8 @@
 // One synthesized stack, created in the local cloud the way CloudFormation would
 // create it in AWS: every reference resolved to the local names, then each
 // resource through the local cloud's API or its registration route (EventBridge
-// rules through PutRule/PutTargets). What no
-// local service runs yet (KMS keys, SNS topics, the schedule, log groups, …) is
+// rules through PutRule/PutTargets). What no local service runs yet (KMS keys,
+// SNS topics, the schedule, log groups, …) is
 // recorded with its resolved properties in `<dataDir>/stacks/<stack>.json`,
 // where the local services that judge or evaluate them read it.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
