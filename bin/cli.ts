@@ -76,6 +76,7 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .option('--all', 'every certificate')
     .option('--force', 'renew even when not due')
     .option('--wait', 'follow the execution to its end; exit 1 when a renewal fails')
+    .option('--why <text>', 'the reason recorded in the audit trail (default: the command as given)')
     .addOption(new Option('--poll-ms <ms>', 'poll interval while following').argParser(positiveInt).hideHelp())
     .action(withTarget((target, opts, names: string[]) => renewCommand(names, target, opts, io)));
 
@@ -97,6 +98,7 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .description('make the previous certificate current again and re-import it to ACM')
     .argument('<name>', 'certificate name')
     .option('--yes', 'do not ask for confirmation')
+    .option('--why <text>', 'the reason recorded in the audit trail (default: the command as given)')
     .action(withTarget((target, opts, name: string) => rollbackCommand(name, target, opts, io)));
 
   program

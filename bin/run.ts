@@ -11,6 +11,9 @@ import {
 export interface ExecutionInput {
   readonly only?: string[];
   readonly force?: boolean;
+  /** Audit trail (functions/lib/audit/audit.ts). */
+  readonly startedBy?: string;
+  readonly why?: string;
 }
 
 export interface FinishedExecution {

@@ -1,4 +1,4 @@
-import { stepContext } from './lib/context.js';
+import { includeRequest, stepContext } from './lib/context.js';
 import { stepHandler } from './lib/handler.js';
 import { route53Zones } from './lib/ports/route53Zones.js';
 import { checkPropagation } from './lib/steps/checkPropagation.js';
@@ -7,4 +7,4 @@ const context = stepContext((base) => ({ dns: route53Zones(base.aws, base.invent
 export const handler = stepHandler('CheckPropagation', (input) => {
   const ctx = context();
   return checkPropagation(ctx, input, ctx.inventory.propagationMaxAttempts);
-});
+}, { prepare: includeRequest });

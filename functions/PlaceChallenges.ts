@@ -1,4 +1,4 @@
-import { stepContext } from './lib/context.js';
+import { includeRequest, stepContext } from './lib/context.js';
 import { stepHandler } from './lib/handler.js';
 import { acmeAccounts } from './lib/ports/acmeAccounts.js';
 import { route53Zones } from './lib/ports/route53Zones.js';
@@ -10,4 +10,4 @@ const context = stepContext((base) => ({
   dns: route53Zones(base.aws, base.inventory),
   certificates: x509Certificates,
 }));
-export const handler = stepHandler('PlaceChallenges', (item) => placeChallenges(context(), item));
+export const handler = stepHandler('PlaceChallenges', (item) => placeChallenges(context(), item), { prepare: includeRequest });

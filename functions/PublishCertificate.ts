@@ -1,4 +1,4 @@
-import { stepContext } from './lib/context.js';
+import { includeRequest, stepContext } from './lib/context.js';
 import { stepHandler } from './lib/handler.js';
 import { awsTargets } from './lib/ports/awsTargets.js';
 import { eventBridge } from './lib/ports/eventBridge.js';
@@ -10,4 +10,4 @@ const context = stepContext((base) => ({
   targets: awsTargets(base.aws, base.store, base.now),
   events: eventBridge(base.aws, base.inventory.eventBusName),
 }));
-export const handler = stepHandler('PublishCertificate', (input) => publishCertificate(context(), input));
+export const handler = stepHandler('PublishCertificate', (input) => publishCertificate(context(), input), { prepare: includeRequest });

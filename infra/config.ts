@@ -377,6 +377,21 @@ const alarms = z
   })
   .prefault({});
 
+const selfService = z
+  .strictObject({
+    prefix: z
+      .string()
+      .regex(/^[\w/+=.@-]{1,256}\/$/, { error: (iss) => `${show(iss.input)} is not a secret-name prefix — use letters, digits and /_+=.@- ending in "/", like "certpipe/teams/"` })
+      .default('certpipe/teams/')
+      .describe('Secrets under this name prefix may request certificates; the pipeline may write only there (and its own secrets).'),
+    zones: z.array(zoneName).min(1).describe('Every requested name must lie in one of these zones (each also in hostedZones).'),
+    issuers: z.array(z.string()).min(1).describe('Issuers a request may name in certpipe:issuer; the first is the default.'),
+    maxNamesPerCertificate: z.number().int().min(1).max(100).default(10).describe('DNS names one request may ask for.'),
+    maxCertificates: z.number().int().min(1).max(10000).default(100).describe('Requests adopted in all; the rest are refused.'),
+  })
+  .optional()
+  .describe('Self-service requests: a team creates a secret under `prefix` tagged certpipe:dns-names=<names>, and the pipeline issues into it.');
+
 export const configSchema = z
   .strictObject({
     issuers: z.array(issuer).min(1).describe('ACME CAs certificates are ordered from.'),
@@ -392,6 +407,7 @@ export const configSchema = z
     certificates: z.array(certificate).default([]),
     pipeline,
     alarms,
+    selfService,
   })
   .superRefine(
     (doc, ctx) => {
@@ -646,5 +662,15 @@ export function toInventory(config: CertpipeConfig, opts: { accountId?: string; 
     resolvers: config.pipeline.resolvers,
     eventBusName: config.pipeline.eventBusName,
     propagationMaxAttempts: config.pipeline.propagation.maxAttempts,
+    ...(config.selfService && {
+      selfService: {
+        prefix: config.selfService.prefix,
+        zones: config.selfService.zones.map(normaliseDnsName),
+        issuers: config.selfService.issuers,
+        maxNamesPerCertificate: config.selfService.maxNamesPerCertificate,
+        maxCertificates: config.selfService.maxCertificates,
+        renewal: renewalPolicyOf(undefined),
+      },
+    }),
   });
 }

@@ -1,6 +1,7 @@
 // Recent executions of the renewal workflow and what each did per certificate,
 // read from the Step Functions history (the workflow keeps no other run log).
 import { DescribeExecutionCommand, ListExecutionsCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
+import { auditOf } from '../../functions/lib/audit/audit.js';
 import { executionHistory } from '../run.js';
 import { certificateRows, type CertificateRow } from '../report.js';
 import type { Target } from './context.js';
@@ -16,6 +17,9 @@ export interface ExecutionSummary {
   /** The state that failed the whole execution, if it failed. */
   failedStep?: string;
   error?: string;
+  /** Audit trail: who or what started the execution (`schedule`, the CLI caller's ARN, …) and why. */
+  startedBy: string;
+  why: string;
   /** Certificates this execution touched (renewed, skipped or failed), with the step a failure happened in. */
   certificates: (CertificateRow & { failedStep?: string })[];
 }
@@ -86,6 +90,7 @@ export async function summarizeExecution(
       execution.startDate && end ? Math.max(0, (end.getTime() - execution.startDate.getTime()) / 1000) : undefined,
     failedStep: status === 'SUCCEEDED' || status === 'RUNNING' ? undefined : executionFailedStep(events),
     ...(error ? { error } : {}),
+    ...auditOf(parse(events.find((e) => e.type === 'ExecutionStarted')?.executionStartedEventDetails?.input) ?? {}),
     certificates: rows,
   };
 }

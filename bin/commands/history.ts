@@ -67,6 +67,9 @@ const outcomeCounts = (certs: readonly { outcome: string }[]) => {
   return [...counts].map(([outcome, n]) => `${n} ${outcome}`).join(', ');
 };
 
+/** An ARN's last name (the session of an assumed role, the user, the secret), whole with --wide; other words as they are. */
+const shortCaller = (startedBy: string) => (startedBy.startsWith('arn:') ? (startedBy.split(/[:/]/).pop() ?? startedBy) : startedBy);
+
 /** The history table: fitted, with counts per outcome and the failed steps; `--wide` names the execution and every certificate. */
 export function renderHistory(executions: readonly ExecutionSummary[], layout: Layout, revocations: readonly RevocationEntry[] = []): string {
   const c = pc.createColors(layout.color);
@@ -85,8 +88,8 @@ export function renderHistory(executions: readonly ExecutionSummary[], layout: L
     const started = e.startDate?.toISOString().replace(/\.\d{3}Z$/, 'Z') ?? '';
     const duration = e.durationSeconds === undefined ? '' : `${e.durationSeconds.toFixed(1)}s`;
     return wide
-      ? [started, e.name, status, duration, e.certificates.map((r) => `${r.name} ${r.outcome}`).join('\n'), failed]
-      : [started.replace('T', ' ').replace(/:\d\dZ$/, 'Z'), status, duration, outcomeCounts(e.certificates), failed];
+      ? [started, e.name, status, duration, `${e.startedBy}${e.why ? `\n${e.why}` : ''}`, e.certificates.map((r) => `${r.name} ${r.outcome}`).join('\n'), failed]
+      : [started.replace('T', ' ').replace(/:\d\dZ$/, 'Z'), status, duration, shortCaller(e.startedBy), outcomeCounts(e.certificates), failed];
   });
   // Newest first, revocations among the executions by time.
   const timed = [
@@ -94,7 +97,7 @@ export function renderHistory(executions: readonly ExecutionSummary[], layout: L
     ...revoked,
   ].sort((a, b) => b.at - a.at);
   const head = wide
-    ? ['started', 'execution', 'status', 'duration', 'certificates', 'failed step']
-    : ['started', 'status', 'duration', 'certificates', 'failed step'];
+    ? ['started', 'execution', 'status', 'duration', 'started by', 'certificates', 'failed step']
+    : ['started', 'status', 'duration', 'started by', 'certificates', 'failed step'];
   return fittedTable(head, timed.map((t) => t.row), layout, wide ? [0] : [0, 1, 2]);
 }

@@ -6,12 +6,15 @@ import { createReporter } from '../progress/reporter.js';
 import { countsText, ExecutionTracker } from '../progress/tracker.js';
 import { startExecution, waitForExecution } from '../run.js';
 import { colors, findSpec, layoutOf, printJson, println, usageError, type CliIO, type GlobalOptions, type Target } from './context.js';
+import { cliAuditFor } from './caller.js';
 import { summarizeExecution, type ExecutionSummary } from './executions.js';
 
 export interface RenewOptions extends GlobalOptions {
   all?: boolean;
   force?: boolean;
   wait?: boolean;
+  /** Why, for the audit trail; default: the command as given. */
+  why?: string;
   /** Poll interval while following. */
   pollMs?: number;
 }
@@ -21,7 +24,9 @@ export async function renewCommand(names: string[], target: Target, opts: RenewO
   if (!opts.all && !names.length) throw usageError('name the certificates to renew, or pass --all');
   for (const name of names) findSpec(target, name);
 
-  const input = { ...(opts.all ? {} : { only: names }), ...(opts.force ? { force: true } : {}) };
+  const asked = `certpipe renew ${opts.all ? '--all' : names.join(' ')}${opts.force ? ' --force' : ''}`;
+  const audit = await cliAuditFor(target, opts.why ?? asked);
+  const input = { ...(opts.all ? {} : { only: names }), ...(opts.force ? { force: true } : {}), ...audit };
   const executionArn = await startExecution(target.sfn, target.stateMachineArn, input);
   if (!opts.wait) {
     if (opts.json) printJson(io, { executionArn, status: 'RUNNING' });

@@ -9,10 +9,13 @@ import { EVENT, publish } from '../../functions/lib/publish.js';
 import { renewalTime } from '../../functions/lib/renewal.js';
 import { CertificateStore } from '../../functions/lib/store/certificateStore.js';
 import { describeTarget } from '../../functions/lib/targetIds.js';
+import { cliAuditFor } from './caller.js';
 import { colors, EXIT, findSpec, printJson, println, usageError, type CliIO, type GlobalOptions, type Target } from './context.js';
 
 export interface RollbackOptions extends GlobalOptions {
   yes?: boolean;
+  /** Why, for the audit trail; default: the command as given. */
+  why?: string;
 }
 
 /** The `reason` of the rollback event (a renewal's is CheckExpiry's reason). */
@@ -54,7 +57,7 @@ export async function rollbackCommand(name: string, target: Target, opts: Rollba
   const at = previous ? renewalTime(previous, spec.renewal) : undefined;
   const restored = await store.rollback(spec, { now: new Date(), ...(at ? { renewalTime: at } : {}) });
   const ports = { store, targets: awsTargets(target.aws, store), events: eventBridge(target.aws, target.inventory.eventBusName) };
-  const outcome = await publish(ports, spec, restored, { event: EVENT.rolledBack, reason: ROLLBACK_REASON });
+  const outcome = await publish(ports, spec, restored, { event: EVENT.rolledBack, reason: ROLLBACK_REASON, audit: await cliAuditFor(target, opts.why ?? `certpipe rollback ${name}`) });
 
   const reimported = outcome.delivered
     .filter((d) => d.target.type === 'acm')

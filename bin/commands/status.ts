@@ -11,6 +11,7 @@ import { fittedTable, type Layout } from '../layout.js';
 import { timeLeft, urgency } from '../timeLeft.js';
 import { layoutOf, printJson, println, type CliIO, type GlobalOptions, type Target } from './context.js';
 import { lastRuns, recentExecutions, type LastRun } from './executions.js';
+import { renderRequests, selfServiceView, type SelfServiceView } from './requests.js';
 
 const DAY_MS = 86_400_000;
 /** Executions looked at for "last run": enough to find every certificate's latest in a normal schedule. */
@@ -32,8 +33,8 @@ export interface StatusRow {
   publishedTo: string[];
 }
 
-export async function statusRows(target: Target, now: Date): Promise<StatusRow[]> {
-  const specs = target.inventory.certificates;
+export async function statusRows(target: Target, now: Date, selfService?: SelfServiceView): Promise<StatusRow[]> {
+  const specs = [...target.inventory.certificates, ...(selfService?.adopted ?? [])];
   const stored = await scanInventory(target.aws.secretsManager(), specs);
   const runs = lastRuns(await recentExecutions(target, RECENT_EXECUTIONS));
   const decisions = new Map(
@@ -177,9 +178,10 @@ export function renderAlarms(alarms: readonly AlarmStatus[], layout: Layout): st
 
 export async function statusCommand(target: Target, opts: GlobalOptions, io: CliIO): Promise<number> {
   const now = new Date();
-  const [rows, alarms] = await Promise.all([statusRows(target, now), alarmStatuses(target)]);
+  const selfService = await selfServiceView(target);
+  const [rows, alarms] = await Promise.all([statusRows(target, now, selfService), alarmStatuses(target)]);
   if (opts.json) {
-    printJson(io, { target: target.description, certificates: rows, ...(alarms ? { alarms } : {}) });
+    printJson(io, { target: target.description, certificates: rows, ...(alarms ? { alarms } : {}), ...(target.inventory.selfService ? { requests: selfService.requests } : {}) });
     return 0;
   }
   println(io, `certificates in ${target.description}`);
@@ -189,6 +191,11 @@ export async function statusCommand(target: Target, opts: GlobalOptions, io: Cli
     println(io, '');
     println(io, 'alarms');
     for (const line of renderAlarms(alarms, layout)) println(io, line);
+  }
+  if (selfService.requests.length) {
+    println(io, '');
+    println(io, 'self-service requests');
+    for (const line of renderRequests(selfService.requests, layout)) println(io, line);
   }
   return 0;
 }

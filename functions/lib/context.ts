@@ -4,6 +4,8 @@
 import { AwsClients, awsClients } from './aws.js';
 import { loadInventory, type Inventory } from './inventory.js';
 import type { Acme, CertificateEvents, RenewalInformation, CertificateRecords, Certificates, ChallengeDns, ChallengeHolds, PublishTargets } from './ports/types.js';
+import { includeAdopted } from './selfService/adoption.js';
+import { requestSecrets } from './selfService/requestSecrets.js';
 import { CertificateStore } from './store/certificateStore.js';
 import { holderLeaseMs } from './store/pendingOrder.js';
 import { PendingOrderTags } from './store/pendingOrder.js';
@@ -53,6 +55,10 @@ export interface ContextBase {
   readonly holds: ChallengeHolds;
   readonly now: () => Date;
 }
+
+/** Before a step on `name`: a self-service certificate's spec, read again from its request secret. */
+export const includeRequest = (name: string): Promise<void> =>
+  includeAdopted(contextBase().inventory, name, () => requestSecrets(contextBase().aws.secretsManager()));
 
 let base: ContextBase | undefined;
 function contextBase(): ContextBase {

@@ -7,14 +7,22 @@ import { CertpipeError, StateOutputInvalid } from './workflow/errors.js';
 import { parseEvent, STATE_CONTRACT, type StateName } from './workflow/states.js';
 import { assertNoKeyMaterial, logger, publishMetrics, redactText } from './observability.js';
 
-export function stepHandler<N extends StateName, R>(state: N, step: (input: z.output<(typeof STATE_CONTRACT)[N]['input']>) => Promise<R> | R) {
+export interface StepHandlerOptions {
+  /** Runs before the step with the certificate's name (context.ts includeRequest: a self-service certificate's spec). */
+  readonly prepare?: (name: string) => Promise<void>;
+}
+
+export function stepHandler<N extends StateName, R>(state: N, step: (input: z.output<(typeof STATE_CONTRACT)[N]['input']>) => Promise<R> | R, options: StepHandlerOptions = {}) {
   const contract = STATE_CONTRACT[state];
   return async (event: unknown, context?: Context): Promise<R> => {
     if (context) logger.addContext(context);
     logger.appendKeys({ state });
     try {
       const input = parseEvent(contract.input as z.ZodMiniType, event, state) as z.output<(typeof STATE_CONTRACT)[N]['input']>;
-      if (typeof (input as { name?: unknown }).name === 'string') logger.appendKeys({ certificate: (input as { name: string }).name });
+      if (typeof (input as { name?: unknown }).name === 'string') {
+        logger.appendKeys({ certificate: (input as { name: string }).name });
+        await options.prepare?.((input as { name: string }).name);
+      }
       const output = await step(input);
       // The execution history is readable by anyone with states:GetExecutionHistory.
       assertNoKeyMaterial(output, `${state} output`);

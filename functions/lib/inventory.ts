@@ -78,6 +78,8 @@ export const certificateSpecSchema = z.object({
   challengeDelegations: z.optional(z.record(z.string(), z.string())),
   /** ACME profile to order with (config: the certificate's, else its issuer's); checked against the directory's meta.profiles. */
   profile: z.optional(z.string()),
+  /** A self-service certificate: the request secret it was adopted from (selfService/). */
+  request: z.optional(z.object({ arn: z.string() })),
   /** Also store `fullchain` (leaf + chain) in the secret, for consumers that read one PEM bundle. */
   storeFullchain: z.optional(z.boolean()),
 });
@@ -92,6 +94,17 @@ export const inventorySchema = z.object({
   /** Resolvers for the propagation check; empty = ask the zone's authoritative nameservers. */
   resolvers: z.array(z.string()),
   eventBusName: z.string(),
+  /** Self-service requests (selfService/): what a request secret under `prefix` may ask for. */
+  selfService: z.optional(
+    z.object({
+      prefix: z.string(),
+      zones: z.array(z.string()),
+      issuers: z.array(z.string()),
+      maxNamesPerCertificate: z.number(),
+      maxCertificates: z.number(),
+      renewal: renewalPolicySchema,
+    }),
+  ),
   /** CheckPropagation gives up (DnsPropagationTimeout) after this many looks. */
   propagationMaxAttempts: z._default(z.int().check(z.positive()), 30),
 });

@@ -2,6 +2,7 @@
 // target (secret copies and ACM re-imports, in other accounts through their
 // roles), the targets that failed recorded for the next run, and the event
 // consumers reload on. One path for PublishCertificate and `certpipe rollback`.
+import type { Audit } from './audit/audit.js';
 import type { CertificateSpec } from './inventory.js';
 import { assertNoKeyMaterial, logger } from './observability.js';
 import type { CertificateEvents, CertificateRecords, PublishTargets } from './ports/types.js';
@@ -22,7 +23,7 @@ export async function publish(
   ports: PublishPorts,
   spec: CertificateSpec,
   issued: IssuedCertificate,
-  occasion: { event: CertificateEventType; reason: string },
+  occasion: { event: CertificateEventType; reason: string; audit?: Audit },
 ): Promise<PublishOutcome> {
   const primary = await ports.targets.primaryId(spec);
   const settled = await Promise.allSettled(spec.targets.map((t) => ports.targets.publish(spec, t, issued)));
@@ -33,7 +34,7 @@ export async function publish(
   await ports.store.recordPublishPending(spec, outcome.failures.map((f) => f.target));
 
   // Consumers reload on this event: without it they keep serving the old certificate.
-  const detail = certificateEventDetail(spec, factsOf(issued), outcome, occasion.reason);
+  const detail = certificateEventDetail(spec, factsOf(issued), outcome, occasion.reason, occasion.audit);
   assertNoKeyMaterial(detail, `the ${occasion.event} event`);
   await ports.events.put(occasion.event, detail);
   return outcome;

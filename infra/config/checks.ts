@@ -213,5 +213,23 @@ export function crossCheck(doc: unknown): CrossProblem[] {
   });
   // A region given explicitly may still be the pipeline's: toInventory checks again once it is known.
   problems.push(...secretCollisions(secretUses(doc, { account: PIPELINE_ACCOUNT, region: PIPELINE_REGION })));
+  problems.push(...selfServiceProblems(doc.selfService, issuerNames, zones.map((z) => z.name)));
+  return problems;
+}
+
+/** A self-service zone the pipeline may not write, or an issuer it does not have, would refuse every request at run time. */
+function selfServiceProblems(selfService: unknown, issuerNames: readonly string[], zoneNames: readonly string[]): CrossProblem[] {
+  if (!isRec(selfService)) return [];
+  const problems: CrossProblem[] = [];
+  list(selfService.zones).forEach((z, i) => {
+    if (typeof z === 'string' && !zoneNames.includes(normaliseDnsName(z))) {
+      problems.push({ path: ['selfService', 'zones', i], message: `"${z}" is not in hostedZones — add it there (the pipeline writes challenges only in those zones) or remove it` });
+    }
+  });
+  list(selfService.issuers).forEach((n, i) => {
+    if (typeof n === 'string' && !issuerNames.includes(n)) {
+      problems.push({ path: ['selfService', 'issuers', i], message: `"${n}" is not an issuer — use one of ${issuerNames.join(', ') || '(none)'}` });
+    }
+  });
   return problems;
 }

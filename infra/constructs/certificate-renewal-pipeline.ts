@@ -9,10 +9,12 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { SCHEDULE } from '../../functions/lib/audit/audit.js';
 import type { Inventory } from '../../functions/lib/inventory.js';
 import { arnSubstitution, renderDefinition, type TaskFunction } from '../../statemachines/definition.js';
 import { configWarnings } from '../config/warnings.js';
 import { FUNCTIONS, type FunctionSpec } from '../functions.js';
+import { DriftAlerts } from './drift-alerts.js';
 import { InfraPropsError } from './errors.js';
 import { acknowledge, acknowledgeStatement, wildcardFindings } from './nag.js';
 import { NEEDS, PipelinePermissions } from './permissions.js';
@@ -168,6 +170,8 @@ export class CertificateRenewalPipeline extends Construct {
   readonly schedule: scheduler.Schedule;
   readonly scheduleDeadLetterQueue: sqs.Queue;
   readonly monitoring: PipelineMonitoring;
+  /** CloudTrail changes to the pipeline's roles, keys, zones and secrets, paged through the alarm topic. */
+  readonly driftAlerts: DriftAlerts;
   /** The inventory as validated and bundled. */
   readonly inventory: Inventory;
 
@@ -248,7 +252,8 @@ export class CertificateRenewalPipeline extends Construct {
       schedule,
       timeWindow: scheduler.TimeWindow.flexible(flexibleWindow),
       target: new targets.StepFunctionsStartExecution(this.stateMachine, {
-        input: scheduler.ScheduleTargetInput.fromObject({}),
+        // The audit trail names the schedule as what started these runs.
+        input: scheduler.ScheduleTargetInput.fromObject({ startedBy: SCHEDULE, why: 'scheduled expiry check' }),
         deadLetterQueue: this.scheduleDeadLetterQueue,
         retryAttempts,
         maxEventAge: Duration.hours(1),
@@ -267,6 +272,14 @@ export class CertificateRenewalPipeline extends Construct {
       expectExpiryData: inventory.certificates.length > 0,
     });
     if (this.monitoring.deliveryDeadLetterQueue) acknowledgeDeadLetterQueue(this.monitoring.deliveryDeadLetterQueue);
+    this.driftAlerts = new DriftAlerts(this, 'DriftAlerts', {
+      topic: this.monitoring.topic,
+      topicKey: this.monitoring.topicKey,
+      roleNames: [...this.functions.roles.values(), this.stateMachine.role].map((r) => r.roleName),
+      keyArns: [this.secretsKey.keyArn, this.monitoring.topicKey.keyArn],
+      hostedZoneIds: inventory.hostedZones.flatMap((z) => (z.id ? [z.id] : [])),
+      secretNames: [...inventory.certificates.map((c) => c.secretName), ...inventory.issuers.map((i) => i.accountSecretName)],
+    });
 
   }
 

@@ -117,6 +117,10 @@ export function secretTagging(sid: string, resources: string[]): iam.PolicyState
   });
 }
 
+/** The self-service prefix is a wildcard by design: teams name their request secrets under it. */
+const requestWildcard = (statement: iam.PolicyStatement) =>
+  justifyWildcard(statement, 'Self-service requests: teams create their certificate secrets under the configured prefix (selfService.prefix), and the pipeline writes nowhere else beyond the secrets its config names.');
+
 /** A KMS key used only through Secrets Manager in `region`. */
 export function keyViaSecretsManager(sid: string, keyArn: string, region: string): iam.PolicyStatement {
   return new iam.PolicyStatement({
@@ -172,7 +176,25 @@ export class PipelinePermissions {
   }
 
   private certificateSecretArns(): string[] {
-    return [...new Set(this.inventory.certificates.map((c) => c.secretName))].sort().map((n) => this.secretArn(n));
+    const configured = [...new Set(this.inventory.certificates.map((c) => c.secretName))].sort().map((n) => this.secretArn(n));
+    return [...configured, ...this.requestSecretArns()];
+  }
+
+  /** Self-service request secrets: everything under the prefix, and nothing else the config does not name. */
+  private requestSecretArns(): string[] {
+    const prefix = this.inventory.selfService?.prefix;
+    return prefix ? [this.stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${prefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })] : [];
+  }
+
+  /** CheckExpiry answers each request in its status tag (certpipe:* keys only); the other steps read a request's tags. */
+  selfServiceRequestsAnswer(): iam.PolicyStatement[] {
+    const resources = this.requestSecretArns();
+    return resources.length ? [requestWildcard(secretTagging('SelfServiceRequestsAnswer', resources))] : [];
+  }
+
+  selfServiceRequestsRead(): iam.PolicyStatement[] {
+    const resources = this.requestSecretArns();
+    return resources.length ? [requestWildcard(new iam.PolicyStatement({ sid: 'SelfServiceRequestsRead', actions: ['secretsmanager:DescribeSecret'], resources }))] : [];
   }
 
   private accountSecretArns(): string[] {
@@ -248,7 +270,7 @@ export class PipelinePermissions {
     return [
       new iam.PolicyStatement({ sid: 'CertificateSecretsDescribe', actions: ['secretsmanager:DescribeSecret'], resources }),
       secretTagging('CertificateSecretsTag', resources),
-    ];
+    ].map(requestWildcard);
   }
 
   certificateSecretsReadWrite(): iam.PolicyStatement[] {
@@ -256,7 +278,7 @@ export class PipelinePermissions {
     return [
       new iam.PolicyStatement({ sid: 'CertificateSecretsReadWrite', actions: SECRET_READ_WRITE, resources }),
       secretTagging('CertificateSecretsTag', resources),
-    ];
+    ].map(requestWildcard);
   }
 
   accountSecretsReadWrite(): iam.PolicyStatement[] {
@@ -323,8 +345,9 @@ export class PipelinePermissions {
  */
 export const NEEDS: Record<TaskFunction, (p: PipelinePermissions) => iam.PolicyStatement[]> = {
   // One paginated ListSecrets over the managed secrets' tags: no secret value is read. Tags (certpipe:* keys
-  // only) keep the CA's ARI window and record a rate-limit budget deferral (budget/deferByBudget.ts).
-  CheckExpiry: (p) => [p.listSecrets(), p.certificateSecretsTagWrite()],
+  // only) keep the CA's ARI window and record a rate-limit budget deferral (budget/deferByBudget.ts); it
+  // answers self-service requests on their own secrets.
+  CheckExpiry: (p) => [p.listSecrets(), p.certificateSecretsTagWrite(), ...p.selfServiceRequestsAnswer()],
   // Opening an ACME session may create the account secret or record the account URL, and reads the EAB key.
   PlaceChallenges: (p) => [
     p.challengeRecordsWrite(),
@@ -334,7 +357,7 @@ export const NEEDS: Record<TaskFunction, (p: PipelinePermissions) => iam.PolicyS
     ...p.certificateSecretsReadWrite(),
     p.secretsKeyUse(),
   ],
-  CheckPropagation: (p) => [p.zoneRead(), p.route53Lookups()],
+  CheckPropagation: (p) => [p.zoneRead(), p.route53Lookups(), ...p.selfServiceRequestsRead()],
   FinalizeOrder: (p) => [...p.acmeSession(), ...p.certificateSecretsReadWrite(), p.secretsKeyUse()],
   PublishCertificate: (p) => [
     ...p.certificateSecretsReadWrite(),

@@ -1,12 +1,14 @@
 // One synthesized stack, created in the local cloud the way CloudFormation would
 // create it in AWS: every reference resolved to the local names, then each
-// resource through the local cloud's API or its registration route. What no
-// local service runs yet (KMS keys, SNS topics, the schedule, log groups, …) is
+// resource through the local cloud's API or its registration route (EventBridge
+// rules through PutRule/PutTargets). What no local service runs yet (KMS keys,
+// SNS topics, the schedule, log groups, …) is
 // recorded with its resolved properties in `<dataDir>/stacks/<stack>.json`,
 // where the local services that judge or evaluate them read it.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CloudWatchClient, PutMetricAlarmCommand, type PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
+import { EventBridgeClient, PutRuleCommand, PutTargetsCommand, type Target } from '@aws-sdk/client-eventbridge';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { CreateStateMachineCommand, SFNClient, UpdateStateMachineCommand } from '@aws-sdk/client-sfn';
 import { deployedStackPath } from '../../bin/local-cloud.js';
@@ -238,6 +240,18 @@ async function deployAlarm(cloudwatch: CloudWatchClient, alarm: DeployedResource
   }
 }
 
+/** A rule through PutRule and PutTargets, as CloudFormation creates AWS::Events::Rule (its properties are the API's). */
+async function deployRule(events: EventBridgeClient, rule: DeployedResource): Promise<void> {
+  const p = rule.properties;
+  const pattern = typeof p.EventPattern === 'string' ? p.EventPattern : JSON.stringify(p.EventPattern);
+  const bus = typeof p.EventBusName === 'string' ? p.EventBusName : undefined;
+  await events.send(new PutRuleCommand({ Name: rule.physicalId, EventPattern: pattern, State: (p.State as 'ENABLED' | undefined) ?? 'ENABLED', EventBusName: bus, Description: p.Description as string | undefined }));
+  const targets = (p.Targets as Target[] | undefined) ?? [];
+  if (targets.length === 0) return;
+  const put = await events.send(new PutTargetsCommand({ Rule: rule.physicalId, EventBusName: bus, Targets: targets }));
+  if (put.FailedEntryCount) throw new Error(`rule ${rule.physicalId}: ${put.FailedEntries?.map((f) => `${f.TargetId}: ${f.ErrorMessage}`).join('; ')}`);
+}
+
 /** Deploys one stack of the assembly into the local cloud and records it. */
 export async function deployStack(stack: StackArtifact, target: LocalStackTarget): Promise<DeployedStack> {
   const env: StackEnvironment = { stackName: stack.stackName, accountId: stack.accountId, region: stack.region, partition: 'aws' };
@@ -265,6 +279,11 @@ export async function deployStack(stack: StackArtifact, target: LocalStackTarget
   if (topics.length > 0) {
     const sns = new SNSClient({ ...target.sdkConfig(stack.accountId, stack.region), maxAttempts: 1 });
     for (const [, topic] of topics) await sns.send(new CreateTopicCommand({ Name: topic.attributes.TopicName! }));
+  }
+  const rules = byType('AWS::Events::Rule');
+  if (rules.length > 0) {
+    const events = new EventBridgeClient({ ...target.sdkConfig(stack.accountId, stack.region), maxAttempts: 1 });
+    for (const [, rule] of rules) await deployRule(events, rule);
   }
   for (const [logicalId, fn] of byType('AWS::Lambda::Function')) await deployFunction(stack, logicalId, fn, target);
   for (const [, sm] of byType('AWS::StepFunctions::StateMachine')) await deployStateMachine(stack, sm, target);

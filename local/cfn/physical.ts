@@ -93,6 +93,12 @@ export function physicalResource(env: StackEnvironment, logicalId: string, type:
       const name = text(properties.AlarmName) ?? generatedName(env, logicalId, 255);
       return { ref: name, attributes: { Arn: `arn:${partition}:cloudwatch:${region}:${account}:alarm:${name}` } };
     }
+    case 'AWS::Events::Rule': {
+      const name = text(properties.Name) ?? generatedName(env, logicalId, 64);
+      const bus = text(properties.EventBusName);
+      const path = bus && bus !== 'default' ? `${bus.replace(/^arn:.*:event-bus\//, '')}/${name}` : name;
+      return { ref: name, attributes: { Arn: `arn:${partition}:events:${region}:${account}:rule/${path}` } };
+    }
     case 'AWS::CloudWatch::Dashboard':
       return { ref: text(properties.DashboardName) ?? generatedName(env, logicalId, 255), attributes: {} };
     default:
@@ -101,4 +107,4 @@ export function physicalResource(env: StackEnvironment, logicalId: string, type:
 }
 
 /** The properties that name a resource, per type: resolved before the others, since Refs to it need them. */
-export const NAME_PROPERTIES = ['RoleName', 'Path', 'FunctionName', 'LogGroupName', 'StateMachineName', 'AliasName', 'TopicName', 'QueueName', 'Name', 'GroupName', 'AlarmName', 'DashboardName'] as const;
+export const NAME_PROPERTIES = ['RoleName', 'Path', 'FunctionName', 'LogGroupName', 'StateMachineName', 'AliasName', 'TopicName', 'QueueName', 'Name', 'GroupName', 'AlarmName', 'DashboardName', 'EventBusName'] as const;

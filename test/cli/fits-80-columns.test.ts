@@ -62,6 +62,8 @@ const history = [
     startDate: new Date('2026-11-27T12:00:00.000Z'),
     durationSeconds: 95.4,
     failedStep: 'Summarize',
+    startedBy: 'arn:aws:sts::000000000000:assumed-role/platform-operators/alice@example.com',
+    why: 'certpipe renew storefront-europe-production api --force',
     certificates: [
       { name: 'storefront-europe-production', outcome: 'renewed' },
       { name: 'api', outcome: 'failed', failedStep: 'CheckPropagation', error: 'DnsPropagationTimeout' },
@@ -126,8 +128,12 @@ describe('output fits 80 columns', () => {
   it('history', () => {
     const table = renderHistory(history, NARROW);
     expect(longest(table)).toBeLessThanOrEqual(80);
-    expect(column(table, 4)).toContain('1 renewed, 1 failed, 12 skipped');
-    expect(renderHistory(history, WIDE)).toContain('0f1e2d3c-4b5a-6978-8899-aabbccddeeff');
+    expect(column(table, 5)).toContain('1 renewed, 1 failed, 12 skipped');
+    expect(column(table, 4)).toContain('alice@');
+    const wide = renderHistory(history, WIDE);
+    expect(wide).toContain('0f1e2d3c-4b5a-6978-8899-aabbccddeeff');
+    expect(wide).toContain('arn:aws:sts::000000000000:assumed-role/platform-operators/alice@example.com');
+    expect(wide).toContain('certpipe renew storefront-europe-production api --force');
   });
 
   it('inspect: the fingerprint on two lines, ARNs only with --wide', () => {

@@ -262,14 +262,14 @@ describe('state machine', () => {
 });
 
 describe('schedule', () => {
-  it('starts the workflow with {} on the config schedule, in a flexible window, with retries and a dead-letter queue', () => {
+  it('starts the workflow, naming the schedule as what started it, on the config schedule, in a flexible window, with retries and a dead-letter queue', () => {
     const [schedule] = Object.values(template.findResources('AWS::Scheduler::Schedule')) as any[];
     const p = schedule.Properties;
     expect(p.ScheduleExpression).toBe('rate(6 hours)');
     expect(p.State).toBe('ENABLED');
     expect(p.FlexibleTimeWindow).toEqual({ Mode: 'FLEXIBLE', MaximumWindowInMinutes: 15 });
     expect(p.Target.Arn).toEqual({ Ref: logicalIdOf('Certpipe/Pipeline/StateMachine/Resource') });
-    expect(p.Target.Input).toBe('{}');
+    expect(JSON.parse(p.Target.Input)).toEqual({ startedBy: 'schedule', why: 'scheduled expiry check' });
     expect(p.Target.RetryPolicy).toEqual({ MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 });
     expect(p.Target.DeadLetterConfig.Arn).toEqual({ 'Fn::GetAtt': [logicalIdOf('Certpipe/Pipeline/ScheduleDeadLetterQueue/Resource'), 'Arn'] });
   });

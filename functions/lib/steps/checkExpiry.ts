@@ -1,4 +1,7 @@
 // CheckExpiry: one paginated scan of the certificate secrets, one decision per certificate.
+import { auditOf } from '../audit/audit.js';
+import { adoptRequests } from '../selfService/adoption.js';
+import type { RequestSecrets } from '../selfService/requestSecrets.js';
 import { InvalidInput } from '../workflow/errors.js';
 import type { CheckExpiryInput, CheckExpiryOutput, DecisionSummary } from '../workflow/states.js';
 import { logger, metrics, recordExpiry } from '../observability.js';
@@ -14,8 +17,9 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 /** Skipped entries kept in the state output; the count is always complete. */
 export const MAX_SKIPPED_LISTED = 100;
 
-export async function checkExpiry(ctx: ContextFor<'store' | 'ari'>, input: CheckExpiryInput): Promise<CheckExpiryOutput> {
-  const all = ctx.inventory.certificates;
+export async function checkExpiry(ctx: ContextFor<'store' | 'ari'> & { readonly requests?: RequestSecrets }, input: CheckExpiryInput): Promise<CheckExpiryOutput> {
+  // Self-service requests join the configured certificates (selfService/adoption.ts).
+  const all = [...ctx.inventory.certificates, ...(ctx.requests ? await adoptRequests(ctx.inventory, ctx.requests) : [])];
   const unknown = (input.only ?? []).filter((name) => !all.some((c) => c.name === name));
   if (unknown.length) {
     throw new InvalidInput(`Unknown certificate(s) in "only": ${unknown.join(', ')}. Known: ${all.map((c) => c.name).join(', ')}`);
@@ -77,5 +81,6 @@ export async function checkExpiry(ctx: ContextFor<'store' | 'ari'>, input: Check
     skippedCount: skipped.length,
     deferredByBudget: budgeted.deferredByBudget,
     ...(budgeted.nextBudgetSlot ? { nextBudgetSlot: budgeted.nextBudgetSlot } : {}),
+    audit: auditOf(input),
   };
 }

@@ -1,6 +1,7 @@
 // PublishCertificate: promote the verified version, then every target (../publish.ts);
 // one failed target does not stop the others, and is recorded so the next run
 // publishes it again without a new order.
+import { requestAudit, type Audit } from '../audit/audit.js';
 import { CertificateVerificationFailed, PublishFailed } from '../workflow/errors.js';
 import type { PublishInput, PublishOutput } from '../workflow/states.js';
 import { findCertificate, findIssuer, type CertificateSpec } from '../inventory.js';
@@ -38,6 +39,12 @@ async function reverify(ctx: PublishCertificateContext, spec: CertificateSpec, i
   }
 }
 
+/** Who started this issuance: the request secret of a self-service certificate, else whoever started the run. */
+function auditFor(spec: CertificateSpec, input: PublishInput): { audit?: Audit } {
+  if (spec.request) return { audit: requestAudit(spec.request.arn, input.audit) };
+  return input.audit ? { audit: input.audit } : {};
+}
+
 export async function publishCertificate(ctx: PublishCertificateContext, input: PublishInput): Promise<PublishOutput> {
   const spec = findCertificate(ctx.inventory, input.name);
   const pending = await ctx.store.readPending(spec);
@@ -51,7 +58,7 @@ export async function publishCertificate(ctx: PublishCertificateContext, input: 
     ...(plan.serial ? { serial: plan.serial } : {}),
   });
 
-  const { published, failures } = await publish(ctx, spec, issued, { event: EVENT.renewed, reason: input.reason });
+  const { published, failures } = await publish(ctx, spec, issued, { event: EVENT.renewed, reason: input.reason, ...auditFor(spec, input) });
   if (failures.length) {
     throw new PublishFailed(
       `${spec.name}: published to ${published.length} of ${published.length + failures.length} targets; failed: ` +

@@ -1,6 +1,7 @@
 // Where PublishCertificate (and `certpipe rollback`) publish, and what they report.
 // Pure: the promotion from what is stored, the outcome from each target's result,
 // and the event's public detail; the I/O lives in ../publish.ts.
+import { auditDetail, type Audit } from '../audit/audit.js';
 import type { CertificateSpec, Target } from '../inventory.js';
 import { renewalTime } from '../renewal.js';
 import type { IssuedCertificate } from '../store/model.js';
@@ -76,6 +77,7 @@ export function certificateEventDetail(
   issued: CertificateFacts,
   outcome: PublishOutcome,
   reason: string,
+  audit?: Audit,
 ): Record<string, unknown> {
   return {
     certificate: spec.name,
@@ -88,6 +90,7 @@ export function certificateEventDetail(
     targets: outcome.published,
     failedTargets: outcome.failures.map((f) => f.target),
     reason,
+    ...(audit ? auditDetail(audit) : {}),
   };
 }
 

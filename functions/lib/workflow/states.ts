@@ -1,6 +1,7 @@
 // Inputs and outputs of the workflow's states (statemachines/renewal.asl.json).
 // Only names, ids, URLs and public values pass between states: never key material.
 import * as z from 'zod/mini';
+import { auditSchema } from '../audit/audit.js';
 import { InvalidInput } from './errors.js';
 
 
@@ -8,6 +9,9 @@ import { InvalidInput } from './errors.js';
 export const checkExpiryInputSchema = z.looseObject({
   only: z.optional(z.array(z.string().check(z.minLength(1)))),
   force: z.optional(z.boolean()),
+  /** Audit trail (../audit/audit.ts): who or what started the execution, and why. */
+  startedBy: z.optional(z.string()),
+  why: z.optional(z.string()),
 });
 export type CheckExpiryInput = z.infer<typeof checkExpiryInputSchema>;
 
@@ -36,6 +40,8 @@ export const checkExpiryOutputSchema = z.object({
   deferredByBudget: z.optional(z.number()),
   /** When the first of them gets a slot (ISO). */
   nextBudgetSlot: z.optional(z.string()),
+  /** Who started the execution and why, handed to every certificate's PublishCertificate. */
+  audit: z.optional(auditSchema),
 });
 export type CheckExpiryOutput = z.infer<typeof checkExpiryOutputSchema>;
 
@@ -142,7 +148,7 @@ export const finalizeOrderOutputSchema = z.union([
 ]);
 export type FinalizeOrderOutput = z.infer<typeof finalizeOrderOutputSchema>;
 
-export const publishInputSchema = z.object({ name: z.string(), reason: z.string() });
+export const publishInputSchema = z.object({ name: z.string(), reason: z.string(), audit: z.optional(auditSchema) });
 export type PublishInput = z.infer<typeof publishInputSchema>;
 
 export const publishOutputSchema = z.object({

@@ -300,7 +300,29 @@ function eventBusArn(nameOrArn: string, scope: RequestScope): string {
   return nameOrArn.startsWith('arn:') ? nameOrArn : `arn:aws:events:${scope.region}:${scope.accountId}:event-bus/${nameOrArn}`;
 }
 
+/** A rule's ARN: rules on the default bus are `rule/<name>`, on another bus `rule/<bus>/<name>`. */
+function ruleArn(name: string, bus: string | undefined, scope: RequestScope): string {
+  const busName = bus?.replace(/^arn:.*:event-bus\//, '');
+  return `arn:aws:events:${scope.region}:${scope.accountId}:rule/${busName && busName !== 'default' ? `${busName}/` : ''}${name}`;
+}
+
 const EVENTS: JsonRule[] = [
+  {
+    service: 'events',
+    operation: 'PutRule',
+    action: 'events:PutRule',
+    resource: 'arn:aws:events:{region}:{account}:rule/[{EventBusName}/]{Name}',
+    conditionKeys: [],
+    authorize: (body, scope) => ({ action: 'events:PutRule', resources: [ruleArn(str(body.Name) ?? '', str(body.EventBusName), scope)], resourceAccountId: scope.accountId, context: {} }),
+  },
+  {
+    service: 'events',
+    operation: 'PutTargets',
+    action: 'events:PutTargets',
+    resource: 'arn:aws:events:{region}:{account}:rule/[{EventBusName}/]{Rule}',
+    conditionKeys: [],
+    authorize: (body, scope) => ({ action: 'events:PutTargets', resources: [ruleArn(str(body.Rule) ?? '', str(body.EventBusName), scope)], resourceAccountId: scope.accountId, context: {} }),
+  },
   {
     service: 'events',
     operation: 'PutEvents',

@@ -95,6 +95,7 @@ const SCOPE = { accountId: ACCOUNT, region: 'us-east-1' };
 const SAMPLE_BODY = {
   SecretId: 'certpipe/web',
   Name: 'certpipe/web',
+  Rule: 'drift',
   Tags: [{ Key: 'certpipe:managed', Value: 'true' }],
   KmsKeyId: '1234abcd-12ab-34cd-56ef-1234567890ab',
   VersionId: 'v1',
