@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { CloudWatchService } from '../cloudwatch/service.js';
 import type { LambdaService } from '../lambda/service.js';
 import { definitionProblems } from './definition.js';
+import { runMapRun, type ChildResult, type DistributedMapSpec } from './distributed-map.js';
+import type { S3Service } from '../s3/service.js';
 import { dataLimitExceeded, executionQuotas, historyLimitReached, payloadBytes, type ExecutionQuotas, type QuotaFailure } from './quotas.js';
 import { planDefinition, taskHandlers, type HistoryEventInit } from './task-handlers.js';
 import { decodeToken, encodeToken, epochSeconds, jsonService } from '../../protocol.js';
@@ -81,7 +83,8 @@ const NAME = /^[A-Za-z0-9_-]{1,80}$/;
 // Execution names may hold more than state machine names, but never what would break an ARN.
 const EXECUTION_NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
 const STATE_MACHINE_ARN = /^arn:aws[\w-]*:states:([a-z0-9-]+):(\d{12}):stateMachine:([A-Za-z0-9_-]{1,80})$/;
-const EXECUTION_ARN = /^arn:aws[\w-]*:states:([a-z0-9-]+):(\d{12}):execution:([A-Za-z0-9_-]{1,80}):([^:]{1,80})$/;
+// A map run's child execution is named `<state machine>/<map run id>:<child>`.
+const EXECUTION_ARN = /^arn:aws[\w-]*:states:([a-z0-9-]+):(\d{12}):execution:([A-Za-z0-9_-]{1,80}(?:\/[^:/]{1,80})?):([^:]{1,80})$/;
 const HISTORY_FLUSH_MS = 250;
 const MAX_KEY_TIME = 9_999_999_999_999;
 
@@ -149,6 +152,10 @@ class Run {
   private readonly failedContainers = new Set<string>();
   /** Set when a quota ended the execution: it fails with this, whatever the engine says. */
   quotaFailure: QuotaFailure | undefined;
+  /** DISTRIBUTED Map states, which the engine runs as Tasks: their events are the Map's. */
+  mapStates: ReadonlySet<string> = new Set();
+  /** A map run's child: no execution metrics of its own (the parent's alarms count the parent). */
+  child = false;
 
   constructor(
     readonly key: string,
@@ -208,7 +215,7 @@ class Run {
   /** Maps one event of aws-local-stepfunctions to the events AWS records for it. */
   fromEngine(e: EngineEvent): void {
     const details = (value: unknown) => JSON.stringify(value ?? null);
-    const state = e.state;
+    const state = e.state && this.mapStates.has(e.state.name) ? { ...e.state, type: 'Map' } : e.state;
     // History event names start with the state's type: TaskStateEntered, MapStateExited, …
     const prefix = state?.type ?? '';
     switch (e.type) {
@@ -493,18 +500,20 @@ class StepFunctions {
     const run = new Run(key, record, persist, () => this.cloud.now().getTime(), executionQuotas());
     this.runs.set(key, run);
     this.publishMetric(record, [{ name: 'ExecutionsStarted', value: 1, unit: 'Count' }]);
-    run.done = this.execute(run, machine, parsedInput).catch((err) => {
+    run.done = this.execute(run, machine, JSON.parse(machine.definition), parsedInput).catch((err) => {
       console.error(`[certpipe-local] execution ${executionArn} failed to run`, err);
     });
     return { executionArn, startDate: epochSeconds(record.startDate) };
   }
 
-  private async execute(run: Run, machine: StateMachineRecord, input: unknown): Promise<void> {
+  private async execute(run: Run, machine: StateMachineRecord, definition: Record<string, unknown>, input: unknown): Promise<void> {
     let outcome: Outcome;
     try {
       const { StateMachine, ExecutionAbortedError, ExecutionTimeoutError } = await loadEngine();
-      const plan = planDefinition(JSON.parse(machine.definition));
+      const plan = planDefinition(definition);
+      run.mapStates = new Set(plan.distributedMaps.keys());
       const handlers = taskHandlers(plan, {
+        runMap: (spec, mapInput) => this.runMap(run, machine, spec, mapInput),
         accountId: machine.accountId,
         region: machine.region,
         functions: this.cloud.service<LambdaService>('lambda').functions,
@@ -567,12 +576,79 @@ class StepFunctions {
     if (this.closing) return;
     const record: ExecutionRecord = { ...run.record, ...outcome, stopDate: run.events[run.events.length - 1]!.timestamp };
     run.record = record;
-    this.publishMetric(record, [
+    if (!run.child) this.publishMetric(record, [
       { name: OUTCOME_METRIC[outcome.status], value: 1, unit: 'Count' },
       { name: 'ExecutionTime', value: record.stopDate! - record.startDate, unit: 'Milliseconds' },
     ]);
     await this.track(this.histories.put(run.key, { events: [...run.events] }));
     await this.track(this.executions.put(run.key, record));
+  }
+
+  /**
+   * A DISTRIBUTED Map's map run: each item a child execution of the ItemProcessor,
+   * with its own history and the same quotas; items and results in the parent's
+   * account's S3 (the state machine role's grants are not judged here, as for its Lambda invokes).
+   */
+  private runMap(parent: Run, machine: StateMachineRecord, spec: DistributedMapSpec, input: unknown) {
+    const s3 = this.cloud.service<S3Service>('s3');
+    const account = machine.accountId;
+    return runMapRun(spec, input as never, {
+      parentArn: parent.record.executionArn,
+      region: machine.region,
+      accountId: account,
+      stateMachineArn: machine.stateMachineArn,
+      parentContext: {
+        Execution: { Id: parent.record.executionArn, Name: parent.record.name, RoleArn: parent.record.roleArn, StartTime: new Date(parent.record.startDate).toISOString() },
+        StateMachine: { Id: machine.stateMachineArn, Name: machine.name },
+      },
+      runChild: (mapRunArn, definition, childInput) => this.runChild(parent, machine, mapRunArn, definition, childInput),
+      getObject: (bucket, key) => s3.getObject(bucket, key, account),
+      putObject: async (bucket, key, body) => {
+        await s3.putObject(bucket, key, Buffer.from(body), account, 'application/json');
+      },
+      emit: (event) => parent.emit(event),
+      isRunning: () => !parent.closed && !parent.stopRequest && !parent.quotaFailure,
+    });
+  }
+
+  private async runChild(parent: Run, machine: StateMachineRecord, mapRunArn: string, definition: Record<string, unknown>, input: unknown): Promise<ChildResult> {
+    const mapRunId = mapRunArn.split(':').pop()!;
+    const name = randomUUID();
+    const startDate = this.cloud.now().getTime();
+    const record: ExecutionRecord = {
+      executionArn: `arn:aws:states:${machine.region}:${machine.accountId}:execution:${machine.name}/${mapRunId}:${name}`,
+      stateMachineArn: machine.stateMachineArn,
+      name,
+      accountId: machine.accountId,
+      region: machine.region,
+      roleArn: parent.record.roleArn,
+      status: 'RUNNING',
+      input: JSON.stringify(input ?? null),
+      startDate,
+    };
+    // Not under the state machine's key prefix: ListExecutions shows no map run children, as in AWS without mapRunArn.
+    const key = `${stateMachineKey(machine.accountId, machine.region, machine.name).slice(0, -1)}:maprun/${mapRunId}/${name}`;
+    this.byArn.set(record.executionArn, key);
+    await this.track(this.executions.put(key, record));
+    const persist = (r: Run) => this.track(this.histories.put(r.key, { events: [...r.events] })).catch(() => undefined);
+    const run = new Run(key, record, persist, () => this.cloud.now().getTime(), executionQuotas());
+    run.child = true;
+    this.runs.set(key, run);
+    run.done = this.execute(run, machine, definition, input);
+    await run.done;
+    const done = run.record;
+    return {
+      ExecutionArn: done.executionArn,
+      Name: done.name,
+      StateMachineArn: done.stateMachineArn,
+      Status: done.status === 'RUNNING' ? 'ABORTED' : done.status,
+      Input: done.input,
+      ...(done.output !== undefined ? { Output: done.output } : {}),
+      ...(done.error !== undefined ? { Error: done.error } : {}),
+      ...(done.cause !== undefined ? { Cause: done.cause } : {}),
+      StartDate: new Date(done.startDate).toISOString(),
+      StopDate: new Date(done.stopDate ?? this.cloud.now().getTime()).toISOString(),
+    };
   }
 
   /** Step Functions' own metrics (AWS/States, per StateMachineArn), which the ExecutionsFailed alarm reads. */
