@@ -6,11 +6,14 @@ import { METRIC } from '../workflow/metrics.js';
 import { renewalDecision } from '../renewal.js';
 import type { ContextFor } from '../context.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { randomUUID } from 'node:crypto';
 
 /** Skipped entries kept in the state output; the count is always complete. */
 export const MAX_SKIPPED_LISTED = 100;
+/** Due entries kept in the state output; RenewEach reads the whole list from the run bucket. */
+export const MAX_DUE_LISTED = 100;
 
-export async function checkExpiry(ctx: ContextFor<'store'>, input: CheckExpiryInput): Promise<CheckExpiryOutput> {
+export async function checkExpiry(ctx: ContextFor<'store' | 'runObjects'>, input: CheckExpiryInput): Promise<CheckExpiryOutput> {
   const all = ctx.inventory.certificates;
   const unknown = (input.only ?? []).filter((name) => !all.some((c) => c.name === name));
   if (unknown.length) {
@@ -48,12 +51,24 @@ export async function checkExpiry(ctx: ContextFor<'store'>, input: CheckExpiryIn
   if (minDays !== undefined) metrics.addMetric(METRIC.MinDaysToExpiry, MetricUnit.Count, Math.round(minDays * 100) / 100);
 
   logger.info('expiry check', { checked: specs.length, due: due.length, notDue: skipped.length, minDaysToExpiry: minDays });
+  const items = due.length ? await writeDueList(ctx, due, now) : undefined;
   return {
     checkedAt: now.toISOString(),
     total: specs.length,
     dueCount: due.length,
-    due,
+    due: due.slice(0, MAX_DUE_LISTED),
+    ...(items ? { items } : {}),
     skipped: skipped.slice(0, MAX_SKIPPED_LISTED),
     skippedCount: skipped.length,
   };
+}
+
+/**
+ * The whole due list as one object per run, for RenewEach's ItemReader: however
+ * many certificates are due, the state carries only where it is.
+ */
+async function writeDueList(ctx: ContextFor<'runObjects'>, due: readonly DecisionSummary[], now: Date): Promise<{ bucket: string; key: string }> {
+  const key = `due/${now.toISOString().replace(/[:.]/g, '-')}-${randomUUID()}.json`;
+  await ctx.runObjects.putJson(key, due.map(({ name, reason }) => ({ name, reason })));
+  return { bucket: ctx.runObjects.bucket, key };
 }

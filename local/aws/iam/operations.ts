@@ -380,7 +380,16 @@ const STEP_FUNCTIONS: JsonRule[] = [
   everything('states', 'ListStateMachines', 'states:ListStateMachines'),
   onStates('StartExecution', 'stateMachineArn'),
   onStates('DescribeExecution', 'executionArn'),
-  onStates('ListExecutions', 'stateMachineArn'),
+  {
+    // Of a state machine, or of one map run (its child executions): the resource is the one named.
+    ...onStates('ListExecutions', 'stateMachineArn'),
+    resource: '{stateMachineArn} or {mapRunArn}',
+    authorize(body, scope, resources) {
+      const mapRunArn = str(body.mapRunArn);
+      if (!mapRunArn) return onStates('ListExecutions', 'stateMachineArn').authorize(body, scope, resources);
+      return { action: 'states:ListExecutions', resources: [mapRunArn], resourceAccountId: accountOfArn(mapRunArn, scope.accountId), context: {} };
+    },
+  },
   onStates('GetExecutionHistory', 'executionArn'),
   onStates('StopExecution', 'executionArn'),
 ];

@@ -105,6 +105,18 @@ function parseExecutionArn(arn: unknown) {
   return { region: m[1]!, accountId: m[2]!, machineName: m[3]!, name: m[4]! };
 }
 
+const MAP_RUN_ARN = /^arn:aws[\w-]*:states:([a-z0-9-]+):(\d{12}):mapRun:([A-Za-z0-9_-]{1,80})\/[^:]+:([0-9a-f-]{36})$/;
+
+function parseMapRunArn(arn: unknown) {
+  const m = MAP_RUN_ARN.exec(String(arn ?? ''));
+  if (!m) throw new AwsError('InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${String(arn)}'`);
+  return { region: m[1]!, accountId: m[2]!, machineName: m[3]!, id: m[4]! };
+}
+
+/** A map run's children are kept apart from the state machine's own executions (newest first, as those). */
+const mapRunChildPrefix = (machine: { accountId: string; region: string; name: string }, mapRunId: string) =>
+  `${stateMachineKey(machine.accountId, machine.region, machine.name).slice(0, -1)}:maprun/${mapRunId}/`;
+
 function pageSize(maxResults: unknown, fallback: number): number {
   const n = maxResults === undefined || maxResults === null || maxResults === 0 ? fallback : Number(maxResults);
   if (!Number.isInteger(n) || n < 0 || n > 1000) {
@@ -627,7 +639,7 @@ class StepFunctions {
       startDate,
     };
     // Not under the state machine's key prefix: ListExecutions shows no map run children, as in AWS without mapRunArn.
-    const key = `${stateMachineKey(machine.accountId, machine.region, machine.name).slice(0, -1)}:maprun/${mapRunId}/${name}`;
+    const key = `${mapRunChildPrefix(machine, mapRunId)}${String(MAX_KEY_TIME - startDate).padStart(13, '0')}/${name}`;
     this.byArn.set(record.executionArn, key);
     await this.track(this.executions.put(key, record));
     const persist = (r: Run) => this.track(this.histories.put(r.key, { events: [...r.events] })).catch(() => undefined);
@@ -681,10 +693,14 @@ class StepFunctions {
 
   async listExecutions(input: Record<string, any>, ctx: CallContext) {
     await this.ready;
-    const machine = this.machine(input.stateMachineArn, ctx);
+    if ((input.stateMachineArn === undefined) === (input.mapRunArn === undefined)) {
+      throw new AwsError('ValidationException', 'Exactly one of stateMachineArn and mapRunArn must be given');
+    }
+    const mapRun = input.mapRunArn === undefined ? undefined : parseMapRunArn(input.mapRunArn);
+    const machine = this.machine(mapRun ? `arn:aws:states:${mapRun.region}:${mapRun.accountId}:stateMachine:${mapRun.machineName}` : input.stateMachineArn, ctx);
     const limit = pageSize(input.maxResults, 100);
     const status = input.statusFilter as ExecutionStatus | undefined;
-    const prefix = stateMachineKey(machine.accountId, machine.region, machine.name);
+    const prefix = mapRun ? mapRunChildPrefix(machine, mapRun.id) : stateMachineKey(machine.accountId, machine.region, machine.name);
     const from = decodeToken(input.nextToken, 'InvalidToken');
     if (from !== undefined && !from.startsWith(prefix)) throw new AwsError('InvalidToken', 'Invalid Token');
     const executions: unknown[] = [];
