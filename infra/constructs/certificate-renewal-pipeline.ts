@@ -238,7 +238,7 @@ export class CertificateRenewalPipeline extends Construct {
       tracing,
       logLevel: props.logLevel ?? 'INFO',
       // PlaceChallenges: how long an execution may still need the challenge values it holds (store/pendingOrder.ts).
-      extraEnvironment: { [KMS_KEY_ENV]: this.secretsKey.keyArn, CERTPIPE_EXECUTION_TIMEOUT_SECONDS: String(executionTimeout.toSeconds()), [RUN_BUCKET_ENV]: this.runBucket.bucketName },
+      extraEnvironment: { [KMS_KEY_ENV]: this.secretsKey.keyArn, CERTPIPE_EXECUTION_TIMEOUT_SECONDS: String(executionTimeout.toSeconds()) },
       roleNames: { PublishCertificate: publisherRoleName },
     });
     const permissions = new PipelinePermissions(stack, inventory, this.secretsKey.keyArn);
@@ -259,6 +259,7 @@ export class CertificateRenewalPipeline extends Construct {
     }
     this.publisherRoleArn = this.functions.roles.get('PublishCertificate')!.roleArn;
     // CheckExpiry writes the due list, Summarize reads the results: exactly that, on exactly those prefixes.
+    for (const name of ['CheckExpiry', 'Summarize'] as const) this.functions.get(name).addEnvironment(RUN_BUCKET_ENV, this.runBucket.bucketName);
     this.grantRunObjects(this.functions.roles.get('CheckExpiry')!, ['s3:PutObject'], DUE_PREFIX, 'CheckExpiry writes one due-list object per run under due/ (the key is per execution).');
     this.grantRunObjects(this.functions.roles.get('Summarize')!, ['s3:GetObject'], RESULTS_PREFIX, "Summarize reads the manifest and result files RenewEach's ResultWriter wrote under results/ (keys per map run).");
 
