@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CreateStateMachineCommand, DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
+import { CreateStateMachineCommand, DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand, StopExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalAws } from '../../local/aws/server.js';
@@ -16,6 +16,7 @@ import { registerFunction } from '../../local/aws/services/lambda/registry.js';
 const ROLE = 'arn:aws:iam::000000000000:role/certpipe-local-states';
 const BUCKET = 'certpipe-fanout-test';
 const doubler = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/lambdas/doubler.ts');
+const sleeper = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/lambdas/sleeper.ts');
 const credentials = { accessKeyId: '000000000000', secretAccessKey: 'test' };
 
 let dataDir: string;
@@ -64,6 +65,7 @@ beforeAll(async () => {
   cloud = await startLocalAws({ port: 0, dataDir });
   sfn = new SFNClient({ endpoint: cloud.url, region: 'us-east-1', credentials, maxAttempts: 1 });
   await registerFunction(cloud.url, { functionName: 'fixture-Doubler', entry: doubler, timeoutSeconds: 30 });
+  await registerFunction(cloud.url, { functionName: 'fixture-Sleeper', entry: sleeper, timeoutSeconds: 30 });
   expect((await s3('PUT', '')).status).toBe(200);
 }, 120_000);
 
@@ -217,4 +219,44 @@ describe('a DISTRIBUTED Map on the local Step Functions', () => {
     const listed = await sfn.send(new ListExecutionsCommand({ stateMachineArn }));
     expect(listed.executions?.map((e) => e.executionArn)).toEqual([execution.executionArn]);
   }, 90_000);
+
+  it('stops the running children when the parent is stopped, and lists them by map run', async () => {
+    const definition = JSON.stringify({
+      StartAt: 'Each',
+      States: {
+        Each: {
+          Type: 'Map',
+          ItemsPath: '$.items',
+          MaxConcurrency: 2,
+          ItemSelector: { 'ms.$': '$$.Map.Item.Value' },
+          ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' }, StartAt: 'Sleep', States: { Sleep: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:000000000000:function:fixture-Sleeper', End: true } } },
+          End: true,
+        },
+      },
+    });
+    const { stateMachineArn } = await sfn.send(new CreateStateMachineCommand({ name: `dmap-${++machines}`, definition, roleArn: ROLE }));
+    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify({ items: [20_000, 20_000, 20_000] }) }));
+    let mapRunArn: string | undefined;
+    for (let i = 0; i < 200 && !mapRunArn; i++) {
+      mapRunArn = (await history(executionArn!)).find((e) => e.mapRunStartedEventDetails)?.mapRunStartedEventDetails?.mapRunArn;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    let running: string[] = [];
+    for (let i = 0; i < 200 && running.length < 2; i++) {
+      running = ((await sfn.send(new ListExecutionsCommand({ mapRunArn }))).executions ?? []).map((e) => e.executionArn!);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(running).toHaveLength(2);
+    await sfn.send(new StopExecutionCommand({ executionArn }));
+    for (const arn of running) {
+      let status: string | undefined;
+      for (let i = 0; i < 100 && status !== 'ABORTED'; i++) {
+        status = (await sfn.send(new DescribeExecutionCommand({ executionArn: arn }))).status;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(status).toBe('ABORTED');
+    }
+    // The third item never started: MaxConcurrency 2, then the stop.
+    expect((await sfn.send(new ListExecutionsCommand({ mapRunArn }))).executions).toHaveLength(2);
+  }, 60_000);
 });

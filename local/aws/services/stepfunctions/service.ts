@@ -166,8 +166,8 @@ class Run {
   quotaFailure: QuotaFailure | undefined;
   /** DISTRIBUTED Map states, which the engine runs as Tasks: their events are the Map's. */
   mapStates: ReadonlySet<string> = new Set();
-  /** A map run's child: no execution metrics of its own (the parent's alarms count the parent). */
-  child = false;
+  /** A map run's child: its parent's key (no execution metrics of its own: the parent's alarms count the parent). */
+  parentKey: string | undefined;
 
   constructor(
     readonly key: string,
@@ -582,13 +582,20 @@ class StepFunctions {
     if (run.closed) return;
     run.emit(terminalEvent(outcome));
     run.closed = true;
+    // A parent that ends (stopped, timed out, failed) takes its map runs' children with it, as in AWS.
+    for (const child of this.runs.values()) {
+      if (child.parentKey === run.key && !child.closed) {
+        child.stopRequest = { error: 'States.Runtime', cause: `The parent execution ended ${outcome.status}` };
+        child.abort();
+      }
+    }
     run.cancelFlush();
     this.runs.delete(run.key);
     // Shutting down: leave it RUNNING on disk; the next start marks it failed.
     if (this.closing) return;
     const record: ExecutionRecord = { ...run.record, ...outcome, stopDate: run.events[run.events.length - 1]!.timestamp };
     run.record = record;
-    if (!run.child) this.publishMetric(record, [
+    if (!run.parentKey) this.publishMetric(record, [
       { name: OUTCOME_METRIC[outcome.status], value: 1, unit: 'Count' },
       { name: 'ExecutionTime', value: record.stopDate! - record.startDate, unit: 'Milliseconds' },
     ]);
@@ -644,7 +651,7 @@ class StepFunctions {
     await this.track(this.executions.put(key, record));
     const persist = (r: Run) => this.track(this.histories.put(r.key, { events: [...r.events] })).catch(() => undefined);
     const run = new Run(key, record, persist, () => this.cloud.now().getTime(), executionQuotas());
-    run.child = true;
+    run.parentKey = parent.key;
     this.runs.set(key, run);
     run.done = this.execute(run, machine, definition, input);
     await run.done;
