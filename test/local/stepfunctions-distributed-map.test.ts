@@ -2,14 +2,13 @@
 // array (ItemReader), one child execution per item with its own history and the
 // same enforced quotas, MaxConcurrency, tolerated failures, and the results
 // written to S3 (ResultWriter) as AWS writes them.
-import { createHash, createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateStateMachineCommand, DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand, StopExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { s3Request } from '../../functions/lib/ports/runObjects.js';
 import { startLocalAws } from '../../local/aws/server.js';
 import { registerFunction } from '../../local/aws/services/lambda/registry.js';
 
@@ -23,42 +22,9 @@ let dataDir: string;
 let cloud: Awaited<ReturnType<typeof startLocalAws>>;
 let sfn: SFNClient;
 
-const bytes = (data: string | ArrayBuffer | ArrayBufferView) =>
-  typeof data === 'string' ? data : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
-
-/** SHA-256 as SignatureV4 wants it (the SDK's own hash class is not a dependency here). */
-class Sha256 {
-  private readonly hash;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash = secret ? createHmac('sha256', bytes(secret)) : createHash('sha256');
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView) {
-    this.hash.update(bytes(data));
-  }
-  async digest() {
-    return new Uint8Array(this.hash.digest());
-  }
-}
-
-/** One path-style S3 request, signed as the SDK signs it (no @aws-sdk/client-s3 in this project yet). */
-async function s3(method: string, key: string, body?: string, query: Record<string, string> = {}) {
-  const url = new URL(cloud.url);
-  const signer = new SignatureV4({ credentials, region: 'us-east-1', service: 's3', sha256: Sha256, uriEscapePath: false, applyChecksum: true });
-  const pathname = `/${BUCKET}${key ? `/${key}` : ''}`;
-  const signed = await signer.sign({
-    method,
-    protocol: 'http:',
-    hostname: url.hostname,
-    port: Number(url.port),
-    path: pathname,
-    query,
-    headers: { host: url.host, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body,
-  });
-  const qs = new URLSearchParams(query).toString();
-  const res = await fetch(`${cloud.url}${pathname}${qs ? `?${qs}` : ''}`, { method, headers: signed.headers as Record<string, string>, body });
-  return { status: res.status, text: await res.text() };
-}
+/** The run bucket's requests as the functions sign them (functions/lib/ports/runObjects.ts), against the local S3. */
+const s3 = (method: 'GET' | 'PUT', key: string, body?: string) =>
+  s3Request({ region: 'us-east-1', endpoint: cloud.url, credentials: async () => credentials }, method, BUCKET, key, body);
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'certpipe-dmap-'));
@@ -66,7 +32,7 @@ beforeAll(async () => {
   sfn = new SFNClient({ endpoint: cloud.url, region: 'us-east-1', credentials, maxAttempts: 1 });
   await registerFunction(cloud.url, { functionName: 'fixture-Doubler', entry: doubler, timeoutSeconds: 30 });
   await registerFunction(cloud.url, { functionName: 'fixture-Sleeper', entry: sleeper, timeoutSeconds: 30 });
-  expect((await s3('PUT', '')).status).toBe(200);
+  await s3('PUT', '');
 }, 120_000);
 
 afterAll(async () => {
@@ -134,15 +100,11 @@ async function run(definition: string, input: unknown) {
 
 async function putItems(name: string, n: number) {
   const key = `due/${name}.json`;
-  expect((await s3('PUT', key, JSON.stringify(Array.from({ length: n }, (_, i) => i)))).status).toBe(200);
+  await s3('PUT', key, JSON.stringify(Array.from({ length: n }, (_, i) => i)));
   return { bucket: BUCKET, key };
 }
 
-async function readJson(key: string) {
-  const res = await s3('GET', key);
-  expect(res.status).toBe(200);
-  return JSON.parse(res.text);
-}
+const readJson = async (key: string) => JSON.parse(await s3('GET', key));
 
 describe('a DISTRIBUTED Map on the local Step Functions', () => {
   it('runs each item of the S3 object as a child execution, tolerates the failed one, and writes the results to S3', async () => {
@@ -259,4 +221,13 @@ describe('a DISTRIBUTED Map on the local Step Functions', () => {
     // The third item never started: MaxConcurrency 2, then the stop.
     expect((await sfn.send(new ListExecutionsCommand({ mapRunArn }))).executions).toHaveLength(2);
   }, 60_000);
+
+  it('the local S3 answers as S3 does: NoSuchKey for a missing key, AccessDenied to another account, 405 for what it does not serve', async () => {
+    await expect(s3('GET', 'due/never-written.json')).rejects.toMatchObject({ name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } });
+    const other = { region: 'us-east-1', endpoint: cloud.url, credentials: async () => ({ accessKeyId: '111111111111', secretAccessKey: 'test' }) };
+    await expect(s3Request(other, 'GET', BUCKET, 'due/eight.json')).rejects.toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+    const listed = await s3Request({ region: 'us-east-1', endpoint: cloud.url, credentials: async () => credentials }, 'GET', BUCKET, '', undefined).catch((err: Error) => err.name);
+    // A GET on the bucket without list-type=2 is not an operation the local S3 serves.
+    expect(listed).toBe('MethodNotAllowed');
+  });
 });
