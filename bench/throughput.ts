@@ -12,7 +12,8 @@ import {
 } from '@aws-sdk/client-route-53';
 import { localSdkConfig } from '../local/deploy.js';
 import { lambdaGbSeconds } from './cost.js';
-import { runExecution } from '../bin/run.js';
+import { ExecutionHistories, runExecution } from '../bin/run.js';
+import { fanoutShape, type FanoutShape } from './capacity.js';
 import { benchConfig, deployBench, historyCounts, pool, round, startBenchCloud, ZONES, type HistoryCounts } from './support.js';
 
 export const FLOOR_CONCURRENCY = 10;
@@ -30,6 +31,8 @@ export interface ThroughputResult {
   msPerCertFloor: number;
   ratio: number;
   history: HistoryCounts;
+  /** History per certificate and what one execution holds (bench/capacity.ts). */
+  fanout: FanoutShape;
   lambdaGbSeconds: number;
   awsCalls: { total: number; byOperation: Record<string, number> };
 }
@@ -130,6 +133,7 @@ export async function throughput(n: number, log: (line: string) => void = () => 
     const run = await runExecution(sfn, deployment.stateMachineArn, {}, { pollMs: 200, timeoutMs: 60 * 60_000 });
     const pipelineMs = performance.now() - t0;
     const awsCalls = cloud.calls.snapshot();
+    const fanout = fanoutShape(await new ExecutionHistories(sfn, run.executionArn).read());
     if (process.env.BENCH_DEBUG) {
       const start = run.history[0]?.timestamp?.getTime() ?? 0;
       for (const e of run.history) {
@@ -164,6 +168,7 @@ export async function throughput(n: number, log: (line: string) => void = () => 
       msPerCertFloor: round(floor.ms / n, 0),
       ratio: round(pipelineMs / floor.ms, 2),
       history: historyCounts(run.history),
+      fanout,
       lambdaGbSeconds: lambdaGbSeconds(run.history),
       awsCalls,
     };

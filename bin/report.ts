@@ -76,9 +76,25 @@ function exitedOutput(history: HistoryEvent[], state: string): any {
   return parse(event?.stateExitedEventDetails?.output);
 }
 
+/**
+ * Each certificate's result: what its child execution of RenewEach ended with
+ * (complete however many ran), then Summarize's list for a child that itself failed.
+ */
+function itemResults(history: HistoryEvent[]): ItemResult[] {
+  const byName = new Map<string, ItemResult>();
+  for (const event of history) {
+    const output = parse(event.executionSucceededEventDetails?.output);
+    if (typeof output?.name === 'string' && typeof output?.outcome === 'string') byName.set(output.name, output as ItemResult);
+  }
+  for (const result of (exitedOutput(history, 'Summarize')?.results ?? []) as ItemResult[]) {
+    if (!byName.has(result.name)) byName.set(result.name, result);
+  }
+  return [...byName.values()];
+}
+
 export function certificateRows(history: HistoryEvent[], inventory: Inventory): CertificateRow[] {
   const check: CheckExpiryOutput | undefined = exitedOutput(history, 'CheckExpiry')?.check;
-  const results: ItemResult[] = exitedOutput(history, 'RenewEach')?.results ?? [];
+  const results = itemResults(history);
   const seconds = stepSeconds(history);
   const byName = new Map(results.map((r) => [r.name, r]));
   const skipped = new Map((check?.skipped ?? []).map((d) => [d.name, d]));

@@ -3,8 +3,10 @@
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
+  ListExecutionsCommand,
   SFNClient,
   StartExecutionCommand,
+  type ExecutionListItem,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 
@@ -36,7 +38,7 @@ export async function startExecution(sfn: SFNClient, stateMachineArn: string, in
   return started.executionArn!;
 }
 
-export async function executionHistory(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
+async function historyOf(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
   const events: HistoryEvent[] = [];
   let nextToken: string | undefined;
   do {
@@ -47,6 +49,57 @@ export async function executionHistory(sfn: SFNClient, executionArn: string): Pr
   return events;
 }
 
+async function mapRunChildren(sfn: SFNClient, mapRunArn: string): Promise<ExecutionListItem[]> {
+  const children: ExecutionListItem[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(new ListExecutionsCommand({ mapRunArn, nextToken, maxResults: 1000 }));
+    children.push(...(page.executions ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  // Listed newest first; read in the order they started.
+  return children.reverse();
+}
+
+/**
+ * An execution's history and, for each map run it started (RenewEach is a
+ * Distributed Map), the histories of its child executions: each certificate's
+ * states are in its own child's history. A finished child is read once.
+ */
+export class ExecutionHistories {
+  private readonly finished = new Map<string, HistoryEvent[]>();
+
+  constructor(
+    private readonly sfn: SFNClient,
+    readonly executionArn: string,
+  ) {}
+
+  /** The parent's events first, then each child's, in start order. */
+  async read(): Promise<Array<{ executionArn: string; events: HistoryEvent[] }>> {
+    const parent = await historyOf(this.sfn, this.executionArn);
+    const out = [{ executionArn: this.executionArn, events: parent }];
+    for (const event of parent) {
+      const mapRunArn = event.mapRunStartedEventDetails?.mapRunArn;
+      if (!mapRunArn) continue;
+      for (const child of await mapRunChildren(this.sfn, mapRunArn)) {
+        const arn = child.executionArn!;
+        let events = this.finished.get(arn);
+        if (!events) {
+          events = await historyOf(this.sfn, arn);
+          if (child.status !== 'RUNNING') this.finished.set(arn, events);
+        }
+        out.push({ executionArn: arn, events });
+      }
+    }
+    return out;
+  }
+}
+
+/** Every event of the execution and of its map runs' child executions (see ExecutionHistories). */
+export async function executionHistory(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
+  return (await new ExecutionHistories(sfn, executionArn).read()).flatMap((h) => h.events);
+}
+
 /** Polls until the execution ends; `onProgress` sees each new history event once. */
 export async function waitForExecution(
   sfn: SFNClient,
@@ -54,13 +107,15 @@ export async function waitForExecution(
   options: { pollMs?: number; timeoutMs?: number; onProgress?: (event: HistoryEvent) => void } = {},
 ): Promise<FinishedExecution> {
   const deadline = Date.now() + (options.timeoutMs ?? 30 * 60_000);
-  let seen = 0;
+  const histories = new ExecutionHistories(sfn, executionArn);
+  const seen = new Map<string, number>();
   for (;;) {
     const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
     if (options.onProgress) {
-      const history = await executionHistory(sfn, executionArn);
-      for (const event of history.slice(seen)) options.onProgress(event);
-      seen = history.length;
+      for (const { executionArn: arn, events } of await histories.read()) {
+        for (const event of events.slice(seen.get(arn) ?? 0)) options.onProgress(event);
+        seen.set(arn, events.length);
+      }
     }
     if (described.status !== 'RUNNING' && described.status !== 'PENDING_REDRIVE') {
       return {
@@ -71,7 +126,7 @@ export async function waitForExecution(
         cause: described.cause,
         startDate: described.startDate,
         stopDate: described.stopDate,
-        history: await executionHistory(sfn, executionArn),
+        history: (await histories.read()).flatMap((h) => h.events),
       };
     }
     if (Date.now() > deadline) throw new Error(`Execution ${executionArn} still running after the wait timed out`);

@@ -54,9 +54,12 @@ export class ExecutionTracker {
       const check = output?.check ?? output;
       const due: { name: string; reason: string }[] = check?.due ?? [];
       const skipped: { name: string; reason: string }[] = check?.skipped ?? [];
-      this.counts.due = due.length;
+      // The listed due certificates are the first of them; dueCount is all.
+      const dueCount: number = typeof check?.dueCount === 'number' ? check.dueCount : due.length;
+      this.counts.due = dueCount;
+      const more = dueCount > due.length ? ` and ${dueCount - due.length} more` : '';
       return [
-        `due: ${due.map((d) => `${d.name} (${d.reason})`).join(', ') || 'none'}` +
+        `due: ${due.map((d) => `${d.name} (${d.reason})`).join(', ') || 'none'}${more}` +
           (skipped.length ? `; skipped: ${skipped.length === 1 ? `${skipped[0]!.name} (${skipped[0]!.reason})` : `${skipped.length}`}` : ''),
       ];
     }

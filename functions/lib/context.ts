@@ -6,6 +6,7 @@ import { loadInventory, type Inventory } from './inventory.js';
 import type { Acme, CertificateEvents, RenewalInformation, CertificateRecords, Certificates, ChallengeDns, ChallengeHolds, PublishTargets } from './ports/types.js';
 import { includeAdopted } from './selfService/adoption.js';
 import { requestSecrets } from './selfService/requestSecrets.js';
+import { s3RunObjects, type RunObjects } from './ports/runObjects.js';
 import { CertificateStore } from './store/certificateStore.js';
 import { holderLeaseMs } from './store/pendingOrder.js';
 import { PendingOrderTags } from './store/pendingOrder.js';
@@ -17,6 +18,10 @@ export interface StepEnvironment {
   readonly holderLeaseMs: number;
   /** KMS key for the secrets the functions create. */
   readonly kmsKeyId?: string;
+  /** The run bucket: the due list for RenewEach, its results for Summarize. */
+  readonly runBucket?: string;
+  /** Where S3 is when not AWS's (the SDK's AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, read by hand: no S3 client here). */
+  readonly s3Endpoint?: string;
 }
 
 export function readEnvironment(env: NodeJS.ProcessEnv = process.env): StepEnvironment {
@@ -24,6 +29,8 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): StepEnvir
     inventory: loadInventory(env.CERTPIPE_INVENTORY),
     holderLeaseMs: holderLeaseMs(env),
     ...(env.CERTPIPE_KMS_KEY_ID ? { kmsKeyId: env.CERTPIPE_KMS_KEY_ID } : {}),
+    ...(env.CERTPIPE_RUN_BUCKET ? { runBucket: env.CERTPIPE_RUN_BUCKET } : {}),
+    ...((env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL) ? { s3Endpoint: env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL } : {}),
   };
 }
 
@@ -40,6 +47,7 @@ export interface StepContext {
   readonly certificates: Certificates;
   readonly targets: PublishTargets;
   readonly events: CertificateEvents;
+  readonly runObjects: RunObjects;
   readonly now: () => Date;
 }
 
@@ -85,4 +93,16 @@ function contextBase(): ContextBase {
 export function stepContext<P extends object>(ports: (base: ContextBase) => P = () => ({}) as P): () => ContextBase & P {
   let built: (ContextBase & P) | undefined;
   return () => (built ??= { ...contextBase(), ...ports(contextBase()) });
+}
+
+/** The run bucket's objects, signed with the same credentials as the functions' SDK clients. */
+export function runObjectsOf(base: ContextBase): RunObjects {
+  if (!base.env.runBucket) throw new Error('CERTPIPE_RUN_BUCKET is not set: the stack gives it to CheckExpiry and Summarize');
+  const region = base.aws.defaultRegion;
+  const client = base.aws.secretsManager(region);
+  return s3RunObjects(base.env.runBucket, {
+    region,
+    ...(base.env.s3Endpoint ? { endpoint: base.env.s3Endpoint } : {}),
+    credentials: () => client.config.credentials(),
+  });
 }

@@ -1,9 +1,11 @@
 // CertificateRenewalPipeline: the whole certpipe pipeline in one construct. The
 // functions and the workflow definition are the project's own (infra/functions.ts,
 // statemachines/renewal.asl.json); the props say what to renew and how to page.
-import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -16,7 +18,8 @@ import { configWarnings } from '../config/warnings.js';
 import { FUNCTIONS, type FunctionSpec } from '../functions.js';
 import { DriftAlerts } from './drift-alerts.js';
 import { InfraPropsError } from './errors.js';
-import { acknowledge, acknowledgeStatement, wildcardFindings } from './nag.js';
+import { acknowledge, acknowledgeStatement, justifyWildcard, wildcardFindings } from './nag.js';
+import { checkExecutionBudget } from './execution-budget.js';
 import { NEEDS, PipelinePermissions } from './permissions.js';
 import { PipelineMonitoring } from './pipeline-monitoring.js';
 import { RenewalFunctions } from './renewal-functions.js';
@@ -33,6 +36,11 @@ import {
 
 /** Environment variable naming the secrets' KMS key (set on Lambda; absent locally = the account's default key). */
 export const KMS_KEY_ENV = 'CERTPIPE_KMS_KEY_ID';
+/** Environment variable naming the run bucket (the due list and RenewEach's results). */
+export const RUN_BUCKET_ENV = 'CERTPIPE_RUN_BUCKET';
+/** Where in the run bucket CheckExpiry writes due lists and RenewEach's ResultWriter its results. */
+const DUE_PREFIX = 'due/';
+const RESULTS_PREFIX = 'results/';
 
 /** The publisher role's default name: the target-account stacks trust it by name. */
 export const DEFAULT_PUBLISHER_ROLE_NAME = 'certpipe-publisher';
@@ -167,6 +175,8 @@ export class CertificateRenewalPipeline extends Construct {
   readonly secretsKey: kms.Key;
   /** The role the publisher uses; target-account stacks trust it. */
   readonly publisherRoleArn: string;
+  /** The run bucket: CheckExpiry's due list per run, RenewEach's results per map run. */
+  readonly runBucket: s3.Bucket;
   readonly schedule: scheduler.Schedule;
   readonly scheduleDeadLetterQueue: sqs.Queue;
   readonly monitoring: PipelineMonitoring;
@@ -201,6 +211,20 @@ export class CertificateRenewalPipeline extends Construct {
     const tracing = props.tracing ?? false;
     const logRetention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
     const logRemovalPolicy = props.logRemovalPolicy ?? RemovalPolicy.RETAIN;
+
+    // One object per run (the due list) and the map run's result files: nothing here outlives a few runs.
+    this.runBucket = new s3.Bucket(this, 'RunBucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ expiration: Duration.days(14), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    acknowledge(this.runBucket, {
+      'AwsSolutions-S1': 'Holds only the due lists and per-run results certpipe writes itself (names and reasons, no key material); the execution history already records who ran what.',
+      'Serverless-S3BucketLogging': 'Holds only the due lists and per-run results certpipe writes itself; the execution history already records who ran what.',
+    });
 
     this.secretsKey = new kms.Key(this, 'SecretsKey', {
       description: 'certpipe: encrypts the certificate and ACME account secrets',
@@ -238,6 +262,10 @@ export class CertificateRenewalPipeline extends Construct {
       });
     }
     this.publisherRoleArn = this.functions.roles.get('PublishCertificate')!.roleArn;
+    // CheckExpiry writes the due list, Summarize reads the results: exactly that, on exactly those prefixes.
+    for (const name of ['CheckExpiry', 'Summarize'] as const) this.functions.get(name).addEnvironment(RUN_BUCKET_ENV, this.runBucket.bucketName);
+    this.grantRunObjects(this.functions.roles.get('CheckExpiry')!, ['s3:PutObject'], DUE_PREFIX, 'CheckExpiry writes one due-list object per run under due/ (the key is per execution).');
+    this.grantRunObjects(this.functions.roles.get('Summarize')!, ['s3:GetObject'], RESULTS_PREFIX, "Summarize reads the manifest and result files RenewEach's ResultWriter wrote under results/ (keys per map run).");
 
     this.stateMachine = this.buildStateMachine({ maxConcurrency, propagationWait, executionTimeout, tracing, logRetention, logRemovalPolicy });
 
@@ -292,8 +320,14 @@ export class CertificateRenewalPipeline extends Construct {
     logRemovalPolicy: RemovalPolicy;
   }): sfn.StateMachine {
     const definition = renderDefinition({ maxConcurrency: o.maxConcurrency, propagationWaitSeconds: o.propagationWait.toSeconds(), executionTimeoutSeconds: o.executionTimeout.toSeconds() });
+    checkExecutionBudget(JSON.parse(definition), {
+      propagationMaxAttempts: this.inventory.propagationMaxAttempts,
+      propagationWaitSeconds: o.propagationWait.toSeconds(),
+      executionTimeoutSeconds: o.executionTimeout.toSeconds(),
+    });
     const substitutions: Record<string, string> = {};
     for (const fn of FUNCTIONS) substitutions[arnSubstitution(fn.name as TaskFunction)] = this.functions.get(fn.name).functionArn;
+    substitutions.RunBucketName = this.runBucket.bucketName;
     // A placeholder without a value would reach CloudFormation and fail the deploy: fail the synth instead.
     for (const [, key] of definition.matchAll(/\$\{(\w+)\}/g)) {
       if (!(key! in substitutions)) {
@@ -317,6 +351,7 @@ export class CertificateRenewalPipeline extends Construct {
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
     for (const fn of this.functions.all) fn.grantInvoke(stateMachine);
+    this.grantDistributedMap(stateMachine);
     const invokeWildcards = wildcardFindings(stateMachine.role, this.functions.all.map((fn) => `${fn.functionArn}:*`));
     acknowledge(stateMachine.role, {
       'AwsSolutions-IAM5[Resource::*]':
@@ -335,6 +370,41 @@ export class CertificateRenewalPipeline extends Construct {
       });
     }
     return stateMachine;
+  }
+
+  private grantRunObjects(role: iam.IRole, actions: string[], prefix: string, why: string): iam.PolicyStatement {
+    const statement = justifyWildcard(new iam.PolicyStatement({ actions, resources: [this.runBucket.arnForObjects(`${prefix}*`)] }), why);
+    role.addToPrincipalPolicy(statement);
+    acknowledgeStatement(role, statement);
+    return statement;
+  }
+
+  /**
+   * What a Distributed Map needs of its role (what CDK's DistributedMap grants):
+   * start child executions of this state machine, describe and stop them, read
+   * the items, write the results. A separate policy, as CDK does, so the role
+   * does not depend on the state machine that depends on the role.
+   */
+  private grantDistributedMap(stateMachine: sfn.StateMachine): void {
+    const policy = new iam.Policy(this, 'DistributedMapPolicy');
+    stateMachine.role.attachInlinePolicy(policy);
+    const executions = Stack.of(this).formatArn({ service: 'states', resource: 'execution', resourceName: `${stateMachine.stateMachineName}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const statements = [
+      new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [stateMachine.stateMachineArn] }),
+      justifyWildcard(
+        new iam.PolicyStatement({ actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [executions] }),
+        "The map run's child executions of this state machine (`<name>/<map run>:<id>`); their names are chosen by Step Functions.",
+      ),
+      justifyWildcard(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [this.runBucket.arnForObjects(`${DUE_PREFIX}*`)] }), "RenewEach's ItemReader reads the due list CheckExpiry wrote for this run."),
+      justifyWildcard(
+        new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'], resources: [this.runBucket.arnForObjects(`${RESULTS_PREFIX}*`)] }),
+        "RenewEach's ResultWriter writes the map run's manifest and result files (keys per map run).",
+      ),
+    ];
+    for (const statement of statements) {
+      policy.addStatements(statement);
+      acknowledgeStatement(policy, statement);
+    }
   }
 }
 

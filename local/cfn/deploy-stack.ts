@@ -12,6 +12,7 @@ import { EventBridgeClient, PutRuleCommand, PutTargetsCommand, type Target } fro
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { CreateStateMachineCommand, SFNClient, UpdateStateMachineCommand } from '@aws-sdk/client-sfn';
 import { deployedStackPath } from '../../bin/local-cloud.js';
+import { s3Request } from '../../functions/lib/ports/runObjects.js';
 import { registerFunction } from '../aws/services/lambda/registry.js';
 import type { CfnTemplate, StackArtifact } from './assembly.js';
 import { evaluateConditions, resolveValue, type ResolveContext } from './intrinsics.js';
@@ -279,6 +280,11 @@ export async function deployStack(stack: StackArtifact, target: LocalStackTarget
   if (topics.length > 0) {
     const sns = new SNSClient({ ...target.sdkConfig(stack.accountId, stack.region), maxAttempts: 1 });
     for (const [, topic] of topics) await sns.send(new CreateTopicCommand({ Name: topic.attributes.TopicName! }));
+  }
+  // Buckets before the functions and the workflow that read and write them (CreateBucket: a PUT on the bucket).
+  for (const [, bucket] of byType('AWS::S3::Bucket')) {
+    const { endpoint, region, credentials } = target.sdkConfig(stack.accountId, stack.region);
+    await s3Request({ endpoint, region, credentials: async () => credentials }, 'PUT', bucket.physicalId, '');
   }
   const rules = byType('AWS::Events::Rule');
   if (rules.length > 0) {

@@ -99,6 +99,14 @@ export function physicalResource(env: StackEnvironment, logicalId: string, type:
       const path = bus && bus !== 'default' ? `${bus.replace(/^arn:.*:event-bus\//, '')}/${name}` : name;
       return { ref: name, attributes: { Arn: `arn:${partition}:events:${region}:${account}:rule/${path}` } };
     }
+    case 'AWS::S3::Bucket': {
+      // CloudFormation's generated bucket names are lower case, with a suffix that keeps them globally unique.
+      const name = text(properties.BucketName) ?? `${generatedName(env, logicalId, 50).toLowerCase().replace(/[^a-z0-9.-]/g, '-')}-${digest(`${account}/${region}/${env.stackName}/${logicalId}`).slice(0, 12)}`;
+      return {
+        ref: name,
+        attributes: { Arn: `arn:${partition}:s3:::${name}`, DomainName: `${name}.s3.amazonaws.com`, RegionalDomainName: `${name}.s3.${region}.amazonaws.com` },
+      };
+    }
     case 'AWS::CloudWatch::Dashboard':
       return { ref: text(properties.DashboardName) ?? generatedName(env, logicalId, 255), attributes: {} };
     default:
@@ -107,4 +115,4 @@ export function physicalResource(env: StackEnvironment, logicalId: string, type:
 }
 
 /** The properties that name a resource, per type: resolved before the others, since Refs to it need them. */
-export const NAME_PROPERTIES = ['RoleName', 'Path', 'FunctionName', 'LogGroupName', 'StateMachineName', 'AliasName', 'TopicName', 'QueueName', 'Name', 'GroupName', 'AlarmName', 'DashboardName', 'EventBusName'] as const;
+export const NAME_PROPERTIES = ['RoleName', 'Path', 'FunctionName', 'LogGroupName', 'StateMachineName', 'AliasName', 'TopicName', 'QueueName', 'Name', 'GroupName', 'AlarmName', 'DashboardName', 'EventBusName', 'BucketName'] as const;

@@ -144,17 +144,21 @@ describe('alarms after a run with the CA unreachable', () => {
     expect(later[alarms.names.ExecutionsFailed!]!.state).toBe('OK');
   }, 600_000);
 
-  it('the renewal workflow with more due certificates than its inline Map\'s history holds fails on the history limit', async () => {
-    // About 43 events per certificate: 4 due certificates need ~180, the knob allows 100.
-    process.env.CERTPIPE_SFN_MAX_HISTORY_EVENTS = '100';
+  it('a certificate whose own execution outgrows the history limit fails on it, named, and the run pages', async () => {
+    // RenewEach is a Distributed Map: each certificate's ~59 events are its own child execution's, the
+    // parent keeps ~23 whatever the fleet. A limit of 40 lets the parent finish and stops every child.
+    process.env.CERTPIPE_SFN_MAX_HISTORY_EVENTS = '40';
     try {
       const pipeline = await deployTestPipeline(cloud, exampleConfig(cloud));
-      const done = await pipeline.run();
+      const done = await pipeline.run({ force: true });
       expect(done.status).toBe('FAILED');
-      expect(done.error).toBe('States.Runtime');
-      expect(done.cause).toBe('The execution reached the maximum number of history events (100).');
-      expect(done.history).toHaveLength(100);
-      expect(done.history.filter((e) => e.stateEnteredEventDetails?.name === 'PlaceChallenges').length).toBeGreaterThan(0);
+      expect(done.error).toBe('CertificatesFailed');
+      const summary = done.history.find((e) => e.stateExitedEventDetails?.name === 'Summarize');
+      const results = (JSON.parse(summary!.stateExitedEventDetails!.output!) as { results: { name: string; outcome: string; error?: string; cause?: string }[] }).results;
+      expect(results.map((r) => r.name).sort()).toEqual(['cdn', 'partner', 'shop', 'web']);
+      for (const r of results) expect(r).toMatchObject({ outcome: 'failed', error: 'States.Runtime', cause: 'The execution reached the maximum number of history events (40).' });
+      const after = await evaluateAlarms(cloud);
+      expect(after[alarms.names.ExecutionsFailed!]!.state).toBe('ALARM');
     } finally {
       delete process.env.CERTPIPE_SFN_MAX_HISTORY_EVENTS;
     }

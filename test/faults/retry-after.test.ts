@@ -85,7 +85,8 @@ describe('fault matrix: the CA says Retry-After', () => {
   });
 
   it('Retry-After past the execution timeout: the certificate is deferred (not failed), asks once, and status shows it', async () => {
-    pipeline = await deployTestPipeline(cloud, config, { executionTimeoutSeconds: 300 });
+    // Short enough that the CA's hour lies past it, long enough for one certificate's waits (checked at synth).
+    pipeline = await deployTestPipeline(cloud, config, { executionTimeoutSeconds: 900 });
     const before = (await currentSecret(cloud, 'certpipe/web')).serial;
     const from = front.requests.length;
     await setFault({ request: 'newOrder', status: 429, retryAfter: 3600, count: 5 });

@@ -64,6 +64,8 @@ describe('CertificateRenewalPipeline props', () => {
     ['alarmHttpsEndpoints', { alarmHttpsEndpoints: ['http://pager.example.com'] }, /alarmHttpsEndpoints: "http:\/\/pager\.example\.com" is not an https:\/\/ URL/],
     ['schedule', { schedule: scheduler.ScheduleExpression.rate(Duration.days(3)) }, /schedule: "rate\(3 days\)" runs less than daily/],
     ['functions', { functions: FUNCTIONS.filter((f) => f.name !== 'Summarize') }, /functions: no function for the Task state\(s\) Summarize/],
+    // 30 checks × 20 s = 600 s of propagation, plus the Retry schedules, cannot fit 10 minutes.
+    ['executionTimeout', { executionTimeout: Duration.minutes(10), propagationWait: Duration.seconds(20) }, /executionTimeout: 600 s cannot hold one certificate's waits: propagation 30 × 20 s = 600 s plus \d+ s of Retry schedules = \d+ s\. Fix: raise executionTimeout to at least \d+ minutes, or lower pipeline\.propagation\.maxAttempts × waitSeconds/],
   ])('rejects a bad %s', (_prop, props, message) => {
     const err = synthError(pipeline(props));
     expect(err).toBeInstanceOf(InfraPropsError);

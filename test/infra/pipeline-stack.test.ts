@@ -85,7 +85,58 @@ describe('functions', () => {
         Effect: 'Allow',
         Resource: { 'Fn::GetAtt': [resources[functionLogicalId('Summarize')].Properties.LoggingConfig.LogGroup.Ref, 'Arn'] },
       },
+      runObjectsStatement('s3:GetObject', 'results/*'),
     ]);
+  });
+});
+
+/** A statement on the run bucket's objects under `prefix`. */
+const runBucketId = () => logicalIdOf('Certpipe/Pipeline/RunBucket/Resource')!;
+const runObjectsStatement = (action: string | string[], prefix: string) => ({
+  Action: action,
+  Effect: 'Allow',
+  Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [runBucketId(), 'Arn'] }, `/${prefix}`]] },
+});
+
+describe('the run bucket (RenewEach is a Distributed Map)', () => {
+  it('is private, encrypted, TLS-only and expires what it holds', () => {
+    const bucket = resources[runBucketId()].Properties;
+    expect(bucket.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
+    expect(bucket.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(bucket.LifecycleConfiguration.Rules[0]).toMatchObject({ ExpirationInDays: 14, Status: 'Enabled' });
+    const [policy] = Object.values(template.findResources('AWS::S3::BucketPolicy')) as any[];
+    expect(JSON.stringify(policy.Properties.PolicyDocument)).toContain('aws:SecureTransport');
+  });
+
+  it('is named to CheckExpiry and Summarize only, which may write the due list and read the results, nothing else', () => {
+    for (const spec of FUNCTIONS) {
+      const env = resources[functionLogicalId(spec.name)].Properties.Environment.Variables;
+      expect([spec.name, env.CERTPIPE_RUN_BUCKET]).toEqual([spec.name, ['CheckExpiry', 'Summarize'].includes(spec.name) ? { Ref: runBucketId() } : undefined]);
+      const s3 = Object.values(statementsOf(spec.name)).filter((s: any) => JSON.stringify(s.Action).includes('s3:'));
+      const expected = spec.name === 'CheckExpiry' ? [runObjectsStatement('s3:PutObject', 'due/*')] : spec.name === 'Summarize' ? [runObjectsStatement('s3:GetObject', 'results/*')] : [];
+      expect([spec.name, s3]).toEqual([spec.name, expected]);
+    }
+  });
+
+  it('lets the state machine start, describe and stop its own child executions, read the due list and write the results', () => {
+    const policyId = logicalIdOf('Certpipe/Pipeline/DistributedMapPolicy/Resource')!;
+    const policy = resources[policyId].Properties;
+    const machineId = logicalIdOf('Certpipe/Pipeline/StateMachine/Resource')!;
+    expect(policy.Roles).toEqual([{ Ref: logicalIdOf('Certpipe/Pipeline/StateMachine/Role/Resource') }]);
+    const statements = policy.PolicyDocument.Statement;
+    expect(statements[0]).toEqual({ Action: 'states:StartExecution', Effect: 'Allow', Resource: { Ref: machineId } });
+    expect(statements[1].Action).toEqual(['states:DescribeExecution', 'states:StopExecution']);
+    expect(JSON.stringify(statements[1].Resource)).toContain(':execution:');
+    expect(JSON.stringify(statements[1].Resource)).toContain(machineId);
+    expect(statements.slice(2)).toEqual([
+      runObjectsStatement('s3:GetObject', 'due/*'),
+      runObjectsStatement(['s3:PutObject', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'], 'results/*'),
+    ]);
+  });
+
+  it('reads the items from the object CheckExpiry names and writes the results to the run bucket', () => {
+    const machine = resources[logicalIdOf('Certpipe/Pipeline/StateMachine/Resource')!].Properties;
+    expect(machine.DefinitionSubstitutions.RunBucketName).toEqual({ Ref: runBucketId() });
   });
 });
 

@@ -13,11 +13,14 @@ import { ariExempt, asRenewalWindow } from '../acme/ariCache.js';
 import { refreshAri } from './ariRefresh.js';
 import type { ContextFor } from '../context.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { randomUUID } from 'node:crypto';
 
 /** Skipped entries kept in the state output; the count is always complete. */
 export const MAX_SKIPPED_LISTED = 100;
+/** Due entries kept in the state output; RenewEach reads the whole list from the run bucket. */
+export const MAX_DUE_LISTED = 100;
 
-export async function checkExpiry(ctx: ContextFor<'store' | 'ari'> & { readonly requests?: RequestSecrets }, input: CheckExpiryInput): Promise<CheckExpiryOutput> {
+export async function checkExpiry(ctx: ContextFor<'store' | 'ari' | 'runObjects'> & { readonly requests?: RequestSecrets }, input: CheckExpiryInput): Promise<CheckExpiryOutput> {
   // Self-service requests join the configured certificates (selfService/adoption.ts).
   const all = [...ctx.inventory.certificates, ...(ctx.requests ? await adoptRequests(ctx.inventory, ctx.requests) : [])];
   const unknown = (input.only ?? []).filter((name) => !all.some((c) => c.name === name));
@@ -72,15 +75,27 @@ export async function checkExpiry(ctx: ContextFor<'store' | 'ari'> & { readonly 
   const budgeted = await deferByBudget(ctx, { due, specs: all, stored, now });
 
   logger.info('expiry check', { checked: specs.length, due: budgeted.due.length, deferredByBudget: budgeted.deferredByBudget, notDue: skipped.length, minDaysToExpiry: minDays });
+  const items = budgeted.due.length ? await writeDueList(ctx, budgeted.due, now) : undefined;
   return {
     checkedAt: now.toISOString(),
     total: specs.length,
     dueCount: budgeted.due.length,
-    due: budgeted.due,
+    due: budgeted.due.slice(0, MAX_DUE_LISTED),
+    ...(items ? { items } : {}),
     skipped: skipped.slice(0, MAX_SKIPPED_LISTED),
     skippedCount: skipped.length,
     deferredByBudget: budgeted.deferredByBudget,
     ...(budgeted.nextBudgetSlot ? { nextBudgetSlot: budgeted.nextBudgetSlot } : {}),
     audit: auditOf(input),
   };
+}
+
+/**
+ * The whole due list as one object per run, for RenewEach's ItemReader: however
+ * many certificates are due, the state carries only where it is.
+ */
+async function writeDueList(ctx: ContextFor<'runObjects'>, due: readonly DecisionSummary[], now: Date): Promise<{ bucket: string; key: string }> {
+  const key = `due/${now.toISOString().replace(/[:.]/g, '-')}-${randomUUID()}.json`;
+  await ctx.runObjects.putJson(key, due.map(({ name, reason }) => ({ name, reason })));
+  return { bucket: ctx.runObjects.bucket, key };
 }

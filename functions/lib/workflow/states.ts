@@ -28,11 +28,17 @@ export const decisionSchema = z.object({
 });
 export type DecisionSummary = z.infer<typeof decisionSchema>;
 
+/** An object in the run bucket (ports/runObjects.ts). */
+export const s3ObjectSchema = z.object({ bucket: z.string(), key: z.string() });
+
 export const checkExpiryOutputSchema = z.object({
   checkedAt: z.string(),
   total: z.number(),
   dueCount: z.number(),
+  /** The first due certificates, for people reading the history; RenewEach reads all of them from `items`. */
   due: z.array(decisionSchema),
+  /** The whole due list (a JSON array of `{ name, reason }`) for RenewEach's ItemReader; absent when nothing is due. */
+  items: z.optional(s3ObjectSchema),
   /** Certificates not due; capped to keep the state small, `skippedCount` is the full count. */
   skipped: z.array(decisionSchema),
   skippedCount: z.number(),
@@ -185,9 +191,16 @@ export const itemResultSchema = z.object({
 });
 export type ItemResult = z.infer<typeof itemResultSchema>;
 
+/** What RenewEach's ResultWriter returns: where the map run's manifest lies. */
+export const mapRunResultsSchema = z.object({
+  MapRunArn: z.string(),
+  ResultWriterDetails: z.object({ Bucket: z.string(), Key: z.string() }),
+});
+export type MapRunResults = z.infer<typeof mapRunResultsSchema>;
+
 export const summarizeInputSchema = z.object({
   check: checkExpiryOutputSchema,
-  results: z.array(itemResultSchema),
+  results: mapRunResultsSchema,
 });
 export type SummarizeInput = z.infer<typeof summarizeInputSchema>;
 
@@ -201,6 +214,7 @@ export const summarizeOutputSchema = z.object({
   /** Of `deferred`: left by the rate-limit budget (CheckExpiry). */
   deferredByBudget: z.optional(z.number()),
   nextBudgetSlot: z.optional(z.string()),
+  /** Per-certificate results, failed first, at most MAX_RESULTS_LISTED (the counts are complete); causes truncated. */
   results: z.array(itemResultSchema),
 });
 export type SummarizeOutput = z.infer<typeof summarizeOutputSchema>;

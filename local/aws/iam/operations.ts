@@ -57,7 +57,7 @@ export interface RecordChange {
 export type OperationInput =
   | { readonly protocol: 'json'; readonly body: Readonly<Record<string, unknown>> }
   | { readonly protocol: 'query'; readonly params: URLSearchParams }
-  | { readonly protocol: 'rest-xml'; readonly id?: string; readonly changes?: readonly RecordChange[] };
+  | { readonly protocol: 'rest-xml'; readonly id?: string; readonly changes?: readonly RecordChange[]; readonly bucket?: string; readonly key?: string };
 
 /** One row of the documented table. */
 export interface OperationRule {
@@ -402,7 +402,16 @@ const STEP_FUNCTIONS: JsonRule[] = [
   everything('states', 'ListStateMachines', 'states:ListStateMachines'),
   onStates('StartExecution', 'stateMachineArn'),
   onStates('DescribeExecution', 'executionArn'),
-  onStates('ListExecutions', 'stateMachineArn'),
+  {
+    // Of a state machine, or of one map run (its child executions): the resource is the one named.
+    ...onStates('ListExecutions', 'stateMachineArn'),
+    resource: '{stateMachineArn} or {mapRunArn}',
+    authorize(body, scope, resources) {
+      const mapRunArn = str(body.mapRunArn);
+      if (!mapRunArn) return onStates('ListExecutions', 'stateMachineArn').authorize(body, scope, resources);
+      return { action: 'states:ListExecutions', resources: [mapRunArn], resourceAccountId: accountOfArn(mapRunArn, scope.accountId), context: {} };
+    },
+  },
   onStates('GetExecutionHistory', 'executionArn'),
   onStates('StopExecution', 'executionArn'),
 ];
@@ -497,8 +506,9 @@ const SNS: QueryRule[] = [
 // ---------------------------------------------------------------------------
 // Route 53 (REST-XML). Global: ARNs carry neither region nor account.
 
+type RestXmlInput = { id?: string; changes?: readonly RecordChange[]; bucket?: string; key?: string };
 type RestXmlRule = OperationRule & {
-  readonly authorize: (input: { id?: string; changes?: readonly RecordChange[] }, scope: RequestScope) => AuthorizationRequest;
+  readonly authorize: (input: RestXmlInput, scope: RequestScope) => AuthorizationRequest;
 };
 
 const bare = (id: string | undefined) => (id ?? '').replace(/^\/?(hostedzone|change)\//, '');
@@ -551,17 +561,54 @@ const ROUTE53: RestXmlRule[] = [
 ];
 
 // ---------------------------------------------------------------------------
+// S3 (REST-XML, path-style): the bucket a Distributed Map reads its items from and
+// writes its results to. Object actions are on `bucket/key`, bucket actions on the bucket.
+
+function onObject(operation: string, action: string): RestXmlRule {
+  return {
+    service: 's3',
+    operation,
+    action,
+    resource: 'arn:aws:s3:::{Bucket}/{Key}',
+    conditionKeys: [],
+    authorize: (input, scope) => ({ action, resources: [`arn:aws:s3:::${input.bucket ?? ''}/${input.key ?? ''}`], resourceAccountId: scope.accountId, context: {} }),
+  };
+}
+
+function onBucket(operation: string, action: string, keys: readonly string[] = []): RestXmlRule {
+  return {
+    service: 's3',
+    operation,
+    action,
+    resource: 'arn:aws:s3:::{Bucket}',
+    conditionKeys: keys,
+    authorize: (input, scope) => ({ action, resources: [`arn:aws:s3:::${input.bucket ?? ''}`], resourceAccountId: scope.accountId, context: {} }),
+  };
+}
+
+const S3: RestXmlRule[] = [
+  onBucket('CreateBucket', 's3:CreateBucket'),
+  onBucket('HeadBucket', 's3:ListBucket'),
+  { service: 's3', operation: 'ListBuckets', action: 's3:ListAllMyBuckets', resource: '*', conditionKeys: [], authorize: (_input, scope) => ({ action: 's3:ListAllMyBuckets', resources: ['*'], resourceAccountId: scope.accountId, context: {} }) },
+  onBucket('ListObjectsV2', 's3:ListBucket'),
+  onObject('PutObject', 's3:PutObject'),
+  onObject('GetObject', 's3:GetObject'),
+  onObject('HeadObject', 's3:GetObject'),
+  onObject('DeleteObject', 's3:DeleteObject'),
+];
+
+// ---------------------------------------------------------------------------
 // The table and one entry point per protocol family
 
 const JSON_RULES = [...SECRETS_MANAGER, ...ACM, ...EVENTS, ...CLOUDWATCH, ...STEP_FUNCTIONS, ...LAMBDA];
 
 /** Every operation the local endpoint serves, keyed `<signing name> <Operation>`. */
-export const OPERATIONS: readonly OperationRule[] = [...ROUTE53, ...SECRETS_MANAGER, ...ACM, ...STS, ...SNS, ...EVENTS, ...CLOUDWATCH, ...STEP_FUNCTIONS, ...LAMBDA];
+export const OPERATIONS: readonly OperationRule[] = [...ROUTE53, ...S3, ...SECRETS_MANAGER, ...ACM, ...STS, ...SNS, ...EVENTS, ...CLOUDWATCH, ...STEP_FUNCTIONS, ...LAMBDA];
 
 const byKey = <R extends OperationRule>(rules: readonly R[]) => new Map(rules.map((r) => [`${r.service} ${r.operation}`, r]));
 const JSON_BY_KEY = byKey(JSON_RULES);
 const QUERY_BY_KEY = byKey([...STS, ...SNS]);
-const REST_XML_BY_KEY = byKey(ROUTE53);
+const REST_XML_BY_KEY = byKey([...ROUTE53, ...S3]);
 
 /** Thrown for an operation the table does not know: the endpoint must not serve what it cannot authorize. */
 export class UnmappedOperation extends Error {
@@ -582,7 +629,7 @@ export function queryAuthorization(service: string, operation: string, params: U
   return ruleOf(QUERY_BY_KEY, service, operation).authorize(params, scope);
 }
 
-export function restXmlAuthorization(service: string, operation: string, input: { id?: string; changes?: readonly RecordChange[] }, scope: RequestScope): AuthorizationRequest {
+export function restXmlAuthorization(service: string, operation: string, input: RestXmlInput, scope: RequestScope): AuthorizationRequest {
   return ruleOf(REST_XML_BY_KEY, service, operation).authorize(input, scope);
 }
 

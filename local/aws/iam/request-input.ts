@@ -1,6 +1,7 @@
 // A request to the local endpoint as the operation table reads it: the JSON
 // body, the Query parameters, or Route 53's resource id and change batch.
 import { readChangeBatch } from '../services/route53/xml.js';
+import { s3Route } from '../services/s3/service.js';
 import type { ServiceRequest } from '../types.js';
 import type { OperationInput, RecordChange } from './operations.js';
 
@@ -39,6 +40,10 @@ export function operationInput(service: string, operation: string, req: ServiceR
       ...(id ? { id: decodeURIComponent(id) } : {}),
       ...(operation === 'ChangeResourceRecordSets' ? { changes: changesOf(req.body) } : {}),
     };
+  }
+  if (service === 's3') {
+    const route = s3Route(req);
+    return { protocol: 'rest-xml', ...(route?.bucket ? { bucket: route.bucket } : {}), ...(route?.key ? { key: route.key } : {}) };
   }
   return { protocol: 'json', body: jsonBody(req.body) };
 }

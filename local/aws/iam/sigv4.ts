@@ -103,7 +103,7 @@ export function expectedSignature(request: WireRequest, claim: SignedClaim, secr
   const rawQuery = q < 0 ? '' : request.target.slice(q + 1);
   const headers = claim.signedHeaders.map((name) => `${name}:${(header(request.headers, name) ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
   const payloadHash = claim.presigned ? 'UNSIGNED-PAYLOAD' : (header(request.headers, 'x-amz-content-sha256') ?? sha256(request.body));
-  const canonical = [request.method, canonicalPath(rawPath), canonicalQuery(rawQuery, claim.presigned), headers, claim.signedHeaders.join(';'), payloadHash].join('\n');
+  const canonical = [request.method, claim.service === 's3' ? rawPath : canonicalPath(rawPath), canonicalQuery(rawQuery, claim.presigned), headers, claim.signedHeaders.join(';'), payloadHash].join('\n');
   const scope = `${claim.date}/${claim.region}/${claim.service}/aws4_request`;
   const toSign = ['AWS4-HMAC-SHA256', claim.amzDate, scope, sha256(canonical)].join('\n');
   const key = hmac(hmac(hmac(hmac(`AWS4${secretAccessKey}`, claim.date), claim.region), claim.service), 'aws4_request');

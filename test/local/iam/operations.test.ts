@@ -128,6 +128,7 @@ const STORES: ResourceTags = {
 };
 
 function sampleInput(service: string): OperationInput {
+  if (service === 's3') return { protocol: 'rest-xml', bucket: 'certpipe-fanout', key: 'due/run-1.json' };
   if (service === 'route53') return { protocol: 'rest-xml', id: '/hostedzone/Z1', changes: [{ action: 'CREATE', name: '_acme-challenge.example.com.', type: 'TXT' }] };
   if (service === 'sts') return { protocol: 'query', params: new URLSearchParams({ RoleArn: `arn:aws:iam::${ACCOUNT}:role/r`, RoleSessionName: 's', ExternalId: 'x-1' }) };
   if (service === 'sns') return { protocol: 'query', params: new URLSearchParams({ Name: 'alarms', TopicArn: `arn:aws:sns:us-east-1:${ACCOUNT}:alarms` }) };

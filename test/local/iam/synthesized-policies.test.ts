@@ -76,6 +76,9 @@ const route53Change = (zone: string, ...changes: RecordChange[]) => restXmlAutho
 const route53 = (operation: string, id?: string) => restXmlAuthorization('route53', operation, id ? { id } : {}, SCOPE);
 const secrets = (operation: string, body: Record<string, unknown>) => jsonAuthorization('secretsmanager', operation, body, SCOPE, stores);
 const acm = (operation: string, body: Record<string, unknown>) => jsonAuthorization('acm', operation, { ...body }, { ...SCOPE, region: 'us-east-1' }, stores);
+/** The run bucket as template.ts names it (its logical id, lower case). */
+const runBucket = () => Object.entries(pipelineTemplate.Resources).find(([, r]) => r.Type === 'AWS::S3::Bucket')![0].toLowerCase();
+const s3 = (operation: string, key: string) => restXmlAuthorization('s3', operation, { bucket: runBucket(), key }, SCOPE);
 const tags = (record: Record<string, string>) => Object.entries(record).map(([Key, Value]) => ({ Key, Value }));
 const assumeTarget = (externalId?: string) =>
   queryAuthorization('sts', 'AssumeRole', new URLSearchParams({ RoleArn: TARGET_ROLE_ARN, RoleSessionName: 'certpipe', ...(externalId ? { ExternalId: externalId } : {}) }), SCOPE);
@@ -163,6 +166,7 @@ const CALLS: Record<string, () => AuthorizationRequest[]> = {
     secrets('ListSecrets', {}),
     // The CA's ARI window is kept in the certificate's tags; a certificate the rate-limit budget defers is tagged with its next slot.
     secrets('TagResource', { SecretId: 'certpipe/web', Tags: tags({ 'certpipe:ari': 'x', 'certpipe:deferred-until': 'x', 'certpipe:deferred-reason': 'RateLimitBudget' }) }),
+    s3('PutObject', 'due/2026-04-01T10-00-00-000Z-run.json'),
   ],
   PlaceChallenges: () => [
     route53Change(COM_ZONE, txt('CREATE', '_acme-challenge.example.com')),
@@ -199,7 +203,7 @@ const CALLS: Record<string, () => AuthorizationRequest[]> = {
     secrets('DescribeSecret', { SecretId: 'certpipe/web' }),
     secrets('TagResource', { SecretId: 'certpipe/web', Tags: tags({ 'certpipe:challenge': '' }) }),
   ],
-  Summarize: () => [],
+  Summarize: () => [s3('GetObject', 'results/map-run/manifest.json')],
 };
 
 /** Each part of a call (the call itself, each resource, KMS on its behalf) with the statement that allows it. */
@@ -246,6 +250,19 @@ describe.each(Object.keys(CALLS))('%s needs every statement of its role', (fn) =
       const needed = full.flatMap((c, i) => (c.statement === cite ? [i] : []));
       expect(needed.length, `${cite} allows no call`).toBeGreaterThan(0);
       for (const i of needed) expect({ statement: cite, call: after[i]!.label, decision: after[i]!.decision }).toEqual({ statement: cite, call: full[i]!.label, decision: 'denied' });
+    }
+  });
+});
+
+describe('the run bucket', () => {
+  it('is exactly what CheckExpiry writes and Summarize reads: neither the other half, nor any other function', async () => {
+    const denied = async (fn: string, request: AuthorizationRequest) => (await judge(asFunction(fn), [request]))[0]!.decision;
+    expect(await denied('CheckExpiry', s3('GetObject', 'results/map-run/manifest.json'))).toBe('denied');
+    expect(await denied('CheckExpiry', s3('PutObject', 'results/forged.json'))).toBe('denied');
+    expect(await denied('Summarize', s3('PutObject', 'results/map-run/manifest.json'))).toBe('denied');
+    expect(await denied('Summarize', s3('GetObject', 'due/run.json'))).toBe('denied');
+    for (const fn of ['PlaceChallenges', 'CheckPropagation', 'FinalizeOrder', 'PublishCertificate', 'CleanupChallenges']) {
+      expect(await denied(fn, s3('GetObject', 'due/run.json'))).toBe('denied');
     }
   });
 });

@@ -27,6 +27,8 @@ function attributeArn(resources: Resources, id: string, scope: TemplateScope): s
       return `arn:aws:sqs:${r}:${a}:${id}`;
     case 'AWS::StepFunctions::StateMachine':
       return `arn:aws:states:${r}:${a}:stateMachine:${id}`;
+    case 'AWS::S3::Bucket':
+      return `arn:aws:s3:::${id.toLowerCase()}`;
     default:
       return `arn:aws:cloudformation:${r}:${a}:${id}`;
   }
@@ -44,6 +46,7 @@ function ref(resources: Resources, id: string, scope: TemplateScope, parameters:
   const resource = resources[id];
   if (resource?.Type === 'AWS::IAM::Role') return resource.Properties?.RoleName ?? id;
   if (resource?.Type === 'AWS::StepFunctions::StateMachine') return attributeArn(resources, id, scope);
+  if (resource?.Type === 'AWS::S3::Bucket') return id.toLowerCase();
   return id;
 }
 

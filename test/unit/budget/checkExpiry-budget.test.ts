@@ -93,8 +93,15 @@ describe('CheckExpiry under a rate-limit budget', () => {
     expect(emf.find((m) => 'MinDaysToExpiry' in m)).toMatchObject({ MinDaysToExpiry: 5 });
   });
 
-  it('Summarize counts budget deferrals as deferred, not failed', () => {
-    const out = summarize({ check: { checkedAt: NOW.toISOString(), total: 5, dueCount: 2, due: [], skipped: [], skippedCount: 0, deferredByBudget: 3, nextBudgetSlot: 'X' }, results: [{ name: 'a', outcome: 'renewed' }, { name: 'b', outcome: 'deferred', retryAfter: 'Y' }] });
+  it('Summarize counts budget deferrals as deferred, not failed', async () => {
+    const w = memoryWorld();
+    const child = (name: string, output: Record<string, unknown>) => ({ ExecutionArn: `arn:aws:states:us-east-1:000000000000:execution:renewal/run:${name}`, Status: 'SUCCEEDED', Input: JSON.stringify({ name }), Output: JSON.stringify(output) });
+    w.objects.set('run-bucket/results/run/SUCCEEDED_0.json', JSON.stringify([child('a', { name: 'a', outcome: 'renewed' }), child('b', { name: 'b', outcome: 'deferred', retryAfter: 'Y' })]));
+    w.objects.set('run-bucket/results/run/manifest.json', JSON.stringify({ ResultFiles: { SUCCEEDED: [{ Key: 'results/run/SUCCEEDED_0.json' }] } }));
+    const out = await summarize(w.ctx, {
+      check: { checkedAt: NOW.toISOString(), total: 5, dueCount: 2, due: [], skipped: [], skippedCount: 0, deferredByBudget: 3, nextBudgetSlot: 'X' },
+      results: { MapRunArn: 'arn:aws:states:us-east-1:000000000000:mapRun:renewal/RenewEach:run', ResultWriterDetails: { Bucket: 'run-bucket', Key: 'results/run/manifest.json' } },
+    });
     expect(out).toMatchObject({ renewed: 1, failed: 0, deferred: 4, deferredByBudget: 3, nextBudgetSlot: 'X' });
   });
 });

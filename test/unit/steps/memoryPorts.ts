@@ -8,6 +8,7 @@ import { parseInventory, type CertificateSpec, type Inventory } from '../../../f
 import type { PresentedRecord } from '../../../functions/lib/dns/route53.js';
 import type { AcmeAccount, ChallengeZone, RenewalInformation } from '../../../functions/lib/ports/types.js';
 import type { AriCache } from '../../../functions/lib/acme/ariCache.js';
+import type { RunObjects } from '../../../functions/lib/ports/runObjects.js';
 import { readChallengeTags, valuesTags, holderTagKey } from '../../../functions/lib/store/challengeHolders.js';
 import type { ClaimOutcome } from '../../../functions/lib/store/certificateStore.js';
 import { TAG, type IssuedCertificate, type PendingClaim, type PendingVersion } from '../../../functions/lib/store/model.js';
@@ -215,6 +216,23 @@ export interface MemoryWorld {
   published: string[];
   events: { detailType: string; detail: Record<string, unknown> }[];
   newKeys: number;
+  /** The run bucket: `bucket/key` → JSON text. */
+  objects: Map<string, string>;
+}
+
+/** The run bucket in memory, as ports/runObjects.ts reads and writes it. */
+export function memoryRunObjects(objects: Map<string, string>, bucket = 'run-bucket'): RunObjects {
+  return {
+    bucket,
+    putJson: async (key, value) => {
+      objects.set(`${bucket}/${key}`, JSON.stringify(value));
+    },
+    getJson: async (key, from = bucket) => {
+      const text = objects.get(`${from}/${key}`);
+      if (text === undefined) throw Object.assign(new Error(`no object ${from}/${key}`), { name: 'NoSuchKey' });
+      return JSON.parse(text);
+    },
+  };
 }
 
 /** A context over in-memory ports, at NOW. */
@@ -224,7 +242,7 @@ export function memoryWorld(): MemoryWorld {
   const ca = new MemoryCa();
   const zone = new MemoryZone();
   const ari = new MemoryAri();
-  const world: Omit<MemoryWorld, 'ctx'> = { store, ca, zone, ari, verifyProblems: [], failingTargets: new Set(), published: [], events: [], newKeys: 0 };
+  const world: Omit<MemoryWorld, 'ctx'> = { store, ca, zone, ari, verifyProblems: [], failingTargets: new Set(), published: [], events: [], newKeys: 0, objects: new Map() };
   const ctx: StepContext = {
     env: { inventory, holderLeaseMs: 6 * 3600_000 },
     inventory,
@@ -256,6 +274,7 @@ export function memoryWorld(): MemoryWorld {
         world.events.push({ detailType, detail });
       },
     },
+    runObjects: memoryRunObjects(world.objects),
     now: () => NOW,
   };
   return Object.assign(world, { ctx });

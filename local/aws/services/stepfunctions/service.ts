@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { CloudWatchService } from '../cloudwatch/service.js';
 import type { LambdaService } from '../lambda/service.js';
 import { definitionProblems } from './definition.js';
+import { runMapRun, type ChildResult, type DistributedMapSpec } from './distributed-map.js';
+import type { S3Service } from '../s3/service.js';
 import { dataLimitExceeded, executionQuotas, historyLimitReached, payloadBytes, type ExecutionQuotas, type QuotaFailure } from './quotas.js';
 import { planDefinition, taskHandlers, type HistoryEventInit } from './task-handlers.js';
 import { decodeToken, encodeToken, epochSeconds, jsonService } from '../../protocol.js';
@@ -81,7 +83,8 @@ const NAME = /^[A-Za-z0-9_-]{1,80}$/;
 // Execution names may hold more than state machine names, but never what would break an ARN.
 const EXECUTION_NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
 const STATE_MACHINE_ARN = /^arn:aws[\w-]*:states:([a-z0-9-]+):(\d{12}):stateMachine:([A-Za-z0-9_-]{1,80})$/;
-const EXECUTION_ARN = /^arn:aws[\w-]*:states:([a-z0-9-]+):(\d{12}):execution:([A-Za-z0-9_-]{1,80}):([^:]{1,80})$/;
+// A map run's child execution is named `<state machine>/<map run id>:<child>`.
+const EXECUTION_ARN = /^arn:aws[\w-]*:states:([a-z0-9-]+):(\d{12}):execution:([A-Za-z0-9_-]{1,80}(?:\/[^:/]{1,80})?):([^:]{1,80})$/;
 const HISTORY_FLUSH_MS = 250;
 const MAX_KEY_TIME = 9_999_999_999_999;
 
@@ -101,6 +104,18 @@ function parseExecutionArn(arn: unknown) {
   if (!m) throw new AwsError('InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${String(arn)}'`);
   return { region: m[1]!, accountId: m[2]!, machineName: m[3]!, name: m[4]! };
 }
+
+const MAP_RUN_ARN = /^arn:aws[\w-]*:states:([a-z0-9-]+):(\d{12}):mapRun:([A-Za-z0-9_-]{1,80})\/[^:]+:([0-9a-f-]{36})$/;
+
+function parseMapRunArn(arn: unknown) {
+  const m = MAP_RUN_ARN.exec(String(arn ?? ''));
+  if (!m) throw new AwsError('InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${String(arn)}'`);
+  return { region: m[1]!, accountId: m[2]!, machineName: m[3]!, id: m[4]! };
+}
+
+/** A map run's children are kept apart from the state machine's own executions (newest first, as those). */
+const mapRunChildPrefix = (machine: { accountId: string; region: string; name: string }, mapRunId: string) =>
+  `${stateMachineKey(machine.accountId, machine.region, machine.name).slice(0, -1)}:maprun/${mapRunId}/`;
 
 function pageSize(maxResults: unknown, fallback: number): number {
   const n = maxResults === undefined || maxResults === null || maxResults === 0 ? fallback : Number(maxResults);
@@ -149,6 +164,10 @@ class Run {
   private readonly failedContainers = new Set<string>();
   /** Set when a quota ended the execution: it fails with this, whatever the engine says. */
   quotaFailure: QuotaFailure | undefined;
+  /** DISTRIBUTED Map states, which the engine runs as Tasks: their events are the Map's. */
+  mapStates: ReadonlySet<string> = new Set();
+  /** A map run's child: its parent's key (no execution metrics of its own: the parent's alarms count the parent). */
+  parentKey: string | undefined;
 
   constructor(
     readonly key: string,
@@ -208,7 +227,7 @@ class Run {
   /** Maps one event of aws-local-stepfunctions to the events AWS records for it. */
   fromEngine(e: EngineEvent): void {
     const details = (value: unknown) => JSON.stringify(value ?? null);
-    const state = e.state;
+    const state = e.state && this.mapStates.has(e.state.name) ? { ...e.state, type: 'Map' } : e.state;
     // History event names start with the state's type: TaskStateEntered, MapStateExited, …
     const prefix = state?.type ?? '';
     switch (e.type) {
@@ -493,18 +512,20 @@ class StepFunctions {
     const run = new Run(key, record, persist, () => this.cloud.now().getTime(), executionQuotas());
     this.runs.set(key, run);
     this.publishMetric(record, [{ name: 'ExecutionsStarted', value: 1, unit: 'Count' }]);
-    run.done = this.execute(run, machine, parsedInput).catch((err) => {
+    run.done = this.execute(run, machine, JSON.parse(machine.definition), parsedInput).catch((err) => {
       console.error(`[certpipe-local] execution ${executionArn} failed to run`, err);
     });
     return { executionArn, startDate: epochSeconds(record.startDate) };
   }
 
-  private async execute(run: Run, machine: StateMachineRecord, input: unknown): Promise<void> {
+  private async execute(run: Run, machine: StateMachineRecord, definition: Record<string, unknown>, input: unknown): Promise<void> {
     let outcome: Outcome;
     try {
       const { StateMachine, ExecutionAbortedError, ExecutionTimeoutError } = await loadEngine();
-      const plan = planDefinition(JSON.parse(machine.definition));
+      const plan = planDefinition(definition);
+      run.mapStates = new Set(plan.distributedMaps.keys());
       const handlers = taskHandlers(plan, {
+        runMap: (spec, mapInput) => this.runMap(run, machine, spec, mapInput),
         accountId: machine.accountId,
         region: machine.region,
         functions: this.cloud.service<LambdaService>('lambda').functions,
@@ -561,18 +582,92 @@ class StepFunctions {
     if (run.closed) return;
     run.emit(terminalEvent(outcome));
     run.closed = true;
+    // A parent that ends (stopped, timed out, failed) takes its map runs' children with it, as in AWS.
+    for (const child of this.runs.values()) {
+      if (child.parentKey === run.key && !child.closed) {
+        child.stopRequest = { error: 'States.Runtime', cause: `The parent execution ended ${outcome.status}` };
+        child.abort();
+      }
+    }
     run.cancelFlush();
     this.runs.delete(run.key);
     // Shutting down: leave it RUNNING on disk; the next start marks it failed.
     if (this.closing) return;
     const record: ExecutionRecord = { ...run.record, ...outcome, stopDate: run.events[run.events.length - 1]!.timestamp };
     run.record = record;
-    this.publishMetric(record, [
+    if (!run.parentKey) this.publishMetric(record, [
       { name: OUTCOME_METRIC[outcome.status], value: 1, unit: 'Count' },
       { name: 'ExecutionTime', value: record.stopDate! - record.startDate, unit: 'Milliseconds' },
     ]);
     await this.track(this.histories.put(run.key, { events: [...run.events] }));
     await this.track(this.executions.put(run.key, record));
+  }
+
+  /**
+   * A DISTRIBUTED Map's map run: each item a child execution of the ItemProcessor,
+   * with its own history and the same quotas; items and results in the parent's
+   * account's S3 (the state machine role's grants are not judged here, as for its Lambda invokes).
+   */
+  private runMap(parent: Run, machine: StateMachineRecord, spec: DistributedMapSpec, input: unknown) {
+    const s3 = this.cloud.service<S3Service>('s3');
+    const account = machine.accountId;
+    return runMapRun(spec, input as never, {
+      parentArn: parent.record.executionArn,
+      region: machine.region,
+      accountId: account,
+      stateMachineArn: machine.stateMachineArn,
+      parentContext: {
+        Execution: { Id: parent.record.executionArn, Name: parent.record.name, RoleArn: parent.record.roleArn, StartTime: new Date(parent.record.startDate).toISOString() },
+        StateMachine: { Id: machine.stateMachineArn, Name: machine.name },
+      },
+      runChild: (mapRunArn, definition, childInput) => this.runChild(parent, machine, mapRunArn, definition, childInput),
+      getObject: (bucket, key) => s3.getObject(bucket, key, account),
+      putObject: async (bucket, key, body) => {
+        await s3.putObject(bucket, key, Buffer.from(body), account, 'application/json');
+      },
+      emit: (event) => parent.emit(event),
+      isRunning: () => !parent.closed && !parent.stopRequest && !parent.quotaFailure,
+    });
+  }
+
+  private async runChild(parent: Run, machine: StateMachineRecord, mapRunArn: string, definition: Record<string, unknown>, input: unknown): Promise<ChildResult> {
+    const mapRunId = mapRunArn.split(':').pop()!;
+    const name = randomUUID();
+    const startDate = this.cloud.now().getTime();
+    const record: ExecutionRecord = {
+      executionArn: `arn:aws:states:${machine.region}:${machine.accountId}:execution:${machine.name}/${mapRunId}:${name}`,
+      stateMachineArn: machine.stateMachineArn,
+      name,
+      accountId: machine.accountId,
+      region: machine.region,
+      roleArn: parent.record.roleArn,
+      status: 'RUNNING',
+      input: JSON.stringify(input ?? null),
+      startDate,
+    };
+    // Not under the state machine's key prefix: ListExecutions shows no map run children, as in AWS without mapRunArn.
+    const key = `${mapRunChildPrefix(machine, mapRunId)}${String(MAX_KEY_TIME - startDate).padStart(13, '0')}/${name}`;
+    this.byArn.set(record.executionArn, key);
+    await this.track(this.executions.put(key, record));
+    const persist = (r: Run) => this.track(this.histories.put(r.key, { events: [...r.events] })).catch(() => undefined);
+    const run = new Run(key, record, persist, () => this.cloud.now().getTime(), executionQuotas());
+    run.parentKey = parent.key;
+    this.runs.set(key, run);
+    run.done = this.execute(run, machine, definition, input);
+    await run.done;
+    const done = run.record;
+    return {
+      ExecutionArn: done.executionArn,
+      Name: done.name,
+      StateMachineArn: done.stateMachineArn,
+      Status: done.status === 'RUNNING' ? 'ABORTED' : done.status,
+      Input: done.input,
+      ...(done.output !== undefined ? { Output: done.output } : {}),
+      ...(done.error !== undefined ? { Error: done.error } : {}),
+      ...(done.cause !== undefined ? { Cause: done.cause } : {}),
+      StartDate: new Date(done.startDate).toISOString(),
+      StopDate: new Date(done.stopDate ?? this.cloud.now().getTime()).toISOString(),
+    };
   }
 
   /** Step Functions' own metrics (AWS/States, per StateMachineArn), which the ExecutionsFailed alarm reads. */
@@ -605,10 +700,14 @@ class StepFunctions {
 
   async listExecutions(input: Record<string, any>, ctx: CallContext) {
     await this.ready;
-    const machine = this.machine(input.stateMachineArn, ctx);
+    if ((input.stateMachineArn === undefined) === (input.mapRunArn === undefined)) {
+      throw new AwsError('ValidationException', 'Exactly one of stateMachineArn and mapRunArn must be given');
+    }
+    const mapRun = input.mapRunArn === undefined ? undefined : parseMapRunArn(input.mapRunArn);
+    const machine = this.machine(mapRun ? `arn:aws:states:${mapRun.region}:${mapRun.accountId}:stateMachine:${mapRun.machineName}` : input.stateMachineArn, ctx);
     const limit = pageSize(input.maxResults, 100);
     const status = input.statusFilter as ExecutionStatus | undefined;
-    const prefix = stateMachineKey(machine.accountId, machine.region, machine.name);
+    const prefix = mapRun ? mapRunChildPrefix(machine, mapRun.id) : stateMachineKey(machine.accountId, machine.region, machine.name);
     const from = decodeToken(input.nextToken, 'InvalidToken');
     if (from !== undefined && !from.startsWith(prefix)) throw new AwsError('InvalidToken', 'Invalid Token');
     const executions: unknown[] = [];

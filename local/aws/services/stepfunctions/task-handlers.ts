@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolveFunctionArn } from '../lambda/functions.js';
 import { FunctionError, FunctionNotFound, type LambdaFunctions } from '../lambda/service.js';
+import { isDistributedMap, splitDistributedMap, type DistributedMapSpec } from './distributed-map.js';
 import { dataLimitExceeded, payloadBytes } from './quotas.js';
 
 /** `arn:aws:states:::lambda:invoke`: the optimised Lambda integration (Parameters.FunctionName / Payload). */
@@ -28,6 +29,8 @@ export interface TaskExecutionContext {
   isRunning(): boolean;
   /** A task result larger than this fails the execution with States.DataLimitExceeded. */
   readonly maxPayloadBytes: number;
+  /** Runs a DISTRIBUTED Map's map run (child executions) and returns the state's result. */
+  runMap(spec: DistributedMapSpec, input: Json): Promise<Json>;
 }
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -64,15 +67,23 @@ export interface PlannedDefinition {
   readonly definition: MachineDefinition;
   /** Task state name → what it calls. */
   readonly tasks: ReadonlyMap<string, TaskTarget>;
+  /** DISTRIBUTED Map state name → its map run; the engine sees a Task in its place. */
+  readonly distributedMaps: ReadonlyMap<string, DistributedMapSpec>;
 }
 
 /** Walks a definition, Map ItemProcessor/Iterator and Parallel branches included, collecting its Task states. */
 export function planDefinition(source: MachineDefinition): PlannedDefinition {
   const definition = structuredClone(source);
   const tasks = new Map<string, TaskTarget>();
+  const distributedMaps = new Map<string, DistributedMapSpec>();
   const walk = (machine: MachineDefinition | undefined) => {
     for (const [name, state] of Object.entries(machine?.States ?? {})) {
-      if (state.Type === 'Task') {
+      if (isDistributedMap(state)) {
+        // Its ItemProcessor is planned when each child execution starts.
+        const { spec, task } = splitDistributedMap(name, state);
+        distributedMaps.set(name, spec);
+        machine!.States![name] = { ...task, TimeoutSeconds: ENGINE_TASK_TIMEOUT_SECONDS };
+      } else if (state.Type === 'Task') {
         const timeoutSeconds = typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : undefined;
         tasks.set(name, { resource: String(state.Resource), timeoutSeconds });
         if (state.TimeoutSecondsPath === undefined) state.TimeoutSeconds = ENGINE_TASK_TIMEOUT_SECONDS;
@@ -84,7 +95,7 @@ export function planDefinition(source: MachineDefinition): PlannedDefinition {
     }
   };
   walk(definition);
-  return { definition, tasks };
+  return { definition, tasks, distributedMaps };
 }
 
 const asJson = (value: unknown) => JSON.stringify(value ?? null);
@@ -96,6 +107,12 @@ export function taskHandlers(plan: PlannedDefinition, ctx: TaskExecutionContext)
   const handlers: Record<string, TaskHandler> = {};
   for (const [stateName, target] of plan.tasks) {
     handlers[stateName] = (input) => invokeTask(stateName, target, input, ctx);
+  }
+  for (const [stateName, spec] of plan.distributedMaps) {
+    handlers[stateName] = async (input) => {
+      await nextTurn();
+      return ctx.runMap(spec, input);
+    };
   }
   return handlers;
 }
