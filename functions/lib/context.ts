@@ -6,6 +6,7 @@ import { loadInventory, type Inventory } from './inventory.js';
 import type { Acme, CertificateEvents, RenewalInformation, CertificateRecords, Certificates, ChallengeDns, ChallengeHolds, PublishTargets } from './ports/types.js';
 import { includeAdopted } from './selfService/adoption.js';
 import { requestSecrets } from './selfService/requestSecrets.js';
+import { S3Client } from '@aws-sdk/client-s3';
 import { s3RunObjects, type RunObjects } from './ports/runObjects.js';
 import { CertificateStore } from './store/certificateStore.js';
 import { holderLeaseMs } from './store/pendingOrder.js';
@@ -98,11 +99,7 @@ export function stepContext<P extends object>(ports: (base: ContextBase) => P = 
 /** The run bucket's objects, signed with the same credentials as the functions' SDK clients. */
 export function runObjectsOf(base: ContextBase): RunObjects {
   if (!base.env.runBucket) throw new Error('CERTPIPE_RUN_BUCKET is not set: the stack gives it to CheckExpiry and Summarize');
-  const region = base.aws.defaultRegion;
-  const client = base.aws.secretsManager(region);
-  return s3RunObjects(base.env.runBucket, {
-    region,
-    ...(base.env.s3Endpoint ? { endpoint: base.env.s3Endpoint } : {}),
-    credentials: () => client.config.credentials(),
-  });
+  // A local endpoint serves path-style only; in AWS the SDK picks the bucket's virtual host.
+  const s3 = base.aws.client(S3Client, base.aws.defaultRegion, base.env.s3Endpoint ? { endpoint: base.env.s3Endpoint, forcePathStyle: true } : {});
+  return s3RunObjects(base.env.runBucket, s3);
 }

@@ -12,7 +12,7 @@ import { EventBridgeClient, PutRuleCommand, PutTargetsCommand, type Target } fro
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { CreateStateMachineCommand, SFNClient, UpdateStateMachineCommand } from '@aws-sdk/client-sfn';
 import { deployedStackPath } from '../../bin/local-cloud.js';
-import { s3Request } from '../../functions/lib/ports/runObjects.js';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { registerFunction } from '../aws/services/lambda/registry.js';
 import type { CfnTemplate, StackArtifact } from './assembly.js';
 import { evaluateConditions, resolveValue, type ResolveContext } from './intrinsics.js';
@@ -283,8 +283,8 @@ export async function deployStack(stack: StackArtifact, target: LocalStackTarget
   }
   // Buckets before the functions and the workflow that read and write them (CreateBucket: a PUT on the bucket).
   for (const [, bucket] of byType('AWS::S3::Bucket')) {
-    const { endpoint, region, credentials } = target.sdkConfig(stack.accountId, stack.region);
-    await s3Request({ endpoint, region, credentials: async () => credentials }, 'PUT', bucket.physicalId, '');
+    const s3 = new S3Client({ ...target.sdkConfig(stack.accountId, stack.region), forcePathStyle: true, maxAttempts: 1 });
+    await s3.send(new CreateBucketCommand({ Bucket: bucket.physicalId }));
   }
   const rules = byType('AWS::Events::Rule');
   if (rules.length > 0) {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateStateMachineCommand, DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand, StopExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { s3Request } from '../../functions/lib/ports/runObjects.js';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startLocalAws } from '../../local/aws/server.js';
 import { registerFunction } from '../../local/aws/services/lambda/registry.js';
 
@@ -22,9 +22,20 @@ let dataDir: string;
 let cloud: Awaited<ReturnType<typeof startLocalAws>>;
 let sfn: SFNClient;
 
-/** The run bucket's requests as the functions sign them (functions/lib/ports/runObjects.ts), against the local S3. */
-const s3 = (method: 'GET' | 'PUT', key: string, body?: string) =>
-  s3Request({ region: 'us-east-1', endpoint: cloud.url, credentials: async () => credentials }, method, BUCKET, key, body);
+/** The run bucket's requests as the functions make them (the SDK's S3 client, path-style), against the local S3. */
+const s3Client = (creds: typeof credentials) => new S3Client({ region: 'us-east-1', endpoint: cloud.url, credentials: creds, forcePathStyle: true, maxAttempts: 1 });
+async function s3(method: 'GET' | 'PUT', key: string, body?: string): Promise<string> {
+  const client = s3Client(credentials);
+  if (method === 'PUT' && key === '') {
+    await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    return '';
+  }
+  if (method === 'PUT') {
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+    return '';
+  }
+  return (await (await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body?.transformToString()) ?? '';
+}
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'certpipe-dmap-'));
@@ -224,9 +235,10 @@ describe('a DISTRIBUTED Map on the local Step Functions', () => {
 
   it('the local S3 answers as S3 does: NoSuchKey for a missing key, AccessDenied to another account, 405 for what it does not serve', async () => {
     await expect(s3('GET', 'due/never-written.json')).rejects.toMatchObject({ name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } });
-    const other = { region: 'us-east-1', endpoint: cloud.url, credentials: async () => ({ accessKeyId: '111111111111', secretAccessKey: 'test' }) };
-    await expect(s3Request(other, 'GET', BUCKET, 'due/eight.json')).rejects.toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
-    const listed = await s3Request({ region: 'us-east-1', endpoint: cloud.url, credentials: async () => credentials }, 'GET', BUCKET, '', undefined).catch((err: Error) => err.name);
+    const other = s3Client({ accessKeyId: '111111111111', secretAccessKey: 'test' } as typeof credentials);
+    await expect(other.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'due/eight.json' }))).rejects.toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+    // ListObjects (v1): a GET on the bucket without list-type=2.
+    const listed = await s3Client(credentials).send(new ListObjectsCommand({ Bucket: BUCKET })).catch((err: Error) => err.name);
     // A GET on the bucket without list-type=2 is not an operation the local S3 serves.
     expect(listed).toBe('MethodNotAllowed');
   });
