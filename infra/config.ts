@@ -21,6 +21,7 @@ import {
 import { crossCheck, defaultSecretName, secretUses } from './config/checks.js';
 import { PIPELINE_ACCOUNT, secretCollisions } from './config/secrets.js';
 import { sizeProblems } from './config/sizes.js';
+import { canarySpec, everySeconds, scheduleIntervalSeconds, stagingSecretName, stagingTwinOf } from './config/gate.js';
 import {
   EXTERNAL_ID_PATTERN,
   NAME_FIX,
@@ -157,6 +158,11 @@ const trustedRootPem = z.string().superRefine((pem, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: `${problem} — paste the CA's root certificate as a PEM block (-----BEGIN CERTIFICATE----- …)` });
 });
 
+// YAML 1.2 reads `off` as a string; a boolean false says the same.
+const gateSwitch = z
+  .union([z.enum(['on', 'off']), z.boolean().transform((b) => (b ? 'on' : 'off'))])
+  .optional();
+
 const issuer = z
   .strictObject({
     name: resourceName('issuer').describe('Name certificates refer to.'),
@@ -188,6 +194,13 @@ const issuer = z
         "Root certificates (PEM) the issued chains must lead to. Default: the Let's Encrypt roots for a preset, otherwise the public roots Node.js ships.",
       ),
     accountSecretName: secretName.optional().describe('Secret for the ACME account key; default certpipe/acme-account/<name>.'),
+    staging: z
+      .string()
+      .optional()
+      .describe(
+        "Name of this issuer's staging twin (another issuer): a certificate new to this issuer, or whose names, key algorithm or profile changed, is issued there first. The letsencrypt preset pairs with a letsencrypt-staging issuer of the config by itself.",
+      ),
+    gate: gateSwitch.describe('"off": certificates of this issuer skip the staging gate.'),
   })
   .superRefine(
     (i, ctx) => {
@@ -252,8 +265,21 @@ const certificate = z
       .describe('Renew this long before expiry ("30d", "720h") or when this share of the lifetime is left ("33%"). Default: 33.3%.'),
     secretName: secretName.optional().describe('Primary secret; default certpipe/<name>.'),
     targets: z.array(target).default([]).describe('Where copies go (ACM, Secrets Manager, other accounts).'),
+    gate: gateSwitch.describe('"off": skip the staging gate for this certificate.'),
   })
   .describe('A certificate to issue and keep renewed.');
+
+const canary = z
+  .strictObject({
+    dnsName: dnsName.describe('The name on the canary certificate (in one of hostedZones).'),
+    issuer: z.string().describe('A staging issuer (never production quota).'),
+    every: z
+      .string()
+      .refine((v) => everySeconds(v) !== undefined, { error: (iss) => `${show(iss.input)} is not a duration — use "12h", "1d" or "30m"` })
+      .optional()
+      .describe('Issue the canary at most this often ("12h"); default: on every scheduled run.'),
+  })
+  .describe('A certificate issued on a staging issuer on every run and published to certpipe/canary: proves the whole pipeline continuously. Off when absent.');
 
 const pipeline = z
   .strictObject({
@@ -310,6 +336,7 @@ export const configSchema = z
     certificates: z.array(certificate).default([]),
     pipeline,
     alarms,
+    canary: canary.optional(),
   })
   .superRefine(
     (doc, ctx) => {
@@ -489,6 +516,19 @@ export function renewalPolicyOf(renewBefore: string | undefined): RenewalPolicy 
  * pipeline's account and region. Throws ConfigError for what only the
  * deployment reveals (a secret target that is the certificate's own secret).
  */
+/** The staging gate of one certificate: its issuer's twin, unless the issuer or the certificate says `gate: off`. */
+function stagingGateOf(
+  config: CertpipeConfig,
+  c: CertpipeConfig['certificates'][number],
+  secret: string,
+  onlyIssuer: string | undefined,
+): Pick<CertificateSpec, 'stagingGate'> {
+  const issuer = config.issuers.find((i) => i.name === (c.issuer ?? onlyIssuer));
+  const twin = issuer && stagingTwinOf(issuer, config.issuers);
+  if (!twin || issuer.gate === 'off' || c.gate === 'off') return {};
+  return { stagingGate: { issuer: twin, secretName: stagingSecretName(secret) } };
+}
+
 export function toInventory(config: CertpipeConfig, opts: { accountId?: string; region: string }): Inventory {
   const problems: ConfigProblem[] = [];
   const onlyIssuer = config.issuers.length === 1 ? config.issuers[0]!.name : undefined;
@@ -535,8 +575,10 @@ export function toInventory(config: CertpipeConfig, opts: { accountId?: string; 
       targets,
       ...(c.challengeDelegations && { challengeDelegations: challengeDelegationsOf(c.challengeDelegations) }),
       ...(c.storeFullchain && { storeFullchain: true }),
+      ...stagingGateOf(config, c, secret, onlyIssuer),
     };
   });
+  if (config.canary) certificates.push(canarySpec(config.canary, scheduleIntervalSeconds(config.pipeline.schedule)));
   const pipeline = { account: opts.accountId ?? PIPELINE_ACCOUNT, region: opts.region };
   // A target that is the certificate's own secret is reported above, in its own words.
   const ownTargets = new Set(problems.map((p) => p.path));

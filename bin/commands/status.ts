@@ -5,6 +5,11 @@ import pc from 'picocolors';
 import { renewalDecision, type RenewalDecision } from '../../functions/lib/renewal.js';
 import { scanInventory } from '../../functions/lib/store/certificateStore.js';
 import { describeTarget } from '../../functions/lib/targetIds.js';
+import type { CertificateSpec } from '../../functions/lib/inventory.js';
+import type { StoredCertificateFacts } from '../../functions/lib/store/model.js';
+import { rehearsalName } from '../../functions/lib/gate/rehearsal.js';
+import { stageDueCertificate } from '../../functions/lib/gate/stage.js';
+import { gateStatus, type GateStatus } from '../../functions/lib/gate/status.js';
 import { fittedTable, type Layout } from '../layout.js';
 import { layoutOf, printJson, println, type CliIO, type GlobalOptions, type Target } from './context.js';
 import { lastRuns, recentExecutions, type LastRun } from './executions.js';
@@ -22,6 +27,8 @@ export interface StatusRow {
   renewal: RenewalDecision;
   lastRun?: LastRun;
   publishedTo: string[];
+  /** The staging gate, for a certificate with a staging twin. */
+  gate?: GateStatus;
 }
 
 export async function statusRows(target: Target, now: Date): Promise<StatusRow[]> {
@@ -44,8 +51,34 @@ export async function statusRows(target: Target, now: Date): Promise<StatusRow[]
       renewal: renewalDecision({ spec, stored: facts, now }),
       ...(lastRun ? { lastRun } : {}),
       publishedTo: [`secret ${spec.secretName}`, ...spec.targets.map(describeTarget)],
+      ...(spec.stagingGate ? { gate: certificateGate(target, spec, stored, runs, now) } : {}),
     };
   });
+}
+
+function certificateGate(
+  target: Target,
+  spec: CertificateSpec,
+  stored: ReadonlyMap<string, StoredCertificateFacts>,
+  runs: ReadonlyMap<string, LastRun>,
+  now: Date,
+): GateStatus {
+  const { gate } = stageDueCertificate(target.inventory, spec, stored, now);
+  const staged = stored.get(rehearsalName(spec.name));
+  const lastRehearsal = runs.get(rehearsalName(spec.name));
+  const lastProduction = runs.get(spec.name);
+  return gateStatus({
+    decision: gate,
+    ...(staged ? { staged: { serial: staged.serial, ...(staged.issuedAt ? { issuedAt: staged.issuedAt } : {}) } } : {}),
+    ...(lastRehearsal ? { lastRehearsal } : {}),
+    ...(lastProduction ? { lastProduction } : {}),
+  });
+}
+
+/** The gate column: its state, and why when it holds production back. */
+function gateCell(gate: GateStatus | undefined, wide: boolean): string {
+  if (!gate) return '';
+  return gate.state === 'blocked' || (wide && gate.state !== 'off') ? `${gate.state}: ${gate.reason}` : gate.state;
 }
 
 const day = (iso?: string) => iso?.slice(0, 10);
@@ -69,7 +102,7 @@ export function renderStatus(rows: readonly StatusRow[], layout: Layout): string
             : run.outcome;
   if (layout.width === undefined) {
     return fittedTable(
-      ['certificate', 'names', 'not after', 'days left', 'renews at', 'reason', 'last run', 'published to'],
+      ['certificate', 'names', 'not after', 'days left', 'renews at', 'reason', 'last run', 'staging gate', 'published to'],
       rows.map((row) => [
         row.name,
         row.dnsNames.join('\n'),
@@ -78,18 +111,20 @@ export function renderStatus(rows: readonly StatusRow[], layout: Layout): string
         row.renewal.renewalTime?.replace('.000Z', 'Z') ?? (row.renewal.due ? 'next run' : ''),
         reason(row),
         lastRun(row.lastRun, true),
+        gateCell(row.gate, true),
         row.publishedTo.join('\n'),
       ]),
       layout,
     );
   }
   return fittedTable(
-    ['certificate', 'expires', 'renews', 'last run', 'published to'],
+    ['certificate', 'expires', 'renews', 'last run', 'gate', 'published to'],
     rows.map((row) => [
       row.name,
       row.notAfter ? `${day(row.notAfter)} (${days(row)}d)` : 'not issued',
       `${day(row.renewal.renewalTime) ?? (row.renewal.due ? 'next run' : '')} ${reason(row)}`.trim(),
       lastRun(row.lastRun, false),
+      row.gate?.state === 'blocked' ? pc.createColors(layout.color).red(gateCell(row.gate, false)) : gateCell(row.gate, false),
       row.publishedTo.join(', '),
     ]),
     layout,

@@ -8,6 +8,7 @@ import {
   normaliseZoneId,
   roleAccount,
 } from './formats.js';
+import { gateProblems } from './gate.js';
 import { PIPELINE_ACCOUNT, PIPELINE_REGION, secretCollisions, secretIdLocation, type SecretUse } from './secrets.js';
 
 export interface CrossProblem {
@@ -211,6 +212,7 @@ export function crossCheck(doc: unknown): CrossProblem[] {
       add(at('targets', i), `repeats targets[${j}] (same type, account, region and name) — remove one`);
     }
   });
+  problems.push(...gateProblems(doc));
   // A region given explicitly may still be the pipeline's: toInventory checks again once it is known.
   problems.push(...secretCollisions(secretUses(doc, { account: PIPELINE_ACCOUNT, region: PIPELINE_REGION })));
   return problems;

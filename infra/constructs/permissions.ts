@@ -172,7 +172,9 @@ export class PipelinePermissions {
   }
 
   private certificateSecretArns(): string[] {
-    return [...new Set(this.inventory.certificates.map((c) => c.secretName))].sort().map((n) => this.secretArn(n));
+    // A gated certificate's staging rehearsal lives in a secret of its own (functions/lib/gate/rehearsal.ts).
+    const names = this.inventory.certificates.flatMap((c) => [c.secretName, ...(c.stagingGate ? [c.stagingGate.secretName] : [])]);
+    return [...new Set(names)].sort().map((n) => this.secretArn(n));
   }
 
   private accountSecretArns(): string[] {

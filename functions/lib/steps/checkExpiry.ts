@@ -4,6 +4,8 @@ import type { CheckExpiryInput, CheckExpiryOutput, DecisionSummary } from '../wo
 import { logger, metrics, recordExpiry } from '../observability.js';
 import { METRIC } from '../workflow/metrics.js';
 import { renewalDecision } from '../renewal.js';
+import { canaryDecision } from '../gate/canary.js';
+import { stageDueCertificate } from '../gate/stage.js';
 import type { ContextFor } from '../context.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 
@@ -25,18 +27,23 @@ export async function checkExpiry(ctx: ContextFor<'store'>, input: CheckExpiryIn
   let minDays: number | undefined;
   for (const spec of specs) {
     const facts = stored.get(spec.name);
-    const decision = renewalDecision({ spec, stored: facts, now, force: input.force });
+    const decision = spec.canary
+      ? canaryDecision({ everySeconds: spec.canary.everySeconds, lastIssuedAt: facts?.issuedAt, now })
+      : renewalDecision({ spec, stored: facts, now, force: input.force });
+    const staged = decision.due ? stageDueCertificate(ctx.inventory, spec, stored, now) : undefined;
     const summary: DecisionSummary = {
-      name: spec.name,
+      name: staged?.name ?? spec.name,
       reason: decision.reason,
-      message: decision.message,
+      message: staged?.gate.stage === 'staging' ? `${decision.message}; ${staged.gate.message}` : decision.message,
+      ...(staged?.gate.reason !== 'Ungated' && staged ? { gate: staged.gate.reason } : {}),
       ...(decision.renewalTime ? { renewalTime: decision.renewalTime } : {}),
       ...(facts ? { notAfter: facts.notAfter.toISOString() } : {}),
     };
     // One line per due certificate; the healthy majority only at DEBUG (10,000 lines a run otherwise).
     const log = decision.due ? logger.info.bind(logger) : logger.debug.bind(logger);
-    log('renewal decision', { certificate: spec.name, due: decision.due, reason: decision.reason, detail: decision.message });
-    if (facts) {
+    log('renewal decision', { certificate: spec.name, due: decision.due, reason: decision.reason, detail: summary.message });
+    // The canary is re-issued every run on a staging CA: its expiry says nothing about production.
+    if (facts && !spec.canary) {
       recordExpiry(spec.name, facts.notAfter, now);
       const days = (facts.notAfter.getTime() - now.getTime()) / 86_400_000;
       minDays = minDays === undefined ? days : Math.min(minDays, days);

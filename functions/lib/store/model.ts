@@ -46,6 +46,8 @@ export interface StoredCertificateFacts extends StoredFacts {
   pendingOrderUrl?: string;
   issuedAt?: Date;
   renewalTime?: Date;
+  /** What the current certificate was issued for (gate/fingerprint.ts). */
+  gateFingerprint?: string;
   /** `<account>:<region>` → ACM certificate ARN. */
   acmCertificateArns: Record<string, string>;
 }

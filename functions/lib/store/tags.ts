@@ -40,7 +40,7 @@ export function acmTagKey(accountId: string, region: string): string {
 /** Tags describing the current certificate of a primary secret. */
 export function certificateTags(
   issued: IssuedCertificate,
-  extra: { issuedAt: Date; renewalTime?: Date },
+  extra: { issuedAt: Date; renewalTime?: Date; gateFingerprint?: string },
 ): Tag[] {
   const tags: Tag[] = [
     { Key: TAG.managed, Value: 'true' },
@@ -54,6 +54,7 @@ export function certificateTags(
     { Key: TAG.keyAlgorithm, Value: issued.keyAlgorithm },
   ];
   if (extra.renewalTime) tags.push({ Key: TAG.renewalTime, Value: extra.renewalTime.toISOString() });
+  if (extra.gateFingerprint) tags.push({ Key: TAG.gateFingerprint, Value: extra.gateFingerprint });
   return tags;
 }
 
@@ -104,6 +105,7 @@ export function factsFromTags(
     ...(issuedAt ? { issuedAt } : {}),
     ...(renewalTime ? { renewalTime } : {}),
     ...(deferredUntil ? { deferredUntil } : {}),
+    ...(tags.get(TAG.gateFingerprint) ? { gateFingerprint: tags.get(TAG.gateFingerprint)! } : {}),
     acmCertificateArns,
   };
 }

@@ -17,6 +17,8 @@ export const decisionSchema = z.object({
   message: z.string(),
   renewalTime: z.optional(z.string()),
   notAfter: z.optional(z.string()),
+  /** The staging gate's reason (gate/decision.ts) for a due certificate with a staging twin. */
+  gate: z.optional(z.string()),
 });
 export type DecisionSummary = z.infer<typeof decisionSchema>;
 

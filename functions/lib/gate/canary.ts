@@ -1,0 +1,26 @@
+// The canary: a dedicated certificate on a staging issuer, issued again on every
+// run (or every `every`) whatever its expiry, so the whole pipeline is proven
+// continuously, long before a production certificate is due. Pure.
+
+/** The canary's name in the inventory (config names cannot take it: infra/config/gate.ts). */
+export const CANARY_NAME = 'certpipe-canary';
+
+/** A run may start a little before the interval is up (scheduler jitter): it still issues. */
+export const CANARY_EARLY_SLACK_MS = 5 * 60_000;
+
+export interface CanaryDecision {
+  due: boolean;
+  reason: 'CanaryDue' | 'CanaryRecent';
+  message: string;
+  /** Never set: the canary has no renewal time, only an interval. */
+  renewalTime?: undefined;
+}
+
+export function canaryDecision(input: { everySeconds: number; lastIssuedAt?: Date; now: Date }): CanaryDecision {
+  const { everySeconds, lastIssuedAt, now } = input;
+  if (!lastIssuedAt) return { due: true, reason: 'CanaryDue', message: 'canary never issued' };
+  const next = lastIssuedAt.getTime() + everySeconds * 1000 - CANARY_EARLY_SLACK_MS;
+  return now.getTime() >= next
+    ? { due: true, reason: 'CanaryDue', message: `canary last issued at ${lastIssuedAt.toISOString()}; issuing again` }
+    : { due: false, reason: 'CanaryRecent', message: `canary issued at ${lastIssuedAt.toISOString()}; next at ${new Date(next).toISOString()}` };
+}
