@@ -21,7 +21,7 @@ import {
 import { crossCheck, defaultSecretName, secretUses } from './config/checks.js';
 import { PIPELINE_ACCOUNT, secretCollisions } from './config/secrets.js';
 import { sizeProblems } from './config/sizes.js';
-import { canarySpec, everySeconds, scheduleIntervalSeconds, stagingSecretName, stagingTwinOf } from './config/gate.js';
+import { canarySpec, defaultIssuer, everySeconds, scheduleIntervalSeconds, stagingSecretName, stagingTwinOf } from './config/gate.js';
 import {
   EXTERNAL_ID_PATTERN,
   NAME_FIX,
@@ -235,7 +235,7 @@ const certificate = z
         });
       })
       .describe('Names on the certificate (1–100).'),
-    issuer: z.string().optional().describe('Issuer name; default: the only issuer.'),
+    issuer: z.string().optional().describe('Issuer name; default: the only issuer (staging twins aside).'),
     hostedZoneIds: z
       .record(z.string(), zoneId)
       .optional()
@@ -531,7 +531,7 @@ function stagingGateOf(
 
 export function toInventory(config: CertpipeConfig, opts: { accountId?: string; region: string }): Inventory {
   const problems: ConfigProblem[] = [];
-  const onlyIssuer = config.issuers.length === 1 ? config.issuers[0]!.name : undefined;
+  const onlyIssuer = defaultIssuer(config.issuers);
 
   const issuers: Issuer[] = config.issuers.map((i) => ({
     name: i.name,

@@ -8,7 +8,7 @@ import {
   normaliseZoneId,
   roleAccount,
 } from './formats.js';
-import { gateProblems } from './gate.js';
+import { defaultIssuer, gateProblems } from './gate.js';
 import { PIPELINE_ACCOUNT, PIPELINE_REGION, secretCollisions, secretIdLocation, type SecretUse } from './secrets.js';
 
 export interface CrossProblem {
@@ -136,7 +136,7 @@ export function crossCheck(doc: unknown): CrossProblem[] {
       if (issuerNames.length && !issuerNames.includes(issuer)) {
         add(at('issuer'), `"${issuer}" is not a configured issuer — use one of: ${issuerNames.join(', ')}`);
       }
-    } else if (issuers.length > 1) {
+    } else if (defaultIssuer(issuers) === undefined && issuers.length > 1) {
       add(at('issuer'), `is required when there are ${issuers.length} issuers — set it to one of: ${issuerNames.join(', ')}`);
     }
 

@@ -45,6 +45,14 @@ export function stagingIssuerNames(issuers: readonly IssuerLike[]): Set<string> 
   return names;
 }
 
+/** The issuer a certificate without `issuer:` uses: the only one that is not a staging twin. */
+export function defaultIssuer(issuers: readonly IssuerLike[]): string | undefined {
+  if (issuers.length === 1) return str(issuers[0]!.name);
+  const staging = stagingIssuerNames(issuers);
+  const production = issuers.filter((i) => !staging.has(str(i.name) ?? ''));
+  return production.length === 1 ? str(production[0]!.name) : undefined;
+}
+
 /** The rehearsal secret of a gated certificate: beside its own, read by no consumer. */
 export function stagingSecretName(secretName: string): string {
   return `${secretName}/staging`;

@@ -20,6 +20,8 @@ export interface PebbleOptions {
   /** @default 0 */
   readonly authzReusePercent?: number;
   readonly extraEnv?: Record<string, string>;
+  /** Ports of a second Pebble, the staging CA of the staging gate (its own accounts and root); absent = none. */
+  readonly staging?: { readonly port: number; readonly managementPort: number };
 }
 
 export interface StartLocalCloudOptions {
@@ -41,6 +43,8 @@ export interface LocalCloudHandle {
   readonly aws: LocalAws;
   /** Undefined when started with `pebble: false`. */
   readonly pebble?: PebbleHandle;
+  /** The staging CA, when `pebble.staging` asked for one. */
+  readonly stagingPebble?: PebbleHandle;
   /** Stops Pebble, DNS and the endpoint, and removes cloud.json. Idempotent. */
   close(): Promise<void>;
 }
@@ -101,6 +105,20 @@ export async function startLocalCloud(opts: StartLocalCloudOptions): Promise<Loc
       const started = pebble;
       stops.push(() => started.stop());
     }
+    let stagingPebble: PebbleHandle | undefined;
+    if (opts.pebble && opts.pebble.staging) {
+      const { staging, ...knobs } = opts.pebble;
+      stagingPebble = await startPebble({
+        dataDir: opts.dataDir,
+        dnsServer: `${urlHost(dialHost)}:${dns.port}`,
+        host,
+        ...knobs,
+        ...staging,
+        instance: 'pebble-staging',
+      });
+      const started = stagingPebble;
+      stops.push(() => started.stop());
+    }
 
     const info: CloudInfo = {
       pid: process.pid,
@@ -114,6 +132,9 @@ export async function startLocalCloud(opts: StartLocalCloudOptions): Promise<Loc
       pebbleManagementUrl: pebble?.managementUrl,
       pebbleCaPath: pebble?.tlsCaPath,
       pebblePid: pebble?.pid,
+      ...(stagingPebble
+        ? { stagingDirectoryUrl: stagingPebble.directoryUrl, stagingPebbleManagementUrl: stagingPebble.managementUrl, stagingPebblePid: stagingPebble.pid }
+        : {}),
       logDir,
     };
     writeCloudInfo(info);
@@ -121,7 +142,7 @@ export async function startLocalCloud(opts: StartLocalCloudOptions): Promise<Loc
     stops.push(async () => removeCloudInfo(opts.dataDir, info.pid));
 
     let closing: Promise<void> | undefined;
-    return { info, aws, pebble, close: () => (closing ??= stopAll()) };
+    return { info, aws, pebble, ...(stagingPebble ? { stagingPebble } : {}), close: () => (closing ??= stopAll()) };
   } catch (err) {
     await stopAll().catch(() => undefined);
     throw err;

@@ -132,6 +132,8 @@ export async function ensureLocalCloud(env: LocalEnv = readLocalEnv(), opts: Ens
       CERTPIPE_DATA_DIR: env.dataDir,
       CERTPIPE_PEBBLE_PORT: String(env.pebblePort),
       CERTPIPE_PEBBLE_MGMT_PORT: String(env.pebbleManagementPort),
+      CERTPIPE_PEBBLE_STAGING_PORT: String(env.stagingPebblePort),
+      CERTPIPE_PEBBLE_STAGING_MGMT_PORT: String(env.stagingPebbleManagementPort),
       CERTPIPE_PEBBLE_VALIDITY_SECONDS: String(env.pebbleValiditySeconds),
       ...(env.insyncDelayMs !== undefined ? { CERTPIPE_INSYNC_DELAY_MS: String(env.insyncDelayMs) } : {}),
       ...(env.dnsLagMs !== undefined ? { CERTPIPE_DNS_LAG_MS: String(env.dnsLagMs) } : {}),
