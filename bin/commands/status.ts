@@ -65,13 +65,11 @@ function certificateGate(
 ): GateStatus {
   const { gate } = stageDueCertificate(target.inventory, spec, stored, now);
   const staged = stored.get(rehearsalName(spec.name));
-  const lastRehearsal = runs.get(rehearsalName(spec.name));
-  const lastProduction = runs.get(spec.name);
+  const lastRun = runs.get(spec.name);
   return gateStatus({
     decision: gate,
     ...(staged ? { staged: { serial: staged.serial, ...(staged.issuedAt ? { issuedAt: staged.issuedAt } : {}) } } : {}),
-    ...(lastRehearsal ? { lastRehearsal } : {}),
-    ...(lastProduction ? { lastProduction } : {}),
+    ...(lastRun ? { lastRun } : {}),
   });
 }
 
@@ -94,7 +92,7 @@ export function renderStatus(rows: readonly StatusRow[], layout: Layout): string
     !run
       ? 'never'
       : run.outcome === 'failed'
-        ? c.red(`failed${run.failedStep ? ` in ${run.failedStep}` : ''}: ${run.error ?? ''}`)
+        ? c.red(`failed${run.staging === 'failed' ? ' on staging' : ''}${run.failedStep ? ` in ${run.failedStep}` : ''}: ${run.error ?? ''}`)
         : run.outcome === 'renewed'
           ? c.green('renewed')
           : run.outcome === 'deferred'

@@ -16,20 +16,18 @@ export interface GateStatusInput {
   decision: GateDecision;
   /** The last staging result kept (the staging secret's tags). */
   staged?: { serial: string; issuedAt?: Date };
-  /** The last run of the rehearsal and of the certificate itself (ISO start times). */
-  lastRehearsal?: { outcome: string; at?: string; error?: string };
-  lastProduction?: { at?: string };
+  /** The certificate's last run, and what the gate did in it. */
+  lastRun?: { at?: string; error?: string; staging?: 'passed' | 'failed' };
 }
 
-export function gateStatus({ decision, staged, lastRehearsal, lastProduction }: GateStatusInput): GateStatus {
+export function gateStatus({ decision, staged, lastRun }: GateStatusInput): GateStatus {
   if (decision.reason === 'Ungated') return { state: 'off', reason: decision.message };
   // A failed rehearsal blocks until a later run gets the certificate past it.
-  const failedLast = lastRehearsal?.outcome === 'failed' && (!lastProduction?.at || (lastRehearsal.at ?? '') > lastProduction.at);
-  if (failedLast) {
+  if (lastRun?.staging === 'failed') {
     return {
       state: 'blocked',
-      reason: `staging failed (${lastRehearsal.error ?? 'unknown error'}): production not ordered`,
-      ...(lastRehearsal.at ? { at: lastRehearsal.at } : {}),
+      reason: `staging failed (${lastRun.error ?? 'unknown error'}): production not ordered`,
+      ...(lastRun.at ? { at: lastRun.at } : {}),
     };
   }
   const stagedFacts = staged ? { serial: staged.serial, ...(staged.issuedAt ? { at: staged.issuedAt.toISOString() } : {}) } : {};

@@ -82,13 +82,13 @@ describe('canaryDecision', () => {
 describe('gateStatus', () => {
   const required = gateDecision({ spec, fingerprint, now: NOW });
   const proven = gateDecision({ spec, fingerprint, now: NOW, stored: issued });
-  it('blocked when the last rehearsal failed after the last production run, with the reason', () => {
-    const status = gateStatus({ decision: required, lastRehearsal: { outcome: 'failed', at: hoursAgo(1).toISOString(), error: 'AcmeOrderInvalid' }, lastProduction: { at: hoursAgo(12).toISOString() } });
+  it('blocked when the last run failed on staging, with the reason', () => {
+    const status = gateStatus({ decision: required, lastRun: { staging: 'failed', at: hoursAgo(1).toISOString(), error: 'AcmeOrderInvalid' } });
     expect(status).toEqual({ state: 'blocked', reason: 'staging failed (AcmeOrderInvalid): production not ordered', at: hoursAgo(1).toISOString() });
   });
-  it('not blocked once a later production run went through', () => {
-    const status = gateStatus({ decision: proven, lastRehearsal: { outcome: 'failed', at: hoursAgo(12).toISOString() }, lastProduction: { at: hoursAgo(1).toISOString() } });
-    expect(status.state).toBe('proven');
+  it('not blocked once a later run went through staging (or straight to production)', () => {
+    expect(gateStatus({ decision: proven, lastRun: { staging: 'passed', at: hoursAgo(1).toISOString() } }).state).toBe('proven');
+    expect(gateStatus({ decision: proven, lastRun: { at: hoursAgo(1).toISOString() } }).state).toBe('proven');
   });
   it('required, passed, off', () => {
     expect(gateStatus({ decision: required }).state).toBe('required');
