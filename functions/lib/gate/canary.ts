@@ -12,15 +12,16 @@ export interface CanaryDecision {
   due: boolean;
   reason: 'CanaryDue' | 'CanaryRecent';
   message: string;
-  /** Never set: the canary has no renewal time, only an interval. */
-  renewalTime?: undefined;
+  /** When the canary is issued again (ISO); absent before its first issuance. */
+  renewalTime?: string;
 }
 
 export function canaryDecision(input: { everySeconds: number; lastIssuedAt?: Date; now: Date }): CanaryDecision {
   const { everySeconds, lastIssuedAt, now } = input;
   if (!lastIssuedAt) return { due: true, reason: 'CanaryDue', message: 'canary never issued' };
   const next = lastIssuedAt.getTime() + everySeconds * 1000 - CANARY_EARLY_SLACK_MS;
+  const renewalTime = new Date(next).toISOString();
   return now.getTime() >= next
-    ? { due: true, reason: 'CanaryDue', message: `canary last issued at ${lastIssuedAt.toISOString()}; issuing again` }
-    : { due: false, reason: 'CanaryRecent', message: `canary issued at ${lastIssuedAt.toISOString()}; next at ${new Date(next).toISOString()}` };
+    ? { due: true, reason: 'CanaryDue', message: `canary last issued at ${lastIssuedAt.toISOString()}; issuing again`, renewalTime }
+    : { due: false, reason: 'CanaryRecent', message: `canary issued at ${lastIssuedAt.toISOString()}; next at ${renewalTime}`, renewalTime };
 }

@@ -77,6 +77,9 @@ describe('canaryDecision', () => {
   it.each(cases)('$name', ({ lastIssuedAt, everySeconds, due }) => {
     expect(canaryDecision({ everySeconds, ...(lastIssuedAt ? { lastIssuedAt } : {}), now: NOW }).due).toBe(due);
   });
+  it('names the next issuance as its renewal time', () => {
+    expect(canaryDecision({ everySeconds: 86_400, lastIssuedAt: hoursAgo(6), now: NOW }).renewalTime).toBe('2026-03-02T05:55:00.000Z');
+  });
 });
 
 describe('gateStatus', () => {
