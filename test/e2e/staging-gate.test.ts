@@ -8,7 +8,7 @@
 // staging and published to its own secret every run.
 import { X509Certificate } from 'node:crypto';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeSecretCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DescribeSecretCommand, ResourceNotFoundException, SecretsManagerClient, TagResourceCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as cli } from '../../bin/cli.js';
 import { startTestCloud, type TestCloud } from '../support/cloud.js';
@@ -68,7 +68,7 @@ describe('staging gate and canary, with a staging Pebble', () => {
 
   beforeAll(async () => {
     cloud = await startTestCloud({ pebble: true, stagingPebble: true, settings: { insyncDelayMs: 200 } });
-    // web: gated (pebble's twin is pebble-staging); shop: gate off; cdn: gated, left for the failure case.
+    // web and cdn: gated (pebble's twin is pebble-staging); shop: gate off. The canary is on, as in the example.
     const config = exampleConfig(cloud, (doc) => {
       doc.certificates = doc.certificates.filter((c: any) => ['web', 'shop', 'cdn'].includes(c.name));
       doc.certificates.find((c: any) => c.name === 'shop').gate = 'off';
@@ -85,7 +85,8 @@ describe('staging gate and canary, with a staging Pebble', () => {
   });
 
   it('issues a new certificate on staging, then on production in the same run; only production is published', async () => {
-    const run = await pipeline.run({ only: ['web', 'shop', 'certpipe-canary'] });
+    // Scheduled-style: the schedule starts every execution with {}.
+    const run = await pipeline.run({});
     executions.push(run.executionArn);
     expect(run.status, `${run.error}: ${run.cause}`).toBe('SUCCEEDED');
 
@@ -98,10 +99,10 @@ describe('staging gate and canary, with a staging Pebble', () => {
     expect(production.serial).not.toBe(staged.serial);
     // The workflow went round once: staging's publish, then the production order.
     const entered = statesEntered(run.history);
-    expect(entered.filter((s) => s === 'OrderFromProduction')).toHaveLength(1);
+    expect(entered.filter((s) => s === 'OrderFromProduction')).toHaveLength(2); // web and cdn
     // Consumers hear of production only: one event per certificate, none for the rehearsal.
     const renewed = (await storedEvents(cloud, 'Certificate Renewed')).map((e) => e.detail);
-    expect(renewed.map((d) => d.certificate).sort()).toEqual(['certpipe-canary', 'shop', 'web']);
+    expect(renewed.map((d) => d.certificate).sort()).toEqual(['cdn', 'certpipe-canary', 'shop', 'web']);
     expect(renewed.find((d) => d.certificate === 'web')).toMatchObject({ serial: production.serial, secretName: 'certpipe/web' });
 
     // gate: off: production only, no staging secret.
@@ -109,7 +110,7 @@ describe('staging gate and canary, with a staging Pebble', () => {
     expect(chainsTo(await currentSecret(cloud, 'certpipe/shop'), productionRoot)).toBe(true);
   }, 600_000);
 
-  it('issues and publishes the canary on the staging CA, and reports CanarySucceeded', async () => {
+  it('issues and publishes the canary on the staging CA in that scheduled-style run, and reports CanarySucceeded', async () => {
     const canary = await currentSecret(cloud, 'certpipe/canary');
     expect(canary.dnsNames).toEqual(['canary.example.test']);
     expect(chainsTo(canary, stagingRoot)).toBe(true);
@@ -142,17 +143,24 @@ describe('staging gate and canary, with a staging Pebble', () => {
   }, 600_000);
 
   it('blocks production when staging fails, pages StagingGateBlocked, and status shows the gate with the reason', async () => {
+    // A later run for a changed certificate, set through the real Secrets Manager API: cdn's production
+    // secret says it was issued for other names (its gate-fingerprint tag), and its staging proof is
+    // older than a day (the staging secret's issued-at), so the gate sends it to staging first.
+    const sm = new SecretsManagerClient(cloud.sdkConfig());
+    await sm.send(new TagResourceCommand({ SecretId: 'certpipe/cdn', Tags: [{ Key: 'certpipe:gate-fingerprint', Value: 'issued-for-other-names' }] }));
+    await sm.send(new TagResourceCommand({ SecretId: 'certpipe/cdn/staging', Tags: [{ Key: 'certpipe:issued-at', Value: new Date(Date.now() - 25 * 3_600_000).toISOString() }] }));
+    const before = await currentSecret(cloud, 'certpipe/cdn');
+    const eventsBefore = (await storedEvents(cloud, 'Certificate Renewed')).length;
     await cloud.handle.stagingPebble!.stop();
-    const run = await pipeline.run({ only: ['cdn'] });
+
+    const run = await pipeline.run({ only: ['cdn'], force: true });
     executions.push(run.executionArn);
     expect(run.status).toBe('FAILED');
-    const history = JSON.stringify(run.history);
-    expect(history).toContain('cdn@staging');
-    // Production was never ordered: the certificate's secret holds no certificate, nothing went to ACM.
+    expect(JSON.stringify(run.history)).toContain('cdn@staging');
+    // Production was never ordered: the certificate stays as it was, nothing was announced.
     expect(statesEntered(run.history)).not.toContain('OrderFromProduction');
-    const cdn = (await secretExists(cloud, 'certpipe/cdn')) ? await currentSecret(cloud, 'certpipe/cdn') : undefined;
-    expect(cdn?.certificate).toBeUndefined();
-    expect((await storedEvents(cloud, 'Certificate Renewed')).filter((e) => e.detail.certificate === 'cdn')).toEqual([]);
+    expect((await currentSecret(cloud, 'certpipe/cdn')).serial).toBe(before.serial);
+    expect(await storedEvents(cloud, 'Certificate Renewed')).toHaveLength(eventsBefore);
 
     expect(await metricSum(cloud, 'StagingGateBlocked')).toContain(1);
     const after = await evaluateAlarms(cloud);
@@ -162,6 +170,7 @@ describe('staging gate and canary, with a staging Pebble', () => {
     const gates = Object.fromEntries(doc.certificates.map((c) => [c.name, c.gate?.state]));
     // shop (gate: off) has no gate to show.
     expect(gates).toEqual({ web: 'proven', shop: undefined, cdn: 'blocked', 'certpipe-canary': undefined });
+    expect(await status(cloud, false)).toContain('failed on staging');
     expect(doc.certificates.find((c) => c.name === 'cdn')!.gate!.reason).toMatch(/^staging failed \(\w+\): production not ordered$/);
     expect(await status(cloud, false)).toContain('blocked: staging failed');
   }, 600_000);
