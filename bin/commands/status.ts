@@ -98,9 +98,12 @@ export function renderStatus(rows: readonly StatusRow[], layout: Layout): string
           : run.outcome === 'deferred'
             ? c.yellow(`deferred${wide ? ` by the CA (${run.error ?? 'RateLimited'})` : ''} until ${(wide ? run.retryAfter?.replace('.000Z', 'Z') : minute(run.retryAfter)) ?? '?'}`)
             : run.outcome;
+  // The gate column only when some certificate has a staging twin.
+  const gated = rows.some((row) => row.gate);
+  const gate = <T,>(cell: T): T[] => (gated ? [cell] : []);
   if (layout.width === undefined) {
     return fittedTable(
-      ['certificate', 'names', 'not after', 'days left', 'renews at', 'reason', 'last run', 'staging gate', 'published to'],
+      ['certificate', 'names', 'not after', 'days left', 'renews at', 'reason', 'last run', ...gate('staging gate'), 'published to'],
       rows.map((row) => [
         row.name,
         row.dnsNames.join('\n'),
@@ -109,20 +112,20 @@ export function renderStatus(rows: readonly StatusRow[], layout: Layout): string
         row.renewal.renewalTime?.replace('.000Z', 'Z') ?? (row.renewal.due ? 'next run' : ''),
         reason(row),
         lastRun(row.lastRun, true),
-        gateCell(row.gate, true),
+        ...gate(gateCell(row.gate, true)),
         row.publishedTo.join('\n'),
       ]),
       layout,
     );
   }
   return fittedTable(
-    ['certificate', 'expires', 'renews', 'last run', 'gate', 'published to'],
+    ['certificate', 'expires', 'renews', 'last run', ...gate('gate'), 'published to'],
     rows.map((row) => [
       row.name,
       row.notAfter ? `${day(row.notAfter)} (${days(row)}d)` : 'not issued',
       `${day(row.renewal.renewalTime) ?? (row.renewal.due ? 'next run' : '')} ${reason(row)}`.trim(),
       lastRun(row.lastRun, false),
-      row.gate?.state === 'blocked' ? pc.createColors(layout.color).red(gateCell(row.gate, false)) : gateCell(row.gate, false),
+      ...gate(row.gate?.state === 'blocked' ? c.red(gateCell(row.gate, false)) : gateCell(row.gate, false)),
       row.publishedTo.join(', '),
     ]),
     layout,
