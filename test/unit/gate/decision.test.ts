@@ -4,6 +4,7 @@ import { gateDecision, STAGING_PROOF_VALID_MS, type GateInput, type GateReason, 
 import { issuanceFingerprint } from '../../../functions/lib/gate/fingerprint.js';
 import { rehearsalName, rehearsedName, stagingRehearsal } from '../../../functions/lib/gate/rehearsal.js';
 import { gateStatus } from '../../../functions/lib/gate/status.js';
+import { gateRunOutcome } from '../../../functions/lib/gate/runMetrics.js';
 import type { CertificateSpec } from '../../../functions/lib/inventory.js';
 
 const NOW = new Date('2026-03-01T12:00:00Z');
@@ -98,5 +99,20 @@ describe('gateStatus', () => {
     const passed = gateDecision({ spec, fingerprint, now: NOW, staged: { gateFingerprint: fingerprint, issuedAt: hoursAgo(1), serial: 'ab' } });
     expect(gateStatus({ decision: passed, staged: { serial: 'ab', issuedAt: hoursAgo(1) } })).toMatchObject({ state: 'passed', serial: 'ab' });
     expect(gateStatus({ decision: gateDecision({ spec: { ...spec, stagingGate: undefined }, fingerprint, now: NOW }) }).state).toBe('off');
+  });
+});
+
+describe('gateRunOutcome', () => {
+  const result = (name: string, outcome: 'renewed' | 'failed' | 'deferred') => ({ name, outcome });
+  it('names the certificates a failed rehearsal blocked, and the canary\'s outcome', () => {
+    expect(gateRunOutcome([result('web@staging', 'failed'), result('shop', 'failed'), result('cdn', 'renewed'), result('certpipe-canary', 'renewed')])).toEqual({
+      blocked: ['web'],
+      canary: 'succeeded',
+    });
+  });
+  it('a failed canary is a failure, a deferred one neither; a run without the canary says nothing of it', () => {
+    expect(gateRunOutcome([result('certpipe-canary', 'deferred')]).canary).toBe('deferred');
+    expect(gateRunOutcome([result('certpipe-canary', 'failed')]).canary).toBe('failed');
+    expect(gateRunOutcome([result('web', 'renewed')])).toEqual({ blocked: [] });
   });
 });
