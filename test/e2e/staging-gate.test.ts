@@ -142,7 +142,7 @@ describe('staging gate and canary, with a staging Pebble', () => {
     expect(chainsTo(productionAfter, productionRoot)).toBe(true);
   }, 600_000);
 
-  it('blocks production when staging fails, pages StagingGateBlocked, and status shows the gate with the reason', async () => {
+  it('blocks production when staging fails, pages StagingGateBlocked (and CanaryFailing), and status shows the gate with the reason', async () => {
     // A later run for a changed certificate, set through the real Secrets Manager API: cdn's production
     // secret says it was issued for other names (its gate-fingerprint tag), and its staging proof is
     // older than a day (the staging secret's issued-at), so the gate sends it to staging first.
@@ -153,7 +153,8 @@ describe('staging gate and canary, with a staging Pebble', () => {
     const eventsBefore = (await storedEvents(cloud, 'Certificate Renewed')).length;
     await cloud.handle.stagingPebble!.stop();
 
-    const run = await pipeline.run({ only: ['cdn'], force: true });
+    // The canary, forced along, fails too (its CA is down).
+    const run = await pipeline.run({ only: ['cdn', 'certpipe-canary'], force: true });
     executions.push(run.executionArn);
     expect(run.status).toBe('FAILED');
     expect(JSON.stringify(run.history)).toContain('cdn@staging');
@@ -163,8 +164,10 @@ describe('staging gate and canary, with a staging Pebble', () => {
     expect(await storedEvents(cloud, 'Certificate Renewed')).toHaveLength(eventsBefore);
 
     expect(await metricSum(cloud, 'StagingGateBlocked')).toContain(1);
+    expect(await metricSum(cloud, 'CanarySucceeded', 'Minimum')).toContain(0);
     const after = await evaluateAlarms(cloud);
     expect(after[alarms.names.StagingGateBlocked!]!.state).toBe('ALARM');
+    expect(after[alarms.names.CanaryFailing!]!.state).toBe('ALARM');
 
     const doc = JSON.parse(await status(cloud, true)) as { certificates: { name: string; gate?: { state: string; reason: string } }[] };
     const gates = Object.fromEntries(doc.certificates.map((c) => [c.name, c.gate?.state]));

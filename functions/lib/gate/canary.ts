@@ -16,9 +16,10 @@ export interface CanaryDecision {
   renewalTime?: string;
 }
 
-export function canaryDecision(input: { everySeconds: number; lastIssuedAt?: Date; now: Date }): CanaryDecision {
+export function canaryDecision(input: { everySeconds: number; lastIssuedAt?: Date; now: Date; force?: boolean }): CanaryDecision {
   const { everySeconds, lastIssuedAt, now } = input;
   if (!lastIssuedAt) return { due: true, reason: 'CanaryDue', message: 'canary never issued' };
+  if (input.force) return { due: true, reason: 'CanaryDue', message: 'canary forced' };
   const next = lastIssuedAt.getTime() + everySeconds * 1000 - CANARY_EARLY_SLACK_MS;
   const renewalTime = new Date(next).toISOString();
   return now.getTime() >= next

@@ -28,7 +28,7 @@ export async function checkExpiry(ctx: ContextFor<'store'>, input: CheckExpiryIn
   for (const spec of specs) {
     const facts = stored.get(spec.name);
     const decision = spec.canary
-      ? canaryDecision({ everySeconds: spec.canary.everySeconds, lastIssuedAt: facts?.issuedAt, now })
+      ? canaryDecision({ everySeconds: spec.canary.everySeconds, lastIssuedAt: facts?.issuedAt, now, force: input.force })
       : renewalDecision({ spec, stored: facts, now, force: input.force });
     const staged = decision.due ? stageDueCertificate(ctx.inventory, spec, stored, now) : undefined;
     const summary: DecisionSummary = {

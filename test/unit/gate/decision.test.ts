@@ -74,9 +74,10 @@ describe('canaryDecision', () => {
     { name: 'issued 12 h ago, every 12 h: due', lastIssuedAt: hoursAgo(12), everySeconds: 43_200, due: true },
     { name: 'issued 11 h 57 min ago, every 12 h: due (scheduler jitter)', lastIssuedAt: new Date(NOW.getTime() - (12 * 60 - 3) * 60_000), everySeconds: 43_200, due: true },
     { name: 'issued 6 h ago, every 24 h: not yet', lastIssuedAt: hoursAgo(6), everySeconds: 86_400, due: false },
+    { name: 'issued 6 h ago, every 24 h, forced (certpipe renew --force): due', lastIssuedAt: hoursAgo(6), everySeconds: 86_400, due: true, force: true },
   ];
-  it.each(cases)('$name', ({ lastIssuedAt, everySeconds, due }) => {
-    expect(canaryDecision({ everySeconds, ...(lastIssuedAt ? { lastIssuedAt } : {}), now: NOW }).due).toBe(due);
+  it.each(cases)('$name', ({ lastIssuedAt, everySeconds, due, force }) => {
+    expect(canaryDecision({ everySeconds, ...(lastIssuedAt ? { lastIssuedAt } : {}), now: NOW, ...(force ? { force } : {}) }).due).toBe(due);
   });
   it('names the next issuance as its renewal time', () => {
     expect(canaryDecision({ everySeconds: 86_400, lastIssuedAt: hoursAgo(6), now: NOW }).renewalTime).toBe('2026-03-02T05:55:00.000Z');
