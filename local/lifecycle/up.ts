@@ -180,6 +180,7 @@ export function describeCloud(info: CloudInfo): string {
     `  AWS endpoint    ${info.endpoint}   (AWS_ENDPOINT_URL)`,
     `  DNS             ${info.dnsHost}:${info.dnsPort} (UDP and TCP)`,
     `  ACME directory  ${info.directoryUrl ?? '(no Pebble)'}`,
+    ...(info.stagingDirectoryUrl ? [`  Staging ACME    ${info.stagingDirectoryUrl}`] : []),
     ...(info.pebbleCaPath ? [`  Pebble TLS CA   ${info.pebbleCaPath}`] : []),
     `  Data            ${info.dataDir}`,
     `  Logs            ${info.logDir}`,
