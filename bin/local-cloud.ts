@@ -55,6 +55,10 @@ export interface CloudInfo {
   /** CA of Pebble's listener certificate, to trust when talking ACME to it. */
   readonly pebbleCaPath?: string;
   readonly pebblePid?: number;
+  /** The staging CA (a second Pebble, same listener CA), when the cloud runs one. */
+  readonly stagingDirectoryUrl?: string;
+  readonly stagingPebbleManagementUrl?: string;
+  readonly stagingPebblePid?: number;
   readonly logDir: string;
 }
 

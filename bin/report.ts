@@ -5,6 +5,7 @@ import Table from 'cli-table3';
 import { fittedTable, MIN_COLUMNS } from './layout.js';
 import type { CheckExpiryOutput, ItemResult } from '../functions/lib/workflow/states.js';
 import type { Inventory } from '../functions/lib/inventory.js';
+import { rehearsalName } from '../functions/lib/gate/rehearsal.js';
 
 /** Steps shown as columns, each the sum of the states that make it up. */
 export const STEP_COLUMNS = {
@@ -28,6 +29,8 @@ export interface CertificateRow {
   error?: string;
   /** For `deferred`: when the CA lets it ask again (its Retry-After lay past the execution's end). */
   retryAfter?: string;
+  /** The staging gate in this run: staged first and passed (then production), or failed there (production blocked). */
+  staging?: 'passed' | 'failed';
   seconds: Partial<Record<Step, number>>;
 }
 
@@ -101,13 +104,22 @@ export function certificateRows(history: HistoryEvent[], inventory: Inventory): 
   const due = new Map((check?.due ?? []).map((d) => [d.name, d]));
 
   return inventory.certificates.map((spec): CertificateRow => {
-    const result = byName.get(spec.name);
-    const base = { name: spec.name, dnsNames: spec.dnsNames, seconds: seconds.get(spec.name) ?? {} };
+    // A rehearsal that failed ends under its own name (web@staging); one that passed goes on as the certificate.
+    const rehearsal = rehearsalName(spec.name);
+    const stagingFailed = !byName.has(spec.name) && byName.get(rehearsal)?.outcome === 'failed';
+    const result = stagingFailed ? byName.get(rehearsal) : byName.get(spec.name);
+    const staging = stagingFailed ? ('failed' as const) : due.has(rehearsal) && result ? ('passed' as const) : undefined;
+    const base = {
+      name: spec.name,
+      dnsNames: spec.dnsNames,
+      seconds: addSeconds(seconds.get(spec.name), seconds.get(rehearsal)),
+      ...(staging ? { staging } : {}),
+    };
     if (result?.outcome === 'renewed') {
       return {
         ...base,
         outcome: 'renewed',
-        reason: result.reason ?? due.get(spec.name)?.reason ?? '',
+        reason: result.reason ?? due.get(spec.name)?.reason ?? due.get(rehearsal)?.reason ?? '',
         notAfter: result.published?.notAfter,
         publishedTo: result.published?.targets ?? [],
       };
@@ -122,8 +134,15 @@ export function certificateRows(history: HistoryEvent[], inventory: Inventory): 
     if (skip) {
       return { ...base, outcome: 'skipped', reason: skip.reason, notAfter: skip.notAfter, renewalTime: skip.renewalTime, publishedTo: [] };
     }
-    return { ...base, outcome: 'not run', reason: due.get(spec.name)?.reason ?? '', publishedTo: [] };
+    return { ...base, outcome: 'not run', reason: due.get(spec.name)?.reason ?? due.get(rehearsal)?.reason ?? '', publishedTo: [] };
   });
+}
+
+/** Seconds per step of the certificate and of its staging rehearsal, together. */
+function addSeconds(...parts: (Partial<Record<Step, number>> | undefined)[]): Partial<Record<Step, number>> {
+  const total: Partial<Record<Step, number>> = {};
+  for (const part of parts) for (const [step, s] of Object.entries(part ?? {}) as [Step, number][]) total[step] = (total[step] ?? 0) + s;
+  return total;
 }
 
 /** `acm:<account>:<region>:<arn>` → `acm <account>/<region>`; `secretsmanager:<account>:<region>:<name>` → `secret <name> <account>/<region>`. */
@@ -145,6 +164,7 @@ export function publishedShort(ids: readonly string[]): string {
 const shortDate = (iso?: string) => (iso ? iso.replace(/:\d\d\.\d{3}Z$/, 'Z').replace('T', ' ') : '');
 
 function detailOf(row: CertificateRow): string {
+  if (row.staging === 'failed') return `staging failed (${row.error ?? ''}): production blocked`;
   if (row.outcome === 'failed') return row.error ?? '';
   if (row.outcome === 'deferred') return `${row.error ?? 'RateLimited'}: retry after ${shortDate(row.retryAfter)}`;
   if (row.outcome === 'skipped') return `${row.reason}, renews ${shortDate(row.renewalTime)}`;
@@ -167,7 +187,7 @@ export function renderRows(rows: CertificateRow[], options: RenderOptions = {}):
       rows.map((row) => [
         row.name,
         row.outcome,
-        row.outcome === 'renewed' ? `${shortDate(row.notAfter)} (${row.reason})` : detailOf(row),
+        row.outcome === 'renewed' ? `${shortDate(row.notAfter)} (${row.reason}${row.staging === 'passed' ? ', staging first' : ''})` : detailOf(row),
         publishedShort(row.publishedTo),
       ]),
       { width: options.width ?? MIN_COLUMNS, color: Boolean(options.color) },

@@ -23,6 +23,7 @@ import { crossCheck, defaultSecretName, secretUses } from './config/checks.js';
 import { PIPELINE_ACCOUNT, secretCollisions } from './config/secrets.js';
 import { sizeProblems } from './config/sizes.js';
 import { scheduleLifetimeCheck } from './config/lifetimes.js';
+import { canarySpec, defaultIssuer, everySeconds, scheduleIntervalSeconds, stagingSecretName, stagingTwinOf } from './config/gate.js';
 import {
   EXTERNAL_ID_PATTERN,
   NAME_FIX,
@@ -206,6 +207,10 @@ const issuerLimits = z.strictObject({
   duplicateCertificatesPer7Days: limitCount('Certificates for the exact same set of names in any 7 days.'),
   failedAuthorizationsPerIdentifierPerHour: limitCount('Failed authorizations per identifier per account in any hour.'),
 });
+// YAML 1.2 reads `off` as a string; a boolean false says the same.
+const gateSwitch = z
+  .union([z.enum(['on', 'off']), z.boolean().transform((b) => (b ? 'on' : 'off'))])
+  .optional();
 
 const issuer = z
   .strictObject({
@@ -255,6 +260,13 @@ const issuer = z
     limits: issuerLimits
       .optional()
       .describe("The CA's rate limits the pipeline budgets before ordering. Default: the documented limits for a preset (each field may be overridden), none for a custom CA."),
+    staging: z
+      .string()
+      .optional()
+      .describe(
+        "Name of this issuer's staging twin (another issuer): a certificate new to this issuer, or whose names, key algorithm or profile changed, is issued there first. The letsencrypt preset pairs with a letsencrypt-staging issuer of the config by itself.",
+      ),
+    gate: gateSwitch.describe('"off": certificates of this issuer skip the staging gate.'),
   })
   .superRefine(
     (i, ctx) => {
@@ -297,7 +309,7 @@ const certificate = z
         });
       })
       .describe('Names on the certificate (1–100).'),
-    issuer: z.string().optional().describe('Issuer name; default: the only issuer.'),
+    issuer: z.string().optional().describe('Issuer name; default: the only issuer (staging twins aside).'),
     hostedZoneIds: z
       .record(z.string(), zoneId)
       .optional()
@@ -328,8 +340,21 @@ const certificate = z
       .describe('Renew this long before expiry ("30d", "720h") or when this share of the lifetime is left ("33%"). Default: 33.3%.'),
     secretName: secretName.optional().describe('Primary secret; default certpipe/<name>.'),
     targets: z.array(target).default([]).describe('Where copies go (ACM, Secrets Manager, other accounts).'),
+    gate: gateSwitch.describe('"off": skip the staging gate for this certificate.'),
   })
   .describe('A certificate to issue and keep renewed.');
+
+const canary = z
+  .strictObject({
+    dnsName: dnsName.describe('The name on the canary certificate (in one of hostedZones).'),
+    issuer: z.string().describe('A staging issuer (never production quota).'),
+    every: z
+      .string()
+      .refine((v) => everySeconds(v) !== undefined, { error: (iss) => `${show(iss.input)} is not a duration — use "12h", "1d" or "30m"` })
+      .optional()
+      .describe('Issue the canary at most this often ("12h"); default: on every scheduled run.'),
+  })
+  .describe('A certificate issued on a staging issuer on every run and published to certpipe/canary: proves the whole pipeline continuously. Off when absent.');
 
 const pipeline = z
   .strictObject({
@@ -408,6 +433,7 @@ export const configSchema = z
     pipeline,
     alarms,
     selfService,
+    canary: canary.optional(),
   })
   .superRefine(
     (doc, ctx) => {
@@ -592,9 +618,22 @@ export function renewalPolicyOf(renewBefore: string | undefined): RenewalPolicy 
  * pipeline's account and region. Throws ConfigError for what only the
  * deployment reveals (a secret target that is the certificate's own secret).
  */
+/** The staging gate of one certificate: its issuer's twin, unless the issuer or the certificate says `gate: off`. */
+function stagingGateOf(
+  config: CertpipeConfig,
+  c: CertpipeConfig['certificates'][number],
+  secret: string,
+  onlyIssuer: string | undefined,
+): Pick<CertificateSpec, 'stagingGate'> {
+  const issuer = config.issuers.find((i) => i.name === (c.issuer ?? onlyIssuer));
+  const twin = issuer && stagingTwinOf(issuer, config.issuers);
+  if (!twin || issuer.gate === 'off' || c.gate === 'off') return {};
+  return { stagingGate: { issuer: twin, secretName: stagingSecretName(secret) } };
+}
+
 export function toInventory(config: CertpipeConfig, opts: { accountId?: string; region: string }): Inventory {
   const problems: ConfigProblem[] = [];
-  const onlyIssuer = config.issuers.length === 1 ? config.issuers[0]!.name : undefined;
+  const onlyIssuer = defaultIssuer(config.issuers);
 
   const issuers: Issuer[] = config.issuers.map((i) => ({
     name: i.name,
@@ -640,8 +679,10 @@ export function toInventory(config: CertpipeConfig, opts: { accountId?: string; 
       ...(c.challengeDelegations && { challengeDelegations: challengeDelegationsOf(c.challengeDelegations) }),
       ...(profileOf(c, config.issuers, onlyIssuer) !== undefined && { profile: profileOf(c, config.issuers, onlyIssuer) }),
       ...(c.storeFullchain && { storeFullchain: true }),
+      ...stagingGateOf(config, c, secret, onlyIssuer),
     };
   });
+  if (config.canary) certificates.push(canarySpec(config.canary, scheduleIntervalSeconds(config.pipeline.schedule)));
   const pipeline = { account: opts.accountId ?? PIPELINE_ACCOUNT, region: opts.region };
   // A target that is the certificate's own secret is reported above, in its own words.
   const ownTargets = new Set(problems.map((p) => p.path));

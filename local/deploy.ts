@@ -24,6 +24,8 @@ import { httpsGetText } from './pebble/https.js';
 
 /** The ACME directory the example config names: `npm start`'s Pebble. */
 export const LOCAL_ACME_DIRECTORY = 'https://127.0.0.1:14000/dir';
+/** The staging CA's directory the example config names: `npm start`'s second Pebble. */
+export const LOCAL_STAGING_ACME_DIRECTORY = 'https://127.0.0.1:14001/dir';
 
 export interface LocalTarget {
   /** Local AWS endpoint URL. */
@@ -43,6 +45,9 @@ export interface LocalTarget {
    * and deployed with this one, so the cached assembly serves every test cloud.
    */
   readonly acmeDirectoryUrl?: string;
+  /** The staging CA (a second Pebble): its directory, as acmeDirectoryUrl for LOCAL_STAGING_ACME_DIRECTORY, and its management URL for its root. */
+  readonly stagingAcmeDirectoryUrl?: string;
+  readonly stagingAcmeManagementUrl?: string;
   readonly dataDir: string;
   /** The state machine's TimeoutSeconds; default as the CDK construct's (6 hours). Tests lower it. */
   readonly executionTimeoutSeconds?: number;
@@ -85,35 +90,52 @@ async function ensureHostedZones(route53: Route53Client, names: string[]): Promi
 }
 
 /** The local CA's root, when the target names Pebble's management endpoint. */
-async function localAcmeRoot(target: LocalTarget): Promise<string | undefined> {
-  if (!target.acmeManagementUrl || !target.acmeCaBundlePath) return undefined;
-  const url = `${target.acmeManagementUrl}/roots/0`;
+async function localAcmeRoot(target: LocalTarget, managementUrl = target.acmeManagementUrl): Promise<string | undefined> {
+  if (!managementUrl || !target.acmeCaBundlePath) return undefined;
+  const url = `${managementUrl}/roots/0`;
   const res = await httpsGetText(url, await readFile(target.acmeCaBundlePath, 'utf8'));
   if (res.status !== 200) throw new Error(`Reading the local CA's root from ${url} failed: HTTP ${res.status}`);
   return res.body;
 }
 
 /** The config as synthesized: a test cloud's Pebble directory becomes the canonical local one. */
-export function synthesizedConfig(config: CertpipeConfig, acmeDirectoryUrl: string | undefined): CertpipeConfig {
-  if (!acmeDirectoryUrl || acmeDirectoryUrl === LOCAL_ACME_DIRECTORY) return config;
+export function synthesizedConfig(config: CertpipeConfig, acmeDirectoryUrl: string | undefined, stagingAcmeDirectoryUrl?: string): CertpipeConfig {
+  const canonical = new Map([
+    [acmeDirectoryUrl, LOCAL_ACME_DIRECTORY],
+    [stagingAcmeDirectoryUrl, LOCAL_STAGING_ACME_DIRECTORY],
+  ]);
+  canonical.delete(undefined);
+  if ([...canonical].every(([url, local]) => url === local)) return config;
   return {
     ...config,
-    issuers: config.issuers.map((i) => ('directoryUrl' in i && i.directoryUrl === acmeDirectoryUrl ? { ...i, directoryUrl: LOCAL_ACME_DIRECTORY } : i)),
+    issuers: config.issuers.map((i) => ('directoryUrl' in i && canonical.has(i.directoryUrl) ? { ...i, directoryUrl: canonical.get(i.directoryUrl)! } : i)),
   } as CertpipeConfig;
 }
 
 /** The inventory the assembly bundled, with the local adjustments listed at the top of this file. */
 export function localInventory(
   bundled: Inventory,
-  local: { zoneIds: ReadonlyMap<string, string>; root?: string; dnsPort: number; acmeDirectoryUrl?: string },
+  local: {
+    zoneIds: ReadonlyMap<string, string>;
+    root?: string;
+    dnsPort: number;
+    acmeDirectoryUrl?: string;
+    staging?: { directoryUrl: string; root?: string };
+  },
 ): Inventory {
   return {
     ...bundled,
-    issuers: bundled.issuers.map((i) => ({
-      ...i,
-      ...(local.acmeDirectoryUrl && i.directoryUrl === LOCAL_ACME_DIRECTORY ? { directoryUrl: local.acmeDirectoryUrl } : {}),
-      ...(!i.trustedRoots && local.root ? { trustedRoots: [local.root] } : {}),
-    })),
+    issuers: bundled.issuers.map((i) => {
+      // The staging Pebble has a root of its own: its issuer trusts that one, not the production Pebble's.
+      if (local.staging && i.directoryUrl === LOCAL_STAGING_ACME_DIRECTORY) {
+        return { ...i, directoryUrl: local.staging.directoryUrl, ...(!i.trustedRoots && local.staging.root ? { trustedRoots: [local.staging.root] } : {}) };
+      }
+      return {
+        ...i,
+        ...(local.acmeDirectoryUrl && i.directoryUrl === LOCAL_ACME_DIRECTORY ? { directoryUrl: local.acmeDirectoryUrl } : {}),
+        ...(!i.trustedRoots && local.root ? { trustedRoots: [local.root] } : {}),
+      };
+    }),
     hostedZones: bundled.hostedZones.map((z) => ({ name: z.name, id: local.zoneIds.get(z.name) })),
     certificates: bundled.certificates.map((c) => ({ ...c, hostedZoneIds: {} })),
     // The local nameserver's name does not resolve: ask the local DNS server directly.
@@ -136,10 +158,17 @@ export function zoneIdRewrite(bundled: Inventory, zoneIds: ReadonlyMap<string, s
     JSON.parse(JSON.stringify(document).replace(/hostedzone\/([A-Z0-9]+)/g, (whole, id: string) => (pinned.has(id) ? `hostedzone/${pinned.get(id)}` : whole)));
 }
 
+/** The staging CA part of a LocalTarget, from a running cloud's cloud.json. */
+export function stagingCaOf(info: { stagingDirectoryUrl?: string; stagingPebbleManagementUrl?: string }): Pick<LocalTarget, 'stagingAcmeDirectoryUrl' | 'stagingAcmeManagementUrl'> {
+  return info.stagingDirectoryUrl && info.stagingPebbleManagementUrl
+    ? { stagingAcmeDirectoryUrl: info.stagingDirectoryUrl, stagingAcmeManagementUrl: info.stagingPebbleManagementUrl }
+    : {};
+}
+
 export async function deployLocal(config: CertpipeConfig, target: LocalTarget): Promise<LocalDeployment> {
   const synthStart = Date.now();
   const assembly = await cloudAssembly({
-    config: synthesizedConfig(config, target.acmeDirectoryUrl),
+    config: synthesizedConfig(config, target.acmeDirectoryUrl, target.stagingAcmeDirectoryUrl),
     accountId: LOCAL_ACCOUNT_ID,
     region: LOCAL_REGION,
     ...(target.executionTimeoutSeconds ? { executionTimeoutSeconds: target.executionTimeoutSeconds } : {}),
@@ -159,11 +188,13 @@ export async function deployLocal(config: CertpipeConfig, target: LocalTarget): 
 
   const zoneIds = await ensureHostedZones(new Route53Client(localSdkConfig(target.endpointUrl)), bundled.hostedZones.map((z) => z.name));
   const root = await localAcmeRoot(target);
+  const stagingRoot = await localAcmeRoot(target, target.stagingAcmeManagementUrl);
   const inventory = localInventory(bundled, {
     zoneIds,
     dnsPort: target.dnsPort,
     ...(root ? { root } : {}),
     ...(target.acmeDirectoryUrl ? { acmeDirectoryUrl: target.acmeDirectoryUrl } : {}),
+    ...(target.stagingAcmeDirectoryUrl ? { staging: { directoryUrl: target.stagingAcmeDirectoryUrl, ...(stagingRoot ? { root: stagingRoot } : {}) } } : {}),
   });
   await mkdir(target.dataDir, { recursive: true });
   const inventoryPath = join(target.dataDir, INVENTORY_FILE);

@@ -59,7 +59,7 @@ async function main(): Promise<number> {
     progress.line(`${pc.yellow('warning')}: ${w.path ? `${w.path}: ` : ''}${w.message}`);
   }
 
-  const { deployLocal, localSdkConfig } = await import('./deploy.js');
+  const { deployLocal, localSdkConfig, stagingCaOf } = await import('./deploy.js');
   // The deploy reports its own phases (synthesis, bundling, deploy) through onPhase once it times them.
   const target = {
     endpointUrl: cloud.info.endpoint,
@@ -67,6 +67,7 @@ async function main(): Promise<number> {
     acmeCaBundlePath: cloud.info.pebbleCaPath,
     acmeManagementUrl: cloud.info.pebbleManagementUrl,
     ...(cloud.info.directoryUrl ? { acmeDirectoryUrl: cloud.info.directoryUrl } : {}),
+    ...stagingCaOf(cloud.info),
     dataDir: cloud.info.dataDir,
     onPhase: progress.onPhase,
   };

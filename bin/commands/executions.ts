@@ -4,6 +4,7 @@ import { DescribeExecutionCommand, ListExecutionsCommand, type HistoryEvent } fr
 import { auditOf } from '../../functions/lib/audit/audit.js';
 import { executionHistory } from '../run.js';
 import { certificateRows, type CertificateRow } from '../report.js';
+import { rehearsalName } from '../../functions/lib/gate/rehearsal.js';
 import type { Target } from './context.js';
 
 export interface ExecutionSummary {
@@ -72,7 +73,10 @@ export async function summarizeExecution(
   const steps = failedSteps(events);
   const rows = certificateRows(events, target.inventory)
     .filter((r) => r.outcome !== 'not run')
-    .map((r) => (r.outcome === 'failed' && steps.has(r.name) ? { ...r, failedStep: steps.get(r.name) } : r));
+    .map((r) => {
+      const step = r.staging === 'failed' ? steps.get(rehearsalName(r.name)) : steps.get(r.name);
+      return r.outcome === 'failed' && step ? { ...r, failedStep: step } : r;
+    });
   const status = execution.status ?? 'UNKNOWN';
   const end = execution.stopDate ?? (status === 'RUNNING' ? new Date() : undefined);
   let error: string | undefined;
@@ -117,6 +121,8 @@ export interface LastRun {
   failedStep?: string;
   /** For `deferred`: when the CA lets the certificate ask again. */
   retryAfter?: string;
+  /** The staging gate in that run (see CertificateRow). */
+  staging?: 'passed' | 'failed';
 }
 
 /** Per certificate, the latest execution that did something with it. */
@@ -133,6 +139,7 @@ export function lastRuns(executions: ExecutionSummary[]): Map<string, LastRun> {
         ...(row.error ? { error: row.error } : {}),
         ...(row.failedStep ? { failedStep: row.failedStep } : {}),
         ...(row.retryAfter ? { retryAfter: row.retryAfter } : {}),
+        ...(row.staging ? { staging: row.staging } : {}),
       });
     }
   }

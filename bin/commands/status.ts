@@ -7,6 +7,11 @@ import { keptWindow } from '../../functions/lib/acme/ariCache.js';
 import { renewalDecision, type RenewalDecision } from '../../functions/lib/renewal.js';
 import { scanInventory } from '../../functions/lib/store/certificateStore.js';
 import { describeTarget } from '../../functions/lib/targetIds.js';
+import type { CertificateSpec } from '../../functions/lib/inventory.js';
+import type { StoredCertificateFacts } from '../../functions/lib/store/model.js';
+import { rehearsalName } from '../../functions/lib/gate/rehearsal.js';
+import { stageDueCertificate } from '../../functions/lib/gate/stage.js';
+import { gateStatus, type GateStatus } from '../../functions/lib/gate/status.js';
 import { fittedTable, type Layout } from '../layout.js';
 import { timeLeft, urgency } from '../timeLeft.js';
 import { layoutOf, printJson, println, type CliIO, type GlobalOptions, type Target } from './context.js';
@@ -31,6 +36,8 @@ export interface StatusRow {
   deferred?: { reason: 'RateLimitBudget'; limit: string; nextSlot: string };
   lastRun?: LastRun;
   publishedTo: string[];
+  /** The staging gate, for a certificate with a staging twin. */
+  gate?: GateStatus;
 }
 
 export async function statusRows(target: Target, now: Date, selfService?: SelfServiceView): Promise<StatusRow[]> {
@@ -67,8 +74,32 @@ export async function statusRows(target: Target, now: Date, selfService?: SelfSe
       ...(wait ? { deferred: { reason: 'RateLimitBudget' as const, limit: wait.limit, nextSlot: wait.nextSlot.toISOString() } } : {}),
       ...(lastRun ? { lastRun } : {}),
       publishedTo: [`secret ${spec.secretName}`, ...spec.targets.map(describeTarget)],
+      ...(spec.stagingGate ? { gate: certificateGate(target, spec, stored, runs, now) } : {}),
     };
   });
+}
+
+function certificateGate(
+  target: Target,
+  spec: CertificateSpec,
+  stored: ReadonlyMap<string, StoredCertificateFacts>,
+  runs: ReadonlyMap<string, LastRun>,
+  now: Date,
+): GateStatus {
+  const { gate } = stageDueCertificate(target.inventory, spec, stored, now);
+  const staged = stored.get(rehearsalName(spec.name));
+  const lastRun = runs.get(spec.name);
+  return gateStatus({
+    decision: gate,
+    ...(staged ? { staged: { serial: staged.serial, ...(staged.issuedAt ? { issuedAt: staged.issuedAt } : {}) } } : {}),
+    ...(lastRun ? { lastRun } : {}),
+  });
+}
+
+/** The gate column: its state, and why when it holds production back. */
+function gateCell(gate: GateStatus | undefined, wide: boolean): string {
+  if (!gate) return '';
+  return gate.state === 'blocked' || (wide && gate.state !== 'off') ? `${gate.state}: ${gate.reason}` : gate.state;
 }
 
 const day = (iso?: string) => iso?.slice(0, 10);
@@ -92,15 +123,18 @@ export function renderStatus(rows: readonly StatusRow[], layout: Layout, now: Da
     !run
       ? 'never'
       : run.outcome === 'failed'
-        ? c.red(`failed${run.failedStep ? ` in ${run.failedStep}` : ''}: ${run.error ?? ''}`)
+        ? c.red(`failed${run.staging === 'failed' ? ' on staging' : ''}${run.failedStep ? ` in ${run.failedStep}` : ''}: ${run.error ?? ''}`)
         : run.outcome === 'renewed'
           ? c.green('renewed')
           : run.outcome === 'deferred'
             ? c.yellow(`deferred${wide ? ` by the CA (${run.error ?? 'RateLimited'})` : ''} until ${(wide ? run.retryAfter?.replace('.000Z', 'Z') : minute(run.retryAfter)) ?? '?'}`)
             : run.outcome;
+  // The gate column only when some certificate has a staging twin.
+  const gated = rows.some((row) => row.gate);
+  const gate = <T,>(cell: T): T[] => (gated ? [cell] : []);
   if (layout.width === undefined) {
     return fittedTable(
-      ['certificate', 'names', 'not after', 'left', 'renews at', 'reason', 'last run', 'published to'],
+      ['certificate', 'names', 'not after', 'left', 'renews at', 'reason', 'last run', ...gate('staging gate'), 'published to'],
       rows.map((row) => [
         row.name,
         row.dnsNames.join('\n'),
@@ -109,18 +143,20 @@ export function renderStatus(rows: readonly StatusRow[], layout: Layout, now: Da
         row.renewal.renewalTime?.replace('.000Z', 'Z') ?? (row.renewal.due ? 'next run' : ''),
         reason(row),
         lastRun(row.lastRun, true),
+        ...gate(gateCell(row.gate, true)),
         row.publishedTo.join('\n'),
       ]),
       layout,
     );
   }
   return fittedTable(
-    ['certificate', 'expires', 'renews', 'last run', 'published to'],
+    ['certificate', 'expires', 'renews', 'last run', ...gate('gate'), 'published to'],
     rows.map((row) => [
       row.name,
       row.notAfter ? `${expires(row.notAfter)} (${left(row)})` : 'not issued',
       `${(row.renewal.renewalTime && expires(row.renewal.renewalTime)) ?? (row.renewal.due ? 'next run' : '')} ${reason(row)}`.trim(),
       lastRun(row.lastRun, false),
+      ...gate(row.gate?.state === 'blocked' ? c.red(gateCell(row.gate, false)) : gateCell(row.gate, false)),
       row.publishedTo.join(', '),
     ]),
     layout,

@@ -3,6 +3,7 @@
 // ends, with the running count. Pure: history events in, lines out.
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { STEP_COLUMNS } from '../report.js';
+import { rehearsedName } from '../../functions/lib/gate/rehearsal.js';
 
 type Step = keyof typeof STEP_COLUMNS;
 type Outcome = 'renewed' | 'failed' | 'deferred';
@@ -43,6 +44,10 @@ export class ExecutionTracker {
     if (entered?.name) {
       const step = STEP_OF.get(entered.name);
       const cert = parse(entered.input)?.name;
+      // The staging gate's turn (statemachines/renewal.asl.json): the rehearsal passed, production is next.
+      if (entered.name === 'OrderFromProduction' && typeof cert === 'string') {
+        return [`${rehearsedName(cert) ?? cert}: staging passed, ordering from production  [${countsText(this.counts)}]`];
+      }
       if (!step || typeof cert !== 'string' || this.stepOf.get(cert) === step || this.ended.has(cert)) return [];
       this.stepOf.set(cert, step);
       return [`${cert}: ${step}  [${countsText(this.counts)}]`];

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 // zod/mini: the same schemas at a fraction of the bundle size (every function carries this file).
 import * as z from 'zod/mini';
 import { issuerLimitsSchema } from './budget/limits.js';
+import { rehearsedName, stagingRehearsal } from './gate/rehearsal.js';
 
 export const KEY_ALGORITHMS = ['ecdsa-p256', 'ecdsa-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096'] as const;
 export const keyAlgorithmSchema = z.enum(KEY_ALGORITHMS);
@@ -82,6 +83,12 @@ export const certificateSpecSchema = z.object({
   request: z.optional(z.object({ arn: z.string() })),
   /** Also store `fullchain` (leaf + chain) in the secret, for consumers that read one PEM bundle. */
   storeFullchain: z.optional(z.boolean()),
+  /** The staging twin a new or changed certificate is first proven on (absent = no gate). See gate/. */
+  stagingGate: z.optional(z.object({ issuer: z.string(), secretName: z.string() })),
+  /** Set on the staging rehearsal of a certificate (gate/rehearsal.ts): the certificate it proves. Never published. */
+  rehearsalOf: z.optional(z.string()),
+  /** The canary: issued every `everySeconds` on a staging issuer, whether due or not (gate/canary.ts). */
+  canary: z.optional(z.object({ everySeconds: z.int().check(z.positive()) })),
 });
 export type CertificateSpec = z.infer<typeof certificateSpecSchema>;
 
@@ -129,9 +136,10 @@ export function loadInventory(path = process.env.CERTPIPE_INVENTORY): Inventory 
 }
 
 export function findCertificate(inventory: Inventory, name: string): CertificateSpec {
-  const spec = inventory.certificates.find((c) => c.name === name);
+  const rehearsed = rehearsedName(name);
+  const spec = inventory.certificates.find((c) => c.name === (rehearsed ?? name));
   if (!spec) throw new Error(`Certificate "${name}" is not in the inventory`);
-  return spec;
+  return rehearsed ? stagingRehearsal(spec) : spec;
 }
 
 export function findIssuer(inventory: Inventory, name: string): Issuer {

@@ -16,6 +16,8 @@ export const TAG = {
   issuer: 'certpipe:issuer',
   dnsNames: 'certpipe:dns-names',
   keyAlgorithm: 'certpipe:key-algorithm',
+  /** What the current certificate was issued for (gate/fingerprint.ts): the staging gate compares it with the config. */
+  gateFingerprint: 'certpipe:gate-fingerprint',
   pendingOrder: 'certpipe:pending-order',
   /** Targets the last publish could not reach (comma list); the next run publishes them without a new order. */
   publishPending: 'certpipe:publish-pending',

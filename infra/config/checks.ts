@@ -8,6 +8,7 @@ import {
   normaliseZoneId,
   roleAccount,
 } from './formats.js';
+import { defaultIssuer, gateProblems } from './gate.js';
 import { PIPELINE_ACCOUNT, PIPELINE_REGION, secretCollisions, secretIdLocation, type SecretUse } from './secrets.js';
 
 export interface CrossProblem {
@@ -135,7 +136,7 @@ export function crossCheck(doc: unknown): CrossProblem[] {
       if (issuerNames.length && !issuerNames.includes(issuer)) {
         add(at('issuer'), `"${issuer}" is not a configured issuer — use one of: ${issuerNames.join(', ')}`);
       }
-    } else if (issuers.length > 1) {
+    } else if (defaultIssuer(issuers) === undefined && issuers.length > 1) {
       add(at('issuer'), `is required when there are ${issuers.length} issuers — set it to one of: ${issuerNames.join(', ')}`);
     }
 
@@ -211,6 +212,7 @@ export function crossCheck(doc: unknown): CrossProblem[] {
       add(at('targets', i), `repeats targets[${j}] (same type, account, region and name) — remove one`);
     }
   });
+  problems.push(...gateProblems(doc));
   // A region given explicitly may still be the pipeline's: toInventory checks again once it is known.
   problems.push(...secretCollisions(secretUses(doc, { account: PIPELINE_ACCOUNT, region: PIPELINE_REGION })));
   problems.push(...selfServiceProblems(doc.selfService, issuerNames, zones.map((z) => z.name)));

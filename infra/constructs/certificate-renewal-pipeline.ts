@@ -15,6 +15,7 @@ import { SCHEDULE } from '../../functions/lib/audit/audit.js';
 import type { Inventory } from '../../functions/lib/inventory.js';
 import { arnSubstitution, renderDefinition, type TaskFunction } from '../../statemachines/definition.js';
 import { configWarnings } from '../config/warnings.js';
+import { scheduleIntervalSeconds } from '../config/gate.js';
 import { FUNCTIONS, type FunctionSpec } from '../functions.js';
 import { DriftAlerts } from './drift-alerts.js';
 import { InfraPropsError } from './errors.js';
@@ -166,6 +167,12 @@ export interface CertificateRenewalPipelineProps {
   readonly functions?: readonly FunctionSpec[];
 }
 
+/** The canary's alarm interval: the longer of the schedule and its own `every`. */
+function canaryInterval(inventory: Inventory, schedule: string): { canaryIntervalSeconds?: number } {
+  const canary = inventory.certificates.find((c) => c.canary)?.canary;
+  return canary ? { canaryIntervalSeconds: Math.max(canary.everySeconds, scheduleIntervalSeconds(schedule)) } : {};
+}
+
 export class CertificateRenewalPipeline extends Construct {
   /** The renewal workflow (Standard). */
   readonly stateMachine: sfn.StateMachine;
@@ -298,6 +305,8 @@ export class CertificateRenewalPipeline extends Construct {
       acmeErrorRatePercent,
       lambdaErrorsThreshold,
       expectExpiryData: inventory.certificates.length > 0,
+      stagingGate: inventory.certificates.some((c) => c.stagingGate),
+      ...canaryInterval(inventory, schedule.expressionString),
     });
     if (this.monitoring.deliveryDeadLetterQueue) acknowledgeDeadLetterQueue(this.monitoring.deliveryDeadLetterQueue);
     this.driftAlerts = new DriftAlerts(this, 'DriftAlerts', {

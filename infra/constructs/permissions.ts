@@ -176,8 +176,9 @@ export class PipelinePermissions {
   }
 
   private certificateSecretArns(): string[] {
-    const configured = [...new Set(this.inventory.certificates.map((c) => c.secretName))].sort().map((n) => this.secretArn(n));
-    return [...configured, ...this.requestSecretArns()];
+    // A gated certificate's staging rehearsal lives in a secret of its own (functions/lib/gate/rehearsal.ts).
+    const names = this.inventory.certificates.flatMap((c) => [c.secretName, ...(c.stagingGate ? [c.stagingGate.secretName] : [])]);
+    return [...[...new Set(names)].sort().map((n) => this.secretArn(n)), ...this.requestSecretArns()];
   }
 
   /** Self-service request secrets: everything under the prefix, and nothing else the config does not name. */

@@ -12,6 +12,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { gateAndCanaryAlarms } from './gate-monitoring.js';
 import { ACME_ERROR_STATUSES, ACME_OK_STATUSES, certpipeMetric, METRIC, METRICS_NAMESPACE, SERVICE_DIMENSION } from './metrics.js';
 
 export interface PipelineMonitoringProps {
@@ -29,6 +30,10 @@ export interface PipelineMonitoringProps {
    * then, and missing data must not page.
    */
   readonly expectExpiryData: boolean;
+  /** True when some certificate has a staging gate: a blocked gate pages. */
+  readonly stagingGate?: boolean;
+  /** Seconds between canary issuances (the longer of the schedule and `canary.every`); absent = no canary. */
+  readonly canaryIntervalSeconds?: number;
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
@@ -45,7 +50,8 @@ export class PipelineMonitoring extends Construct {
   readonly alarms: Record<
     'executionsFailed' | 'executionsTimedOut' | 'executionsThrottled' | 'minDaysToExpiry' | 'acmeErrorRate' | 'lambdaErrors' | 'schedulerDlqNotEmpty',
     cloudwatch.Alarm
-  >;
+  > &
+    Partial<Record<'stagingGateBlocked' | 'canaryFailing', cloudwatch.Alarm>>;
   readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: PipelineMonitoringProps) {
@@ -175,6 +181,8 @@ export class PipelineMonitoring extends Construct {
       'EventBridge Scheduler could not start the renewal workflow; the failed invocations are in the dead-letter queue. Check the schedule role and the state machine.',
     );
 
+    const gate = gateAndCanaryAlarms(props, (id, alarmProps) => this.alarm(id, alarmProps));
+
     this.alarms = {
       executionsFailed,
       executionsTimedOut,
@@ -183,9 +191,11 @@ export class PipelineMonitoring extends Construct {
       acmeErrorRate,
       lambdaErrors,
       schedulerDlqNotEmpty,
+      ...gate.alarms,
     };
 
     this.dashboard = this.buildDashboard(props, { minDays, acmeErrorRateMetric });
+    for (const widget of gate.widgets) this.dashboard.addWidgets(widget);
   }
 
   private alarm(id: string, props: cloudwatch.CreateAlarmOptions & { metric: cloudwatch.IMetric }): cloudwatch.Alarm {

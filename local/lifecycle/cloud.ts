@@ -22,6 +22,8 @@ export interface PebbleOptions {
   /** @default 0 */
   readonly authzReusePercent?: number;
   readonly extraEnv?: Record<string, string>;
+  /** Ports of a second Pebble, the staging CA of the staging gate (its own accounts and root); absent = none. */
+  readonly staging?: { readonly port: number; readonly managementPort: number };
 }
 
 export interface StartLocalCloudOptions {
@@ -45,6 +47,8 @@ export interface LocalCloudHandle {
   readonly pebble?: PebbleHandle;
   /** The ACME front before Pebble, whose directory is `info.directoryUrl`; undefined without Pebble. */
   readonly acmeFront?: AcmeFront;
+  /** The staging CA, when `pebble.staging` asked for one. */
+  readonly stagingPebble?: PebbleHandle;
   /** Stops Pebble, DNS and the endpoint, and removes cloud.json. Idempotent. */
   close(): Promise<void>;
 }
@@ -121,6 +125,20 @@ export async function startLocalCloud(opts: StartLocalCloudOptions): Promise<Loc
       stops.push(() => front.close());
       aws.mountRoutes(acmeFrontRoutes(front));
     }
+    let stagingPebble: PebbleHandle | undefined;
+    if (opts.pebble && opts.pebble.staging) {
+      const { staging, ...knobs } = opts.pebble;
+      stagingPebble = await startPebble({
+        dataDir: opts.dataDir,
+        dnsServer: `${urlHost(dialHost)}:${dns.port}`,
+        host,
+        ...knobs,
+        ...staging,
+        instance: 'pebble-staging',
+      });
+      const started = stagingPebble;
+      stops.push(() => started.stop());
+    }
 
     const info: CloudInfo = {
       pid: process.pid,
@@ -134,6 +152,9 @@ export async function startLocalCloud(opts: StartLocalCloudOptions): Promise<Loc
       pebbleManagementUrl: pebble?.managementUrl,
       pebbleCaPath: pebble?.tlsCaPath,
       pebblePid: pebble?.pid,
+      ...(stagingPebble
+        ? { stagingDirectoryUrl: stagingPebble.directoryUrl, stagingPebbleManagementUrl: stagingPebble.managementUrl, stagingPebblePid: stagingPebble.pid }
+        : {}),
       logDir,
     };
     writeCloudInfo(info);
@@ -141,7 +162,7 @@ export async function startLocalCloud(opts: StartLocalCloudOptions): Promise<Loc
     stops.push(async () => removeCloudInfo(opts.dataDir, info.pid));
 
     let closing: Promise<void> | undefined;
-    return { info, aws, pebble, acmeFront, close: () => (closing ??= stopAll()) };
+    return { info, aws, pebble, acmeFront, ...(stagingPebble ? { stagingPebble } : {}), close: () => (closing ??= stopAll()) };
   } catch (err) {
     await stopAll().catch(() => undefined);
     throw err;

@@ -15,13 +15,18 @@ async function main(): Promise<void> {
     host: env.host,
     port: env.port,
     dnsPort: env.dnsPort,
-    pebble: { port: env.pebblePort, managementPort: env.pebbleManagementPort, validitySeconds: env.pebbleValiditySeconds },
+    pebble: {
+      port: env.pebblePort,
+      managementPort: env.pebbleManagementPort,
+      validitySeconds: env.pebbleValiditySeconds,
+      staging: { port: env.stagingPebblePort, managementPort: env.stagingPebbleManagementPort },
+    },
     settings,
   });
   const { info } = cloud;
   console.log(
     `${new Date().toISOString()} certpipe local cloud up (pid ${info.pid}): endpoint ${info.endpoint}, ` +
-      `dns ${info.dnsHost}:${info.dnsPort}, acme ${info.directoryUrl}`,
+      `dns ${info.dnsHost}:${info.dnsPort}, acme ${info.directoryUrl}, staging acme ${info.stagingDirectoryUrl}`,
   );
 
   let stopping = false;

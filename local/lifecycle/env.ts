@@ -19,6 +19,9 @@ export interface LocalEnv {
   readonly pebblePort: number;
   /** Pebble's management port, serving /roots/0 (CERTPIPE_PEBBLE_MGMT_PORT). */
   readonly pebbleManagementPort: number;
+  /** The staging Pebble's ACME and management ports (CERTPIPE_PEBBLE_STAGING_PORT, CERTPIPE_PEBBLE_STAGING_MGMT_PORT). */
+  readonly stagingPebblePort: number;
+  readonly stagingPebbleManagementPort: number;
   /** Lifetime of the certificates Pebble issues (CERTPIPE_PEBBLE_VALIDITY_SECONDS). */
   readonly pebbleValiditySeconds: number;
   /** Route 53 PENDING → INSYNC delay; undefined keeps the endpoint's default (CERTPIPE_INSYNC_DELAY_MS). */
@@ -38,6 +41,8 @@ const variables = {
   CERTPIPE_DATA_DIR: z.string().min(1).default(path.join(repoRoot, '.certpipe-local')),
   CERTPIPE_PEBBLE_PORT: port.default(14000),
   CERTPIPE_PEBBLE_MGMT_PORT: port.default(15000),
+  CERTPIPE_PEBBLE_STAGING_PORT: port.default(14001),
+  CERTPIPE_PEBBLE_STAGING_MGMT_PORT: port.default(15001),
   // 90 days, like Let's Encrypt.
   CERTPIPE_PEBBLE_VALIDITY_SECONDS: z.coerce.number().int().min(1).default(7_776_000),
   CERTPIPE_INSYNC_DELAY_MS: nonNegativeInt.optional(),
@@ -73,15 +78,17 @@ export function readLocalEnv(env: NodeJS.ProcessEnv = process.env): LocalEnv {
     dataDir: path.resolve(read(env, 'CERTPIPE_DATA_DIR')),
     pebblePort: read(env, 'CERTPIPE_PEBBLE_PORT'),
     pebbleManagementPort: read(env, 'CERTPIPE_PEBBLE_MGMT_PORT'),
+    stagingPebblePort: read(env, 'CERTPIPE_PEBBLE_STAGING_PORT'),
+    stagingPebbleManagementPort: read(env, 'CERTPIPE_PEBBLE_STAGING_MGMT_PORT'),
     pebbleValiditySeconds: read(env, 'CERTPIPE_PEBBLE_VALIDITY_SECONDS'),
     insyncDelayMs: read(env, 'CERTPIPE_INSYNC_DELAY_MS'),
     dnsLagMs: read(env, 'CERTPIPE_DNS_LAG_MS'),
   };
-  const ports = [settings.port, settings.dnsPort, settings.pebblePort, settings.pebbleManagementPort];
+  const ports = [settings.port, settings.dnsPort, settings.pebblePort, settings.pebbleManagementPort, settings.stagingPebblePort, settings.stagingPebbleManagementPort];
   if (new Set(ports).size !== ports.length) {
     throw new LocalEnvError(
       'CERTPIPE_PEBBLE_PORT',
-      `CERTPIPE_LOCAL_PORT, CERTPIPE_DNS_PORT, CERTPIPE_PEBBLE_PORT and CERTPIPE_PEBBLE_MGMT_PORT must differ (got ${ports.join(', ')})`,
+      `CERTPIPE_LOCAL_PORT, CERTPIPE_DNS_PORT, CERTPIPE_PEBBLE_PORT, CERTPIPE_PEBBLE_MGMT_PORT, CERTPIPE_PEBBLE_STAGING_PORT and CERTPIPE_PEBBLE_STAGING_MGMT_PORT must differ (got ${ports.join(', ')})`,
     );
   }
   return settings;

@@ -42,6 +42,12 @@ export interface StartPebbleOptions {
   readonly extraEnv?: Record<string, string>;
   /** @default 30000 */
   readonly startTimeoutMs?: number;
+  /**
+   * Names this Pebble's config, pid and log files, so a second one (the staging
+   * CA) runs beside the first from the same data directory; both share the
+   * listener TLS material. @default 'pebble'
+   */
+  readonly instance?: string;
 }
 
 export interface PebbleHandle {
@@ -156,8 +162,9 @@ export async function startPebble(opts: StartPebbleOptions): Promise<PebbleHandl
 
   const listenHost = opts.host ?? '127.0.0.1';
   const host = urlHost(connectHost(listenHost));
-  const configPath = path.join(pebbleDir, 'pebble-config.json');
-  const pidFile = path.join(pebbleDir, 'pebble.pid');
+  const instance = opts.instance ?? 'pebble';
+  const configPath = path.join(pebbleDir, `${instance}-config.json`);
+  const pidFile = path.join(pebbleDir, `${instance}.pid`);
   await reapStalePebble(pidFile, configPath);
   await assertPortFree(listenHost, opts.port, 'Pebble\'s ACME');
   await assertPortFree(listenHost, opts.managementPort, 'Pebble\'s management');
@@ -179,7 +186,7 @@ export async function startPebble(opts: StartPebbleOptions): Promise<PebbleHandl
   };
   writeFileAtomic(configPath, JSON.stringify(config, null, 2) + '\n', 0o644);
 
-  const logPath = path.join(logDir, 'pebble.log');
+  const logPath = path.join(logDir, `${instance}.log`);
   const logFd = fs.openSync(logPath, 'a');
   fs.writeSync(logFd, `--- ${new Date().toISOString()} starting pebble on ${config.pebble.listenAddress}, dns ${opts.dnsServer}\n`);
   let child: ChildProcess;

@@ -54,7 +54,7 @@ describe('certpipe CLI', () => {
   it('validate: exit 0 for the example config, 1 with each problem naming its field', async () => {
     const ok = await cli(['validate']);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/is valid: 4 certificates, 1 issuers/);
+    expect(ok.stdout).toMatch(/is valid: 4 certificates, 2 issuers/);
 
     const bad = await cli(['validate', '--config', badConfig]);
     expect(bad.code).toBe(1);

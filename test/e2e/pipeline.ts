@@ -9,20 +9,32 @@ import { ListHostedZonesCommand, ListResourceRecordSetsCommand, Route53Client } 
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { findKeyMaterial } from '../../functions/lib/observability.js';
 import { parseConfig, type CertpipeConfig } from '../../infra/config.js';
-import { deployLocal, type LocalDeployment } from '../../local/deploy.js';
+import { deployLocal, stagingCaOf, type LocalDeployment } from '../../local/deploy.js';
 import { executionHistory, runExecution, type ExecutionInput, type FinishedExecution } from '../../bin/run.js';
 import type { TestCloud } from '../support/cloud.js';
 
 export const EXAMPLE_CONFIG = new URL('../../certpipe.config.yaml', import.meta.url);
 
-/** The example config with the test cloud's ACME directory and short waits. */
+/**
+ * The example config with the test cloud's ACME directories and short waits.
+ * A test cloud without a staging Pebble gets it without the staging twin and
+ * the canary (test/e2e/staging-gate.test.ts runs those).
+ */
 export function exampleConfig(cloud: TestCloud, edit: (doc: any) => void = () => {}): CertpipeConfig {
-  const text = readFileSync(EXAMPLE_CONFIG, 'utf8').replace('https://127.0.0.1:14000/dir', cloud.directoryUrl!);
+  let text = readFileSync(EXAMPLE_CONFIG, 'utf8').replace('https://127.0.0.1:14000/dir', cloud.directoryUrl!);
+  if (cloud.stagingDirectoryUrl) text = text.replace('https://127.0.0.1:14001/dir', cloud.stagingDirectoryUrl);
   const config = parseConfig(text, 'certpipe.config.yaml');
   const doc = structuredClone(config) as any;
+  if (!cloud.stagingDirectoryUrl) withoutStagingCa(doc);
   doc.pipeline.propagation.waitSeconds = 1;
   edit(doc);
   return doc as CertpipeConfig;
+}
+
+function withoutStagingCa(doc: any): void {
+  const staging = new Set(doc.issuers.map((i: any) => i.staging).filter(Boolean));
+  doc.issuers = doc.issuers.filter((i: any) => !staging.has(i.name)).map(({ staging: _twin, ...i }: any) => i);
+  delete doc.canary;
 }
 
 export interface TestPipeline {
@@ -42,6 +54,7 @@ export async function deployTestPipeline(
     acmeCaBundlePath: cloud.handle.info.pebbleCaPath,
     acmeManagementUrl: cloud.handle.info.pebbleManagementUrl,
     ...(cloud.directoryUrl ? { acmeDirectoryUrl: cloud.directoryUrl } : {}),
+    ...stagingCaOf(cloud.handle.info),
     dataDir: cloud.dataDir,
     ...options,
   });

@@ -35,6 +35,8 @@ describe('readLocalEnv', () => {
       dataDir: path.join(repoRoot, '.certpipe-local'),
       pebblePort: 14000,
       pebbleManagementPort: 15000,
+      stagingPebblePort: 14001,
+      stagingPebbleManagementPort: 15001,
       pebbleValiditySeconds: 7_776_000,
       insyncDelayMs: undefined,
       dnsLagMs: undefined,

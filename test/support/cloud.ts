@@ -19,6 +19,8 @@ export const DEFAULT_ACCOUNT = '000000000000';
 export interface TestCloudOptions {
   /** Start Pebble too (about a second). @default false */
   readonly pebble?: boolean;
+  /** Start a second Pebble as the staging CA (its own accounts and root). @default false */
+  readonly stagingPebble?: boolean;
   /** Lifetime of certificates Pebble issues. @default 7776000 (90 days) */
   readonly pebbleValiditySeconds?: number;
   /** Share of nonces Pebble rejects as badNonce. @default 0 */
@@ -68,6 +70,8 @@ export interface TestCloud {
   readonly dnsPort: number;
   /** The ACME directory (the front before Pebble: local/pebble/acme-front/); undefined without `pebble: true`. */
   readonly directoryUrl?: string;
+  /** The staging Pebble's ACME directory; undefined without `stagingPebble: true`. */
+  readonly stagingDirectoryUrl?: string;
   /** CA of Pebble's listener certificate (trust it for ACME calls); undefined without Pebble. */
   readonly pebbleCaPem?: string;
   readonly dataDir: string;
@@ -121,6 +125,7 @@ export async function startTestCloud(opts: TestCloudOptions = {}): Promise<TestC
               validitySeconds: opts.pebbleValiditySeconds ?? 7_776_000,
               nonceRejectPercent: opts.nonceRejectPercent ?? 0,
               ...(opts.pebbleEnv ? { extraEnv: opts.pebbleEnv } : {}),
+              ...(opts.stagingPebble ? { staging: { port: await freePort(), managementPort: await freePort() } } : {}),
             }
           : false,
         // Test code calls Route 53 with maxAttempts 1 to see each answer, faster than AWS's
@@ -143,6 +148,7 @@ export async function startTestCloud(opts: TestCloudOptions = {}): Promise<TestC
     url,
     dnsPort: info.dnsPort,
     directoryUrl: info.directoryUrl,
+    ...(info.stagingDirectoryUrl ? { stagingDirectoryUrl: info.stagingDirectoryUrl } : {}),
     pebbleCaPem: pebble?.tlsCaPem,
     dataDir,
     cloud: started.aws.cloud,

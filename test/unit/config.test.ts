@@ -244,7 +244,8 @@ const cases: Case[] = [
   },
   {
     name: 'issuer left out when there are two',
-    mutate: (c) => c.issuers.push({ name: 'staging', preset: 'letsencrypt-staging' }),
+    // A second production issuer (a staging twin would not count: see test/unit/gate/config.test.ts).
+    mutate: (c) => c.issuers.push({ name: 'staging', directoryUrl: 'https://acme.example.test/dir' }),
     expected: [
       'certificates[0].issuer: is required when there are 2 issuers — set it to one of: pebble, staging',
       'certificates[1].issuer: is required when there are 2 issuers',
@@ -710,10 +711,15 @@ describe('the example config (certpipe.config.yaml)', () => {
   const inventory = toInventory(config, PIPELINE);
   const cert = (name: string) => inventory.certificates.find((c) => c.name === name)!;
 
-  it('uses the local Pebble issuer', () => {
+  it('uses the local Pebble issuer, with the second Pebble as its staging twin', () => {
     expect(inventory.issuers).toEqual([
       expect.objectContaining({ name: 'pebble', directoryUrl: 'https://127.0.0.1:14000/dir' }),
+      expect.objectContaining({ name: 'pebble-staging', directoryUrl: 'https://127.0.0.1:14001/dir' }),
     ]);
+    expect(inventory.certificates.filter((c) => !c.canary).every((c) => c.issuer === 'pebble' && c.stagingGate?.issuer === 'pebble-staging')).toBe(true);
+  });
+  it('has the canary on the staging Pebble', () => {
+    expect(inventory.certificates.find((c) => c.canary)).toMatchObject({ issuer: 'pebble-staging', dnsNames: ['canary.example.test'] });
   });
   it('has an apex + wildcard certificate (two TXT values on one name)', () => {
     expect(inventory.certificates.some((c) => c.dnsNames.some((n) => n.startsWith('*.') && c.dnsNames.includes(n.slice(2))))).toBe(true);

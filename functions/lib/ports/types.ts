@@ -25,7 +25,7 @@ export interface CertificateRecords {
   claimPending(spec: CertificateSpec, input: ClaimInput, options?: ClaimOptions): Promise<ClaimOutcome>;
   storeIssued(spec: CertificateSpec, issued: IssuedCertificate, options: { claimVersionId: string }): Promise<string>;
   abandonPending(spec: CertificateSpec, pendingVersionId: string): Promise<void>;
-  promote(spec: CertificateSpec, options: { now: Date; renewalTime?: Date; serial?: string }): Promise<IssuedCertificate>;
+  promote(spec: CertificateSpec, options: { now: Date; renewalTime?: Date; serial?: string; gateFingerprint?: string }): Promise<IssuedCertificate>;
   recordPublishPending(spec: CertificateSpec, targets: readonly string[]): Promise<void>;
   /** The CA's Retry-After past this execution, or the budget's next slot; false when the secret does not exist yet. */
   recordDeferral(spec: CertificateSpec, until: Date, reason?: DeferralReason): Promise<boolean>;

@@ -11,6 +11,8 @@ import { deferByBudget } from '../budget/deferByBudget.js';
 import { alarmDaysToExpiry } from '../expiryRisk.js';
 import { ariExempt, asRenewalWindow } from '../acme/ariCache.js';
 import { refreshAri } from './ariRefresh.js';
+import { canaryDecision } from '../gate/canary.js';
+import { stageDueCertificate } from '../gate/stage.js';
 import type { ContextFor } from '../context.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { randomUUID } from 'node:crypto';
@@ -39,13 +41,9 @@ export async function checkExpiry(ctx: ContextFor<'store' | 'ari' | 'runObjects'
   for (const spec of specs) {
     const facts = stored.get(spec.name);
     const window = ari.get(spec.name);
-    const decision = renewalDecision({
-      spec,
-      stored: facts,
-      now,
-      force: input.force,
-      ...(window ? { ari: asRenewalWindow(window) } : {}),
-    });
+    const decision = spec.canary
+      ? canaryDecision({ everySeconds: spec.canary.everySeconds, lastIssuedAt: facts?.issuedAt, now, force: input.force })
+      : renewalDecision({ spec, stored: facts, now, force: input.force, ...(window ? { ari: asRenewalWindow(window) } : {}) });
     const summary: DecisionSummary = {
       name: spec.name,
       reason: decision.reason,
@@ -57,8 +55,9 @@ export async function checkExpiry(ctx: ContextFor<'store' | 'ari' | 'runObjects'
     };
     // One line per due certificate; the healthy majority only at DEBUG (10,000 lines a run otherwise).
     const log = decision.due ? logger.info.bind(logger) : logger.debug.bind(logger);
-    log('renewal decision', { certificate: spec.name, due: decision.due, reason: decision.reason, detail: decision.message });
-    if (facts) {
+    log('renewal decision', { certificate: spec.name, due: decision.due, reason: decision.reason, detail: summary.message });
+    // The canary is re-issued every run on a staging CA: its expiry says nothing about production.
+    if (facts && !spec.canary) {
       recordExpiry(spec.name, facts.notAfter, now);
       const days = (facts.notAfter.getTime() - now.getTime()) / 86_400_000;
       minDays = minDays === undefined ? days : Math.min(minDays, days);
@@ -73,6 +72,18 @@ export async function checkExpiry(ctx: ContextFor<'store' | 'ari' | 'runObjects'
 
   // The most urgent first within the CA's rate limits; the rest wait for a slot (deferred, not failed).
   const budgeted = await deferByBudget(ctx, { due, specs: all, stored, now });
+  // Then the staging gate: a certificate new to its production issuer (or changed since) enters
+  // the workflow as its staging rehearsal, `<name>@staging` (gate/stage.ts).
+  const byName = new Map(all.map((spec) => [spec.name, spec]));
+  budgeted.due = budgeted.due.map((d) => {
+    const staged = stageDueCertificate(ctx.inventory, byName.get(d.name)!, stored, now);
+    return {
+      ...d,
+      name: staged.name,
+      ...(staged.gate.stage === 'staging' ? { message: `${d.message}; ${staged.gate.message}` } : {}),
+      ...(staged.gate.reason !== 'Ungated' ? { gate: staged.gate.reason } : {}),
+    };
+  });
 
   logger.info('expiry check', { checked: specs.length, due: budgeted.due.length, deferredByBudget: budgeted.deferredByBudget, notDue: skipped.length, minDaysToExpiry: minDays });
   const items = budgeted.due.length ? await writeDueList(ctx, budgeted.due, now) : undefined;

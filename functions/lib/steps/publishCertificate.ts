@@ -12,6 +12,7 @@ import { trustAnchors } from '../trust.js';
 import type { ContextFor } from '../context.js';
 import type { CertificateChecks } from '../ports/types.js';
 import { promotion } from './publishPlan.js';
+import { issuanceFingerprint, profileOf } from '../gate/fingerprint.js';
 
 /** Only the check of certificates: publishing makes no key or CSR (and so bundles no ACME client). */
 export type PublishCertificateContext = ContextFor<'store' | 'targets' | 'events'> & { readonly certificates: CertificateChecks };
@@ -45,6 +46,12 @@ function auditFor(spec: CertificateSpec, input: PublishInput): { audit?: Audit }
   return input.audit ? { audit: input.audit } : {};
 }
 
+/** The fingerprint of the certificate as configured for production (a rehearsal carries its production twin's). */
+function gateFingerprintOf(ctx: PublishCertificateContext, spec: CertificateSpec): string {
+  const production = spec.rehearsalOf ? findCertificate(ctx.inventory, spec.rehearsalOf) : spec;
+  return issuanceFingerprint({ ...production, ...profileOf(production, findIssuer(ctx.inventory, production.issuer)) });
+}
+
 export async function publishCertificate(ctx: PublishCertificateContext, input: PublishInput): Promise<PublishOutput> {
   const spec = findCertificate(ctx.inventory, input.name);
   const pending = await ctx.store.readPending(spec);
@@ -56,7 +63,13 @@ export async function publishCertificate(ctx: PublishCertificateContext, input: 
     now: ctx.now(),
     ...(plan.renewalTime ? { renewalTime: plan.renewalTime } : {}),
     ...(plan.serial ? { serial: plan.serial } : {}),
+    gateFingerprint: gateFingerprintOf(ctx, spec),
   });
+  // A staging rehearsal is kept in its own secret, and goes no further: no target, no event.
+  if (spec.rehearsalOf) {
+    logger.info('staging rehearsal passed', { certificate: spec.rehearsalOf, issuer: spec.issuer, serial: issued.serial });
+    return { serial: issued.serial, notAfter: issued.notAfter, targets: [] };
+  }
 
   const { published, failures } = await publish(ctx, spec, issued, { event: EVENT.renewed, reason: input.reason, ...auditFor(spec, input) });
   if (failures.length) {

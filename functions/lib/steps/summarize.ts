@@ -6,6 +6,7 @@
 import type { ItemResult, MapRunResults, SummarizeInput, SummarizeOutput } from '../workflow/states.js';
 import type { ContextFor } from '../context.js';
 import { logger, recordRenewal } from '../observability.js';
+import { gateRunOutcome, recordGateRun } from '../gate/runMetrics.js';
 
 /** Results kept in the state output (failed first); the counts are always complete. */
 export const MAX_RESULTS_LISTED = 100;
@@ -79,6 +80,9 @@ export async function summarize(ctx: ContextFor<'runObjects'>, input: SummarizeI
   recordRenewal('succeeded', renewed.length);
   recordRenewal('failed', failed.length);
   for (const f of failed) logger.error('certificate renewal failed', { certificate: f.name, error: f.error, cause: f.cause });
+  const gate = gateRunOutcome(results);
+  recordGateRun(gate, (ctx.now().getTime() - Date.parse(input.check.checkedAt)) / 1000);
+  for (const name of gate.blocked) logger.error('staging gate blocked production', { certificate: name });
   for (const d of deferred) logger.warn('certificate renewal deferred by the CA', { certificate: d.name, retryAfter: d.retryAfter });
   const byBudget = input.check.deferredByBudget ?? 0;
   const listed = [...results].sort((a, b) => RANK[a.outcome] - RANK[b.outcome] || a.name.localeCompare(b.name)).slice(0, MAX_RESULTS_LISTED);

@@ -305,7 +305,7 @@ export class CertificateStore {
    */
   async promote(
     spec: CertificateSpec,
-    options: { now: Date; renewalTime?: Date; serial?: string },
+    options: { now: Date; renewalTime?: Date; serial?: string; gateFingerprint?: string },
   ): Promise<IssuedCertificate> {
     const stages = await this.stages(spec);
     if (!stages) throw new InvalidInput(`Secret ${spec.secretName} of ${spec.name} does not exist`);
@@ -346,7 +346,10 @@ export class CertificateStore {
         if (!done) throw err;
       }
     }
-    await this.tag(spec, certificateTags(issued, { issuedAt: options.now, renewalTime: options.renewalTime }));
+    await this.tag(
+      spec,
+      certificateTags(issued, { issuedAt: options.now, renewalTime: options.renewalTime, gateFingerprint: options.gateFingerprint }),
+    );
     await this.untag(spec, [TAG.pendingOrder]);
     return issued;
   }

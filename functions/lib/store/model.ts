@@ -51,6 +51,8 @@ export interface StoredCertificateFacts extends StoredFacts {
   ariCertId?: string;
   /** The last renewalInfo answer CheckExpiry kept (acme/ariCache.ts). */
   ariCache?: AriCache;
+  /** What the current certificate was issued for (gate/fingerprint.ts). */
+  gateFingerprint?: string;
   /** `<account>:<region>` → ACM certificate ARN. */
   acmCertificateArns: Record<string, string>;
 }

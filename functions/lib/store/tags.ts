@@ -43,7 +43,7 @@ export function acmTagKey(accountId: string, region: string): string {
 /** Tags describing the current certificate of a primary secret. */
 export function certificateTags(
   issued: IssuedCertificate,
-  extra: { issuedAt: Date; renewalTime?: Date },
+  extra: { issuedAt: Date; renewalTime?: Date; gateFingerprint?: string },
 ): Tag[] {
   const tags: Tag[] = [
     { Key: TAG.managed, Value: 'true' },
@@ -59,6 +59,7 @@ export function certificateTags(
   if (extra.renewalTime) tags.push({ Key: TAG.renewalTime, Value: extra.renewalTime.toISOString() });
   const certId = certIdOf(issued.certificate);
   if (certId) tags.push({ Key: TAG.ariCertId, Value: certId });
+  if (extra.gateFingerprint) tags.push({ Key: TAG.gateFingerprint, Value: extra.gateFingerprint });
   return tags;
 }
 
@@ -126,6 +127,7 @@ export function factsFromTags(
     ...(deferredReason ? { deferredReason } : {}),
     ...(ariCertIdTag ? { ariCertId: ariCertIdTag } : {}),
     ...(ariCache ? { ariCache } : {}),
+    ...(tags.get(TAG.gateFingerprint) ? { gateFingerprint: tags.get(TAG.gateFingerprint)! } : {}),
     acmCertificateArns,
   };
 }

@@ -26,6 +26,12 @@ export const METRIC = {
   RenewalsFailed: 'RenewalsFailed',
   /** Due certificates left for a later run because the issuer's rate-limit budget is spent (CheckExpiry). Not a failure. Dimensions: service. */
   RenewalsDeferredByBudget: 'RenewalsDeferredByBudget',
+  /** Staging rehearsals that failed in a run, each blocking its certificate's production order (Summarize). Dimensions: service. */
+  StagingGateBlocked: 'StagingGateBlocked',
+  /** 1 when the canary was issued and published in a run, 0 when it failed (Summarize). Dimensions: service. */
+  CanarySucceeded: 'CanarySucceeded',
+  /** Seconds from the run's expiry check to the canary's end, when it succeeded (Summarize). Dimensions: service. */
+  CanaryDurationSeconds: 'CanaryDurationSeconds',
   /** ACME HTTP requests. Dimensions: service, Status (the HTTP status code, or `error` when no response came back). */
   AcmeRequests: 'AcmeRequests',
 } as const;

@@ -25,6 +25,8 @@ export const decisionSchema = z.object({
   replaces: z.optional(z.string()),
   /** ARI: the order names what it replaces inside the CA's window, so the CA does not count it against rate limits. */
   exempt: z.optional(z.boolean()),
+  /** The staging gate's reason (gate/decision.ts) for a due certificate with a staging twin. */
+  gate: z.optional(z.string()),
 });
 export type DecisionSummary = z.infer<typeof decisionSchema>;
 

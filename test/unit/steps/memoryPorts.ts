@@ -62,7 +62,7 @@ export class MemoryStore {
     this.calls.push(`abandonPending ${versionId}`);
     this.pending = undefined;
   }
-  async promote(_spec: CertificateSpec, options: { now: Date; renewalTime?: Date; serial?: string }) {
+  async promote(_spec: CertificateSpec, options: { now: Date; renewalTime?: Date; serial?: string; gateFingerprint?: string }) {
     this.calls.push(`promote serial=${options.serial ?? '-'} renewalTime=${options.renewalTime?.toISOString() ?? '-'}`);
     if (this.pending?.kind === 'issued') {
       this.current = { versionId: this.pending.versionId, issued: this.pending.issued };
