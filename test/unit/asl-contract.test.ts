@@ -73,3 +73,25 @@ describe('the ASL error contract', () => {
     expect([...everyName]).not.toContain('AcmeOrderNotReady');
   });
 });
+
+describe('the item a certificate carries through RenewEach', () => {
+  type Item = { ItemSelector?: Record<string, unknown>; ItemProcessor?: { States: Record<string, { Type: string; Next?: string; Parameters?: Record<string, unknown> }> } };
+  const renewEach = definition.States.RenewEach as unknown as Item;
+  // The fields every step may read ($.audit is PublishCertificate's, $.execution the waits'):
+  // a Pass that rebuilds the item and forgets one fails the child on a missing path.
+  const carried = ['name', 'reason', 'execution', 'audit'];
+
+  it('the ItemSelector sets every carried field', () => {
+    for (const field of carried) expect(Object.keys(renewEach.ItemSelector ?? {}).some((k) => k.replace(/\.\$$/, '') === field), field).toBe(true);
+  });
+
+  it('every Pass state that rebuilds the item on the way (Parameters with a name, and a Next) keeps every carried field', () => {
+    // The Passes that end an iteration build its result instead (name, outcome): they are not checked.
+    const rebuilders = Object.entries(renewEach.ItemProcessor!.States).filter(([, s]) => s.Type === 'Pass' && s.Next && s.Parameters && 'name.$' in s.Parameters);
+    expect(rebuilders.length).toBeGreaterThan(0);
+    for (const [name, s] of rebuilders) {
+      const keys = Object.keys(s.Parameters!).map((k) => k.replace(/\.\$$/, ''));
+      expect(carried.filter((f) => !keys.includes(f)), `${name} drops`).toEqual([]);
+    }
+  });
+});
