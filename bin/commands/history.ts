@@ -14,7 +14,7 @@ export interface HistoryOptions extends GlobalOptions {
 }
 
 export async function historyCommand(name: string | undefined, target: Target, opts: HistoryOptions, io: CliIO): Promise<number> {
-  if (name) findSpec(target, name);
+  if (name) await findSpec(target, name);
   const limit = opts.limit ?? 10;
   let executions = await recentExecutions(target, name ? Math.max(limit, 50) : limit);
   if (name) {

@@ -25,7 +25,7 @@ export interface RevokeOptions extends GlobalOptions {
 }
 
 export async function revokeCommand(name: string, target: Target, opts: RevokeOptions, io: CliIO): Promise<number> {
-  const spec = findSpec(target, name);
+  const spec = await findSpec(target, name);
   if (opts.wait && !opts.reissue) throw usageError('--wait follows the reissue: pass --reissue too');
   if (!opts.yes) {
     if (!io.isTTY || !io.confirm) throw usageError('revoke cannot be undone: pass --yes (not asking, stdin is not a terminal)');
