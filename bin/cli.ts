@@ -109,6 +109,7 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .option('--reissue', 'start a forced renewal with a new key right after revoking')
     .option('--wait', 'with --reissue: follow the renewal to its end; exit 1 when it fails')
     .option('--yes', 'do not ask for confirmation')
+    .option('--why <text>', 'the reason recorded in the audit trail (default: the command as given)')
     .addOption(new Option('--poll-ms <ms>', 'poll interval while following').argParser(positiveInt).hideHelp())
     .action(withTarget((target, opts, name: string) => revokeCommand(name, target, opts, io)));
 

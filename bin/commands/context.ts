@@ -18,6 +18,7 @@ import {
   readLocalStackOutputs,
   readCloudInfo,
 } from '../local-cloud.js';
+import { selfServiceView } from './requests.js';
 
 /** Documented exit codes (README and `certpipe --help`). */
 export const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3 } as const;
@@ -90,11 +91,19 @@ export interface Target {
   readonly acmeCaBundlePath?: string;
 }
 
-export function findSpec(target: Target, name: string): CertificateSpec {
-  const spec = target.inventory.certificates.find((c) => c.name === name);
+/**
+ * A configured certificate, or else a self-service request the pipeline
+ * adopts, by the name `certpipe status` shows (its secret's name): the same
+ * decision CheckExpiry makes, so what the CLI finds the workflow accepts.
+ */
+export async function findSpec(target: Target, name: string): Promise<CertificateSpec> {
+  const configured = target.inventory.certificates.find((c) => c.name === name);
+  if (configured) return configured;
+  const { adopted } = await selfServiceView(target);
+  const spec = adopted.find((c) => c.name === name);
   if (!spec) {
-    const known = target.inventory.certificates.map((c) => c.name).join(', ') || 'none';
-    throw notFound(`no certificate named "${name}" in the inventory (known: ${known})`);
+    const known = [...target.inventory.certificates, ...adopted].map((c) => c.name).join(', ') || 'none';
+    throw notFound(`no certificate named "${name}" in the inventory or the adopted self-service requests (known: ${known})`);
   }
   return spec;
 }

@@ -6,6 +6,7 @@ import { executionHistory } from '../run.js';
 import { certificateRows, type CertificateRow } from '../report.js';
 import { rehearsalName } from '../../functions/lib/gate/rehearsal.js';
 import type { Target } from './context.js';
+import { inventoryWithAdopted } from './requests.js';
 
 export interface ExecutionSummary {
   executionArn: string;
@@ -71,7 +72,8 @@ export async function summarizeExecution(
 ): Promise<ExecutionSummary> {
   const events = history ?? (await executionHistory(target.sfn, execution.executionArn));
   const steps = failedSteps(events);
-  const rows = certificateRows(events, target.inventory)
+  // Adopted self-service certificates are rows too, under the name status shows.
+  const rows = certificateRows(events, await inventoryWithAdopted(target))
     .filter((r) => r.outcome !== 'not run')
     .map((r) => {
       const step = r.staging === 'failed' ? steps.get(rehearsalName(r.name)) : steps.get(r.name);

@@ -3,6 +3,7 @@
 import { ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
 import pc from 'picocolors';
 import { parseRevocationTag, type RevocationRecord } from '../../functions/lib/acme/revocation.js';
+import { UNSPECIFIED } from '../../functions/lib/audit/audit.js';
 import { TAG } from '../../functions/lib/tagNames.js';
 import { fittedTable, type Layout } from '../layout.js';
 import { findSpec, layoutOf, printJson, println, type CliIO, type GlobalOptions, type Target } from './context.js';
@@ -13,7 +14,7 @@ export interface HistoryOptions extends GlobalOptions {
 }
 
 export async function historyCommand(name: string | undefined, target: Target, opts: HistoryOptions, io: CliIO): Promise<number> {
-  if (name) findSpec(target, name);
+  if (name) await findSpec(target, name);
   const limit = opts.limit ?? 10;
   let executions = await recentExecutions(target, name ? Math.max(limit, 50) : limit);
   if (name) {
@@ -22,7 +23,7 @@ export async function historyCommand(name: string | undefined, target: Target, o
       .map((e) => ({ ...e, certificates: e.certificates.filter((r) => r.name === name) }))
       .slice(0, limit);
   }
-  // Revocations are no executions: the CLI made them, and the secrets' tags remember them.
+  // Revocations are no executions: the CLI made them, and the secrets' tags remember them (and who).
   const revocations = (await listRevocations(target)).filter((r) => !name || r.certificate === name);
   if (opts.json) {
     printJson(io, { target: target.description, executions, revocations });
@@ -77,7 +78,13 @@ export function renderHistory(executions: readonly ExecutionSummary[], layout: L
   const revoked = revocations.map((r) => {
     const at = r.at.replace(/\.\d{3}Z$/, 'Z');
     const what = `${r.certificate} revoked (${r.reason}${wide ? `, serial ${r.serial}` : ''})`;
-    return { at: Date.parse(r.at), row: wide ? [at, 'certpipe revoke', c.yellow('REVOKED'), '', what, ''] : [at.replace('T', ' ').replace(/:\d\dZ$/, 'Z'), c.yellow('REVOKED'), '', what, ''] };
+    const by = r.startedBy ?? UNSPECIFIED;
+    return {
+      at: Date.parse(r.at),
+      row: wide
+        ? [at, 'certpipe revoke', c.yellow('REVOKED'), '', by, what, '']
+        : [at.replace('T', ' ').replace(/:\d\dZ$/, 'Z'), c.yellow('REVOKED'), '', shortCaller(by), what, ''],
+    };
   });
   const rows = executions.map((e) => {
     const failed = [

@@ -51,7 +51,7 @@ async function secretVersions(target: Target, secretName: string): Promise<{ ver
 }
 
 export async function inspectCommand(name: string, target: Target, opts: GlobalOptions, io: CliIO): Promise<number> {
-  const spec = findSpec(target, name);
+  const spec = await findSpec(target, name);
   const store = new CertificateStore(target.aws.secretsManager());
   let current;
   try {

@@ -22,7 +22,7 @@ export interface RenewOptions extends GlobalOptions {
 export async function renewCommand(names: string[], target: Target, opts: RenewOptions, io: CliIO): Promise<number> {
   if (opts.all && names.length) throw usageError('give certificate names or --all, not both');
   if (!opts.all && !names.length) throw usageError('name the certificates to renew, or pass --all');
-  for (const name of names) findSpec(target, name);
+  for (const name of names) await findSpec(target, name);
 
   const asked = `certpipe renew ${opts.all ? '--all' : names.join(' ')}${opts.force ? ' --force' : ''}`;
   const audit = await cliAuditFor(target, opts.why ?? asked);

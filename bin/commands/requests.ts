@@ -2,7 +2,7 @@
 // the certificate table, and every request is listed with the pipeline's
 // answer from its `certpipe:status` tag (a refusal with its reason).
 import pc from 'picocolors';
-import type { CertificateSpec } from '../../functions/lib/inventory.js';
+import type { CertificateSpec, Inventory } from '../../functions/lib/inventory.js';
 import { requestSecrets } from '../../functions/lib/selfService/requestSecrets.js';
 import { decideRequests, REQUEST_TAG } from '../../functions/lib/selfService/requests.js';
 import type { Layout } from '../layout.js';
@@ -20,8 +20,27 @@ export interface SelfServiceView {
   readonly requests: RequestStatus[];
 }
 
+/** One listing per command, however many parts ask (findSpec, status, every execution summarized). */
+const views = new WeakMap<Target, Promise<SelfServiceView>>();
+
 /** The requests under the prefix and the certificates adopted from them (the same decision CheckExpiry makes). */
-export async function selfServiceView(target: Target): Promise<SelfServiceView> {
+export function selfServiceView(target: Target): Promise<SelfServiceView> {
+  let view = views.get(target);
+  if (!view) {
+    view = listSelfService(target);
+    views.set(target, view);
+    view.catch(() => views.delete(target));
+  }
+  return view;
+}
+
+/** The inventory with the adopted certificates among the configured ones, as CheckExpiry sees it. */
+export async function inventoryWithAdopted(target: Target): Promise<Inventory> {
+  const { adopted } = await selfServiceView(target);
+  return adopted.length ? { ...target.inventory, certificates: [...target.inventory.certificates, ...adopted] } : target.inventory;
+}
+
+async function listSelfService(target: Target): Promise<SelfServiceView> {
   const policy = target.inventory.selfService;
   if (!policy) return { adopted: [], requests: [] };
   const listed = await requestSecrets(target.aws.secretsManager()).list(policy.prefix);

@@ -1,7 +1,8 @@
-// `certpipe revoke <name> --reason R [--reissue [--wait]] [--yes]`: revoke the
+// `certpipe revoke <name> --reason R [--reissue [--wait]] [--yes] [--why T]`: revoke the
 // certificate in use (functions/lib/revocation.ts does it and records it) and,
 // with --reissue, start a forced renewal of it at once: a new key (a revoked
 // certificate's key is never reused), published to the secret and every target.
+// The revocation and the reissue carry the same audit fields: the caller and why.
 import { AcmeSession, revokeWithCertificateKey } from '../../functions/lib/acme.js';
 import type { RevocationReason } from '../../functions/lib/acme/revocation.js';
 import { findIssuer } from '../../functions/lib/inventory.js';
@@ -9,6 +10,7 @@ import { eventBridge } from '../../functions/lib/ports/eventBridge.js';
 import { NothingToRevoke, revokeCurrentCertificate, type RevocationPorts } from '../../functions/lib/revocation.js';
 import { CertificateStore } from '../../functions/lib/store/certificateStore.js';
 import { startExecution } from '../run.js';
+import { cliAuditFor } from './caller.js';
 import { colors, EXIT, findSpec, notFound, printJson, println, usageError, type CliIO, type GlobalOptions, type Target } from './context.js';
 import { followExecution, outcomeLines } from './renew.js';
 
@@ -17,11 +19,13 @@ export interface RevokeOptions extends GlobalOptions {
   reissue?: boolean;
   wait?: boolean;
   yes?: boolean;
+  /** Why, for the audit trail; default: the command as given. */
+  why?: string;
   pollMs?: number;
 }
 
 export async function revokeCommand(name: string, target: Target, opts: RevokeOptions, io: CliIO): Promise<number> {
-  const spec = findSpec(target, name);
+  const spec = await findSpec(target, name);
   if (opts.wait && !opts.reissue) throw usageError('--wait follows the reissue: pass --reissue too');
   if (!opts.yes) {
     if (!io.isTTY || !io.confirm) throw usageError('revoke cannot be undone: pass --yes (not asking, stdin is not a terminal)');
@@ -31,6 +35,8 @@ export async function revokeCommand(name: string, target: Target, opts: RevokeOp
       return EXIT.ok;
     }
   }
+  const asked = `certpipe revoke ${name} --reason ${opts.reason}${opts.reissue ? ' --reissue' : ''}`;
+  const audit = await cliAuditFor(target, opts.why ?? asked);
   const sm = target.aws.secretsManager();
   const caBundle = target.acmeCaBundlePath ? { caBundlePath: target.acmeCaBundlePath } : {};
   const ports: RevocationPorts = {
@@ -43,7 +49,7 @@ export async function revokeCommand(name: string, target: Target, opts: RevokeOp
   };
   let revoked;
   try {
-    revoked = await revokeCurrentCertificate(ports, spec, findIssuer(target.inventory, spec.issuer), opts.reason, new Date());
+    revoked = await revokeCurrentCertificate(ports, spec, findIssuer(target.inventory, spec.issuer), opts.reason, audit, new Date());
   } catch (err) {
     if (err instanceof NothingToRevoke) throw notFound(err.message);
     throw err;
@@ -60,7 +66,7 @@ export async function revokeCommand(name: string, target: Target, opts: RevokeOp
     return EXIT.ok;
   }
 
-  const executionArn = await startExecution(target.sfn, target.stateMachineArn, { only: [name], force: true });
+  const executionArn = await startExecution(target.sfn, target.stateMachineArn, { only: [name], force: true, ...audit });
   if (!opts.wait) {
     if (opts.json) printJson(io, { revocation: revoked, reissue: { executionArn, status: 'RUNNING' } });
     else println(io, `reissue started: ${executionArn}`);

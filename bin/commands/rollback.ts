@@ -42,7 +42,7 @@ async function previousDates(target: Target, secretName: string): Promise<{ notB
 }
 
 export async function rollbackCommand(name: string, target: Target, opts: RollbackOptions, io: CliIO): Promise<number> {
-  const spec = findSpec(target, name);
+  const spec = await findSpec(target, name);
   if (!opts.yes) {
     if (!io.isTTY || !io.confirm) throw usageError('rollback changes the certificate in use: pass --yes (not asking, stdin is not a terminal)');
     if (!(await io.confirm(`Make the previous certificate of ${name} current again and publish it to its targets? [y/N] `))) {

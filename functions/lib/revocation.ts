@@ -1,9 +1,11 @@
 // Revoking the certificate in use (`certpipe revoke`): ask the CA, signed with
 // the key the reason calls for (acme/revocation.ts), then record it where
 // operators and consumers look: the `certpipe:revoked` tag (status, history,
-// and no reuse of the key) and a `Certificate Revoked` event. Replacing the
-// certificate is the workflow's job; the caller starts it.
+// and no reuse of the key) and a `Certificate Revoked` event, both naming who
+// asked (audit/audit.ts). Replacing the certificate is the workflow's job; the
+// caller starts it.
 import { AcmeProblem } from './acme/problems.js';
+import { auditDetail, type Audit } from './audit/audit.js';
 import { REVOCATION_REASONS, revocationSigner, type RevocationReason, type RevocationRecord } from './acme/revocation.js';
 import type { CertificateSpec, Issuer } from './inventory.js';
 import { assertNoKeyMaterial } from './observability.js';
@@ -41,6 +43,7 @@ export async function revokeCurrentCertificate(
   spec: CertificateSpec,
   issuer: Issuer,
   reason: RevocationReason,
+  audit: Audit,
   now: Date,
 ): Promise<RevocationOutcome> {
   const current = await ports.store.readCurrent(spec);
@@ -56,7 +59,7 @@ export async function revokeCurrentCertificate(
     if (!isAlreadyRevoked(err)) throw err;
     alreadyRevoked = true;
   }
-  const record: RevocationRecord = { serial: issued.serial, reason, at: now.toISOString() };
+  const record: RevocationRecord = { serial: issued.serial, reason, at: now.toISOString(), startedBy: audit.startedBy };
   await ports.store.recordRevocation(spec, record);
   const detail = {
     certificate: spec.name,
@@ -68,6 +71,7 @@ export async function revokeCurrentCertificate(
     reason,
     revokedAt: record.at,
     signedWith,
+    ...auditDetail(audit),
   };
   assertNoKeyMaterial(detail, `the ${EVENT.revoked} event`);
   await ports.events.put(EVENT.revoked, detail);

@@ -136,6 +136,22 @@ describe('output fits 80 columns', () => {
     expect(wide).toContain('certpipe renew storefront-europe-production api --force');
   });
 
+  it('history: a revocation sits among the executions by time, who revoked it in the started-by column', () => {
+    const revocations = [
+      { certificate: 'api', serial: '0a0b0c', reason: 'keyCompromise' as const, at: '2026-11-27T13:00:00.000Z', startedBy: 'arn:aws:sts::000000000000:assumed-role/security/bob@example.com' },
+      { certificate: 'old', serial: '01', reason: 'superseded' as const, at: '2026-11-26T13:00:00.000Z' },
+    ];
+    const table = renderHistory(history, NARROW, revocations);
+    expect(longest(table)).toBeLessThanOrEqual(80);
+    const rows = table.split('\n').filter((line) => line.includes('REVOKED'));
+    expect(rows[0]!.split('│')[4]!.trim()).toMatch(/^bob@/);
+    expect(column(table, 5)).toContain('api revoked (keyCompr');
+    // A tag written before revocations named anyone.
+    expect(rows[1]!.split('│')[4]!.trim()).toMatch(/^unspecifi/);
+    const wideRow = renderHistory(history, WIDE, revocations).split('\n').find((line) => line.includes('REVOKED'))!;
+    expect(wideRow.split('│')[5]!.trim()).toBe('arn:aws:sts::000000000000:assumed-role/security/bob@example.com');
+  });
+
   it('inspect: the fingerprint on two lines, ARNs only with --wide', () => {
     const lines = renderInspect(inspect, NARROW);
     expect(longest(lines)).toBeLessThanOrEqual(80);

@@ -6,10 +6,12 @@ import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { ACMClient, GetCertificateCommand } from '@aws-sdk/client-acm';
 import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import * as acme from 'acme-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIO } from '../../bin/cli.js';
 import { runCli } from './runCli.js';
+import { LOCAL_ACCOUNT_ID } from '../../bin/local-cloud.js';
 import { generateAccountKey, stagePendingAccountKey } from '../../functions/lib/acme/account.js';
 import { parseCertificate } from '../../functions/lib/x509.js';
 import { startTestCloud, type TestCloud } from '../support/cloud.js';
@@ -22,6 +24,7 @@ describe('certpipe revoke and account rollover', () => {
   let pipeline: TestPipeline;
   let env: NodeJS.ProcessEnv;
   let sm: SecretsManagerClient;
+  let cliCaller: string;
 
   const cli = (argv: string[], extra: Partial<CliIO> = {}) => runCli(argv, env, extra);
 
@@ -66,6 +69,9 @@ describe('certpipe revoke and account rollover', () => {
     );
     const first = await pipeline.run();
     expect(first.status, `${first.error}: ${first.cause}`).toBe('SUCCEEDED');
+    // Who the CLI is, asked independently with the credentials the CLI uses on a local cloud.
+    const sts = new STSClient({ endpoint: cloud.url, region: 'us-east-1', credentials: { accessKeyId: LOCAL_ACCOUNT_ID, secretAccessKey: 'local' } });
+    cliCaller = (await sts.send(new GetCallerIdentityCommand({}))).Arn!;
   }, 240_000);
 
   afterAll(async () => {
@@ -84,11 +90,12 @@ describe('certpipe revoke and account rollover', () => {
     expect((await caStatus(serial)).Status).toBe('Valid');
   });
 
-  it('revoke --reissue: the CA revoked the old serial with the reason, the new one is in the secret and both ACM targets, history and an event say so', async () => {
+  it('revoke --reissue: the CA revoked the old serial with the reason, the new one is in the secret and both ACM targets, history and an event say so and who asked why', async () => {
     const old = await currentSecret(cloud, 'certpipe/cdn');
     const eventsBefore = (await storedEvents(cloud, 'Certificate Revoked')).length;
 
-    const revoked = await cli(['revoke', 'cdn', '--reason', 'superseded', '--reissue', '--wait', '--yes', '--poll-ms', '250']);
+    const why = 'INC-7: chain replaced after the CA incident';
+    const revoked = await cli(['revoke', 'cdn', '--reason', 'superseded', '--reissue', '--wait', '--yes', '--why', why, '--poll-ms', '250']);
     expect(revoked.code, revoked.stdout + revoked.stderr).toBe(0);
     expect(revoked.stdout).toContain(`serial ${old.serial} revoked (superseded, signed with the account key)`);
     expect(revoked.stdout).toMatch(/^cdn: renewed, valid until /m);
@@ -102,7 +109,7 @@ describe('certpipe revoke and account rollover', () => {
     expect(now.privateKey).not.toBe(old.privateKey);
 
     const tags = (await sm.send(new DescribeSecretCommand({ SecretId: 'certpipe/cdn' }))).Tags ?? [];
-    expect(tags.find((t) => t.Key === 'certpipe:revoked')?.Value).toMatch(new RegExp(`^\\S+Z superseded ${old.serial}$`));
+    expect(tags.find((t) => t.Key === 'certpipe:revoked')?.Value).toMatch(new RegExp(`^\\S+Z superseded ${old.serial} ${cliCaller}$`));
     for (const region of ['us-east-1', 'eu-west-1']) {
       const arn = tags.find((t) => t.Key === `certpipe:acm:000000000000:${region}`)?.Value;
       expect(arn, region).toBeDefined();
@@ -112,17 +119,22 @@ describe('certpipe revoke and account rollover', () => {
 
     const events = (await storedEvents(cloud, 'Certificate Revoked')).slice(eventsBefore);
     expect(events).toHaveLength(1);
-    expect(events[0]!.detail).toMatchObject({ certificate: 'cdn', serial: old.serial, reason: 'superseded', signedWith: 'accountKey' });
+    expect(events[0]!.detail).toMatchObject({ certificate: 'cdn', serial: old.serial, reason: 'superseded', signedWith: 'accountKey', startedBy: cliCaller, why });
     expect(holdsKeyMaterial(events[0]!.detail)).toBe(false);
 
     const history = await cli(['history', 'cdn']);
     expect(history.code, history.stderr).toBe(0);
     expect(history.stdout).toMatch(/REVOKED[^\n]*cdn revoked/);
-    expect((await cli(['history', 'cdn', '--wide'])).stdout).toContain(`cdn revoked (superseded, serial ${old.serial})`);
+    const wide = (await cli(['history', 'cdn', '--wide'])).stdout;
+    expect(wide).toContain(`cdn revoked (superseded, serial ${old.serial})`);
+    expect(wide.split('\n').find((line) => line.includes('REVOKED'))).toContain(cliCaller);
     const json = JSON.parse((await cli(['history', 'cdn', '--json'])).stdout);
-    expect(json.revocations).toEqual([expect.objectContaining({ certificate: 'cdn', serial: old.serial, reason: 'superseded' })]);
-    // The reissue is an execution of its own, newest first.
+    expect(json.revocations).toEqual([expect.objectContaining({ certificate: 'cdn', serial: old.serial, reason: 'superseded', startedBy: cliCaller })]);
+    // The reissue is an execution of its own, newest first, started with the same audit fields.
+    expect(json.executions[0]).toMatchObject({ startedBy: cliCaller, why });
     expect(json.executions[0].certificates).toEqual([expect.objectContaining({ name: 'cdn', outcome: 'renewed' })]);
+    const renewed = (await storedEvents(cloud, 'Certificate Renewed')).at(-1)!;
+    expect(renewed.detail).toMatchObject({ certificate: 'cdn', serial: now.serial, startedBy: cliCaller, why });
   }, 180_000);
 
   it('keyCompromise is signed with the certificate key: it works while the account key cannot even be read', async () => {

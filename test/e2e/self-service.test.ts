@@ -2,7 +2,8 @@
 // certpipe/teams/ tagged with a name in an allowed zone is issued into; one
 // naming a zone the policy does not allow, and one over the names limit, get
 // a refusal in their certpipe:status tag. The Certificate Renewed event names
-// the request secret as what started the issuance.
+// the request secret as what started the issuance. The CLI finds an adopted
+// certificate by the name status shows: renew, inspect and history work on it.
 import { CreateSecretCommand, DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../bin/cli.js';
@@ -87,4 +88,41 @@ describe('self-service requests', () => {
     expect((await currentSecret(cloud, 'certpipe/teams/storefront')).serial).toBe(serial);
     expect((await tagsOf('certpipe/teams/storefront'))['certpipe:status']).toBe('adopted issuer=pebble key=ecdsa-p256');
   }, 120_000);
+
+  it('certpipe renew, inspect and history take the adopted certificate by its name; a refused request is no certificate', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, CERTPIPE_DATA_DIR: cloud.dataDir };
+    delete env.AWS_ENDPOINT_URL;
+    const cli = async (...argv: string[]) => {
+      let stdout = '';
+      let stderr = '';
+      const code = await run(argv, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, isTTY: false, env });
+      return { code, stdout, stderr };
+    };
+    const name = 'certpipe/teams/storefront';
+    const before = (await currentSecret(cloud, name)).serial;
+
+    const renewed = await cli('renew', name, '--force', '--wait', '--poll-ms', '250');
+    expect(renewed.code, renewed.stdout + renewed.stderr).toBe(0);
+    expect(renewed.stdout).toMatch(new RegExp(`^${name}: renewed, valid until `, 'm'));
+    const after = await currentSecret(cloud, name);
+    expect(after.serial).not.toBe(before);
+    expect(parseCertificate(after.certificate).dnsNames).toEqual(['team.example.org.test']);
+    // Still the request's change, now within a run the CLI started.
+    const event = (await storedEvents(cloud, 'Certificate Renewed')).at(-1)!;
+    expect(event.detail).toMatchObject({ certificate: name, serial: after.serial });
+    expect(event.detail.why).toContain(`(certpipe renew ${name} --force)`);
+
+    const inspected = await cli('inspect', name, '--json');
+    expect(inspected.code, inspected.stderr).toBe(0);
+    expect(JSON.parse(inspected.stdout)).toMatchObject({ name, serial: after.serial, dnsNames: ['team.example.org.test'], secret: { name } });
+
+    const history = await cli('history', name, '--json');
+    expect(history.code, history.stderr).toBe(0);
+    expect(JSON.parse(history.stdout).executions[0].certificates).toEqual([expect.objectContaining({ name, outcome: 'renewed' })]);
+
+    const refused = await cli('renew', 'certpipe/teams/outside', '--force');
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain('no certificate named "certpipe/teams/outside"');
+    expect(refused.stderr).toContain(name);
+  }, 180_000);
 });

@@ -37,12 +37,33 @@ describe('the certpipe:revoked tag', () => {
     expect(parseRevocationTag(value)).toEqual(record);
   });
 
+  it('records who revoked it, and reads a tag written before that as nobody named', () => {
+    const by = 'arn:aws:sts::123456789012:assumed-role/platform-operators/alice@example.com';
+    expect(parseRevocationTag(formatRevocationTag({ ...record, startedBy: by }))).toEqual({ ...record, startedBy: by });
+    expect(parseRevocationTag('2026-03-01T10:00:00.000Z superseded 01')).toEqual({ at: '2026-03-01T10:00:00.000Z', reason: 'superseded', serial: '01' });
+  });
+
+  it('keeps a caller within the tag value rules: unsafe characters replaced, a long ARN cut to its tail', () => {
+    const safe = /^[\p{L}\p{Z}\p{N}_.:/=+@-]*$/u;
+    const comma = formatRevocationTag({ ...record, startedBy: 'arn:aws:sts::123456789012:assumed-role/ops,admins/bob' });
+    expect(comma).toMatch(safe);
+    expect(parseRevocationTag(comma)?.startedBy).toBe('arn:aws:sts::123456789012:assumed-role/ops_admins/bob');
+
+    const long = `arn:aws:iam::123456789012:user/${'team/'.repeat(60)}carol`;
+    const value = formatRevocationTag({ ...record, serial: 'ab'.repeat(20), startedBy: long });
+    expect(value).toHaveLength(256);
+    expect(value).toMatch(safe);
+    const startedBy = parseRevocationTag(value)?.startedBy;
+    expect(startedBy).toMatch(/^\.\.\..*\/carol$/);
+    expect(long.endsWith(startedBy!.slice(3))).toBe(true);
+  });
+
   it.each([
     ['absent', undefined],
     ['empty', ''],
     ['unknown reason', '2026-03-01T10:00:00.000Z unspecified 01'],
     ['bad time', 'yesterday superseded 01'],
-    ['extra field', '2026-03-01T10:00:00.000Z superseded 01 x'],
+    ['extra field', '2026-03-01T10:00:00.000Z superseded 01 arn:x y'],
   ])('%s reads as no revocation', (_case, value) => {
     expect(parseRevocationTag(value)).toBeUndefined();
   });

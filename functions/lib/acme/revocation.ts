@@ -29,17 +29,32 @@ export interface RevocationRecord {
   reason: RevocationReason;
   /** ISO time. */
   at: string;
+  /** Who revoked it (the audit trail's startedBy, as it fits a tag); absent on tags written before it was recorded. */
+  startedBy?: string;
 }
 
-/** `<ISO time> <reason> <serial>`: public facts only, well under the 256-character tag limit. */
+/** AWS's tag value limit, and the characters a Secrets Manager tag value may hold. */
+const TAG_VALUE_MAX = 256;
+const TAG_VALUE_UNSAFE = /[^\p{L}\p{N}_.:/=+@-]/gu;
+
+/**
+ * `<ISO time> <reason> <serial> [<startedBy>]`: public facts only. An ARN may
+ * hold characters a tag value may not (a role name's comma) and may be longer
+ * than what is left of the 256: those become `_`, and a long one keeps its
+ * tail (the role session or user, what history shows) after `...`.
+ */
 export function formatRevocationTag(record: RevocationRecord): string {
-  return `${record.at} ${record.reason} ${record.serial}`;
+  const facts = `${record.at} ${record.reason} ${record.serial}`;
+  if (!record.startedBy) return facts;
+  const room = TAG_VALUE_MAX - facts.length - 1;
+  const by = record.startedBy.replace(TAG_VALUE_UNSAFE, '_');
+  return `${facts} ${by.length <= room ? by : `...${by.slice(by.length - room + 3)}`}`;
 }
 
 export function parseRevocationTag(value: string | undefined): RevocationRecord | undefined {
-  const [at, reason, serial, ...rest] = (value ?? '').split(' ');
+  const [at, reason, serial, startedBy, ...rest] = (value ?? '').split(' ');
   if (!at || !reason || !serial || rest.length || !isRevocationReason(reason) || Number.isNaN(Date.parse(at))) return undefined;
-  return { at, reason, serial };
+  return { at, reason, serial, ...(startedBy ? { startedBy } : {}) };
 }
 
 /**
