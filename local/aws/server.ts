@@ -137,6 +137,13 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
   /** Learnt from each request's Host header; until the first, where the server listens. */
   let endpointUrl: string | undefined;
 
+  // Before the cloud: services judge the calls they make as a role through it (STS is reached only once a call is judged).
+  const iam = new IamGate({
+    mode: options.iamMode ?? parseIamMode(process.env.CERTPIPE_IAM),
+    store,
+    sts: () => cloud.service<StsService>('sts'),
+  });
+
   const cloud: LocalCloud = {
     store,
     settings,
@@ -148,13 +155,8 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       if (!service) throw new Error(`The local endpoint has no ${signingName} service`);
       return service as T;
     },
+    iam,
   };
-
-  const iam = new IamGate({
-    mode: options.iamMode ?? parseIamMode(process.env.CERTPIPE_IAM),
-    store,
-    sts: () => cloud.service<StsService>('sts'),
-  });
 
   for (const factory of await loadServices()) {
     const service = factory(cloud);

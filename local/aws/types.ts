@@ -2,6 +2,7 @@
 // and the service modules under local/aws/services/. A service module exports a
 // factory `(cloud: LocalCloud) => LocalService`.
 import type { IncomingHttpHeaders } from 'node:http';
+import type { IamGate } from './iam/gate.js';
 
 /** Who is calling and where: derived from the SigV4 Authorization header. */
 export interface CallContext {
@@ -125,6 +126,8 @@ export interface LocalCloud {
   endpointUrl(): string;
   /** Other service modules by signing name (e.g. the DNS server reads route53's zones). */
   service<T extends LocalService>(signingName: string): T;
+  /** The IAM judge, for calls a service makes as a role on its own (Step Functions as a state machine's execution role). */
+  readonly iam: Pick<IamGate, 'checkAsRole'>;
 }
 
 export type ServiceFactory = (cloud: LocalCloud) => LocalService;

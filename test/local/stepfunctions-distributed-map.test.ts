@@ -10,9 +10,10 @@ import { CreateStateMachineCommand, DescribeExecutionCommand, GetExecutionHistor
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startLocalAws } from '../../local/aws/server.js';
+import { registerStatesRole, STATES_ROLE } from './support/states-role.js';
 import { registerFunction } from '../../local/aws/services/lambda/registry.js';
 
-const ROLE = 'arn:aws:iam::000000000000:role/certpipe-local-states';
+const ROLE = STATES_ROLE;
 const BUCKET = 'certpipe-fanout-test';
 const doubler = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/lambdas/doubler.ts');
 const sleeper = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/lambdas/sleeper.ts');
@@ -40,6 +41,7 @@ async function s3(method: 'GET' | 'PUT', key: string, body?: string): Promise<st
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'certpipe-dmap-'));
   cloud = await startLocalAws({ port: 0, dataDir });
+  await registerStatesRole(cloud.url);
   sfn = new SFNClient({ endpoint: cloud.url, region: 'us-east-1', credentials, maxAttempts: 1 });
   await registerFunction(cloud.url, { functionName: 'fixture-Doubler', entry: doubler, timeoutSeconds: 30 });
   await registerFunction(cloud.url, { functionName: 'fixture-Sleeper', entry: sleeper, timeoutSeconds: 30 });

@@ -9,9 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { CreateStateMachineCommand, DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalAws } from '../../local/aws/server.js';
+import { registerStatesRole, STATES_ROLE } from './support/states-role.js';
 import { registerFunction } from '../../local/aws/services/lambda/registry.js';
 
-const ROLE = 'arn:aws:iam::000000000000:role/certpipe-local-states';
+const ROLE = STATES_ROLE;
 const doubler = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/lambdas/doubler.ts');
 
 let dataDir: string;
@@ -21,6 +22,7 @@ let sfn: SFNClient;
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'certpipe-quotas-'));
   cloud = await startLocalAws({ port: 0, dataDir });
+  await registerStatesRole(cloud.url);
   sfn = new SFNClient({ endpoint: cloud.url, region: 'us-east-1', credentials: { accessKeyId: '000000000000', secretAccessKey: 'test' }, maxAttempts: 1 });
   await registerFunction(cloud.url, { functionName: 'fixture-Doubler', entry: doubler, timeoutSeconds: 30 });
 }, 120_000);

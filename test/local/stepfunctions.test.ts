@@ -31,6 +31,7 @@ import {
 import * as x509 from '@peculiar/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalAws } from '../../local/aws/server.js';
+import { registerStatesRole, STATES_ROLE } from './support/states-role.js';
 import { invokeFunction, listFunctions, registerFunction } from '../../local/aws/services/lambda/registry.js';
 
 type LocalAws = Awaited<ReturnType<typeof startLocalAws>>;
@@ -38,7 +39,7 @@ type LocalAws = Awaited<ReturnType<typeof startLocalAws>>;
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures');
 const lambda = (file: string) => path.join(fixtures, 'lambdas', file);
 const asl = (file: string) => readFileSync(path.join(fixtures, 'asl', file), 'utf8');
-const ROLE = 'arn:aws:iam::000000000000:role/certpipe-local-states';
+const ROLE = STATES_ROLE;
 const ACCOUNT = '000000000000';
 const OTHER_ACCOUNT = '111111111111';
 const arnOf = (name: string, account = ACCOUNT) => `arn:aws:lambda:us-east-1:${account}:function:${name}`;
@@ -51,8 +52,8 @@ let dataDir: string;
 let cloud: LocalAws;
 let sfn: SFNClient;
 
-async function createMachine(name: string, definition: string, client = sfn): Promise<string> {
-  const { stateMachineArn } = await client.send(new CreateStateMachineCommand({ name, definition, roleArn: ROLE }));
+async function createMachine(name: string, definition: string, client = sfn, roleArn = ROLE): Promise<string> {
+  const { stateMachineArn } = await client.send(new CreateStateMachineCommand({ name, definition, roleArn }));
   return stateMachineArn!;
 }
 
@@ -116,6 +117,7 @@ beforeAll(async () => {
   dataDir = mkdtempSync(`${os.tmpdir()}/certpipe-`);
   cloud = await startLocalAws({ port: 0, dataDir });
   sfn = sfnClient(cloud.url);
+  await registerStatesRole(cloud.url);
   await registerFixtures(cloud.url);
 });
 
@@ -272,7 +274,10 @@ describe('local Step Functions with local Lambda functions', () => {
   it('lets a function call the local endpoint with only its own environment, in its own account', async () => {
     const definition = asl('single-task.asl.json').replace('${FunctionArn}', arnOf('fixture-Sdk', OTHER_ACCOUNT));
     const other = sfnClient(cloud.url, OTHER_ACCOUNT);
-    const machineArn = await createMachine('other-account', definition, other);
+    // Its execution role is of its own account: a role of another could invoke nothing there without a resource policy.
+    const otherRole = `arn:aws:iam::${OTHER_ACCOUNT}:role/certpipe-local-states`;
+    await registerStatesRole(cloud.url, otherRole);
+    const machineArn = await createMachine('other-account', definition, other, otherRole);
     const { executionArn } = await other.send(new StartExecutionCommand({ stateMachineArn: machineArn }));
     const execution = await finished(executionArn!, other);
     expect(execution.status).toBe('SUCCEEDED');

@@ -13,6 +13,7 @@ const CODES: Readonly<Record<string, string>> = {
   events: 'AccessDeniedException',
   monitoring: 'AccessDenied',
   states: 'AccessDeniedException',
+  s3: 'AccessDenied',
   lambda: 'AccessDeniedException',
 };
 

@@ -10,7 +10,7 @@ import { DecisionLog, iamReport } from './decisions.js';
 import { denial } from './denial.js';
 import { authorize, type CallDecision, type NamedPolicy, type PolicyDocument, type ResourcePolicies } from './evaluate.js';
 import { refuses, type IamMode } from './mode.js';
-import { authorizationRequest, UnmappedOperation, type AuthorizationRequest, type RequestScope } from './operations.js';
+import { authorizationRequest, UnmappedOperation, type AuthorizationRequest, type OperationInput, type RequestScope } from './operations.js';
 import { operationInput } from './request-input.js';
 import type { SignedClaim, WireRequest } from './sigv4.js';
 import { storedResources } from './stored-resources.js';
@@ -33,6 +33,21 @@ interface StoredResourcePolicy {
 }
 
 const ROLE_ARN = /^arn:aws[\w-]*:iam::\d{12}:role\/.+$/;
+
+/** A role's session as a service holds it: Step Functions assumes the execution role under a session name of its own. */
+export interface RoleSession {
+  readonly roleArn: string;
+  readonly sessionName: string;
+}
+
+const accountOfRole = (roleArn: string) => roleArn.split(':')[4] ?? '';
+
+/** `arn:aws:sts::<account>:assumed-role/<role name>/<session>`: the path of a role ARN is not part of it. */
+function sessionArn({ roleArn, sessionName }: RoleSession): string {
+  const partition = roleArn.split(':')[1] ?? 'aws';
+  const name = roleArn.slice(roleArn.lastIndexOf('/') + 1);
+  return `arn:${partition}:sts::${accountOfRole(roleArn)}:assumed-role/${name}/${sessionName}`;
+}
 
 const POLICY_NAMES = { secret: 'secret-policy', 'kms-key': 'key-policy' } as const;
 
@@ -64,7 +79,23 @@ export class IamGate {
   /** Throws the service's AccessDenied when the call is refused and the mode enforces. */
   async check(caller: Caller, service: string, operation: string, req: ServiceRequest, scope: RequestScope, now: Date): Promise<void> {
     if (this.options.mode === 'off') return;
-    const decision = await this.decide(caller, service, operation, req, scope);
+    await this.judge(caller, service, operation, operationInput(service, operation, req), scope, now);
+  }
+
+  /**
+   * A call a service makes with a role's credentials on its own (Step Functions
+   * as the state machine's execution role: a Task's Lambda invoke, a map run's
+   * child executions, its ItemReader and ResultWriter), judged, recorded and
+   * refused like a request to the endpoint: throws the service's AccessDenied.
+   */
+  async checkAsRole(role: RoleSession, service: string, operation: string, input: OperationInput, scope: RequestScope, now: Date): Promise<void> {
+    if (this.options.mode === 'off') return;
+    const caller: Caller = { kind: 'session', accountId: accountOfRole(role.roleArn), arn: sessionArn(role), roleArn: role.roleArn, sessionName: role.sessionName };
+    await this.judge(caller, service, operation, input, scope, now);
+  }
+
+  private async judge(caller: Caller, service: string, operation: string, input: OperationInput, scope: RequestScope, now: Date): Promise<void> {
+    const decision = await this.decide(caller, service, operation, input, scope);
     if (!decision) return;
     this.decisions.record({
       time: now.toISOString(),
@@ -81,8 +112,7 @@ export class IamGate {
   }
 
   /** Undefined when the request is malformed in a way the service refuses before IAM is asked (STS validates RoleArn first). */
-  private async decide(caller: Caller, service: string, operation: string, req: ServiceRequest, scope: RequestScope): Promise<CallDecision | undefined> {
-    const input = operationInput(service, operation, req);
+  private async decide(caller: Caller, service: string, operation: string, input: OperationInput, scope: RequestScope): Promise<CallDecision | undefined> {
     const resources = await storedResources(this.options.store, service, input.protocol === 'json' ? input.body : {}, scope);
     let request: AuthorizationRequest;
     try {

@@ -94,7 +94,7 @@ export interface MapRunPorts {
   readonly accountId: string;
   readonly stateMachineArn: string;
   readonly parentContext: Json;
-  /** Starts one child execution of `definition` and resolves when it ends. */
+  /** Starts one child execution of `definition` and resolves when it ends; rejects when it cannot be started (the role may not). */
   runChild(mapRunArn: string, definition: AslObject, input: Json): Promise<ChildResult>;
   getObject(bucket: string, key: string): Promise<Buffer>;
   putObject(bucket: string, key: string, body: string): Promise<void>;
@@ -148,15 +148,26 @@ export async function runMapRun(spec: DistributedMapSpec, input: Json, ports: Ma
   const results: ChildResult[] = new Array(items.length);
   const limit = spec.maxConcurrency > 0 ? spec.maxConcurrency : 10_000;
   let next = 0;
+  let notStarted: Error | undefined;
   const worker = async () => {
-    while (next < items.length && ports.isRunning()) {
+    while (!notStarted && next < items.length && ports.isRunning()) {
       const index = next++;
       const context = { ...(ports.parentContext as object), Map: { Item: { Index: index, Value: items[index]! } } } as Json;
       const childInput = spec.itemSelector ? resolveTemplate(spec.itemSelector, input, context) : items[index]!;
-      results[index] = await ports.runChild(mapRunArn, spec.processor, childInput);
+      try {
+        results[index] = await ports.runChild(mapRunArn, spec.processor, childInput);
+      } catch (err) {
+        notStarted ??= err as Error;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (notStarted) {
+    // No item can run: the map run fails as a whole, not item by item.
+    const cause = `Starting a child execution failed: ${notStarted.name}: ${notStarted.message}`;
+    ports.emit({ type: 'MapRunFailed', mapRunFailedEventDetails: { error: 'States.Runtime', cause } });
+    throw new MapRunFailure('States.Runtime', cause);
+  }
   if (!ports.isRunning()) throw new MapRunFailure('States.Runtime', 'The execution was stopped');
 
   const failed = results.filter((r) => r.Status !== 'SUCCEEDED');

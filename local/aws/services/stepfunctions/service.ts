@@ -3,7 +3,7 @@
 // Lambda service (reached only through its LambdaFunctions seam, see
 // task-handlers.ts), and every execution (status, input, output, history) is
 // persisted so a restart of the endpoint loses nothing.
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import type { CloudWatchService } from '../cloudwatch/service.js';
 import type { LambdaService } from '../lambda/service.js';
 import { definitionProblems } from './definition.js';
@@ -11,6 +11,7 @@ import { runMapRun, type ChildResult, type DistributedMapSpec } from './distribu
 import type { S3Service } from '../s3/service.js';
 import { dataLimitExceeded, executionQuotas, historyLimitReached, payloadBytes, type ExecutionQuotas, type QuotaFailure } from './quotas.js';
 import { planDefinition, taskHandlers, type HistoryEventInit } from './task-handlers.js';
+import type { OperationInput } from '../../iam/operations.js';
 import { decodeToken, encodeToken, epochSeconds, jsonService } from '../../protocol.js';
 import {
   AwsError,
@@ -168,6 +169,8 @@ class Run {
   mapStates: ReadonlySet<string> = new Set();
   /** A map run's child: its parent's key (no execution metrics of its own: the parent's alarms count the parent). */
   parentKey: string | undefined;
+  /** The session under which Step Functions calls as the execution role (AWS names it with 32 random letters). */
+  readonly sessionName = Array.from({ length: 32 }, () => SESSION_LETTERS[randomInt(SESSION_LETTERS.length)]).join('');
 
   constructor(
     readonly key: string,
@@ -278,6 +281,8 @@ const OUTCOME_METRIC: Record<Exclude<ExecutionStatus, 'RUNNING'>, string> = {
   TIMED_OUT: 'ExecutionsTimedOut',
   ABORTED: 'ExecutionsAborted',
 };
+
+const SESSION_LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 const TERMINAL_EVENTS = new Set(['ExecutionSucceeded', 'ExecutionFailed', 'ExecutionTimedOut', 'ExecutionAborted']);
 
@@ -525,6 +530,7 @@ class StepFunctions {
       const plan = planDefinition(definition);
       run.mapStates = new Set(plan.distributedMaps.keys());
       const handlers = taskHandlers(plan, {
+        asRole: this.asRole(run, machine),
         runMap: (spec, mapInput) => this.runMap(run, machine, spec, mapInput),
         accountId: machine.accountId,
         region: machine.region,
@@ -603,14 +609,29 @@ class StepFunctions {
     await this.track(this.executions.put(run.key, record));
   }
 
+  /** Judges a call Step Functions makes for this execution, as its role (CERTPIPE_IAM applies): throws the service's AccessDenied. */
+  private asRole(run: Run, machine: StateMachineRecord) {
+    return (service: string, operation: string, input: OperationInput) =>
+      this.cloud.iam.checkAsRole(
+        { roleArn: run.record.roleArn, sessionName: run.sessionName },
+        service,
+        operation,
+        input,
+        { accountId: machine.accountId, region: machine.region },
+        this.cloud.now(),
+      );
+  }
+
   /**
    * A DISTRIBUTED Map's map run: each item a child execution of the ItemProcessor,
    * with its own history and the same quotas; items and results in the parent's
-   * account's S3 (the state machine role's grants are not judged here, as for its Lambda invokes).
+   * account's S3. Each StartExecution, GetObject and PutObject is judged as the
+   * parent's role, as AWS does.
    */
   private runMap(parent: Run, machine: StateMachineRecord, spec: DistributedMapSpec, input: unknown) {
     const s3 = this.cloud.service<S3Service>('s3');
     const account = machine.accountId;
+    const asRole = this.asRole(parent, machine);
     return runMapRun(spec, input as never, {
       parentArn: parent.record.executionArn,
       region: machine.region,
@@ -620,9 +641,16 @@ class StepFunctions {
         Execution: { Id: parent.record.executionArn, Name: parent.record.name, RoleArn: parent.record.roleArn, StartTime: new Date(parent.record.startDate).toISOString() },
         StateMachine: { Id: machine.stateMachineArn, Name: machine.name },
       },
-      runChild: (mapRunArn, definition, childInput) => this.runChild(parent, machine, mapRunArn, definition, childInput),
-      getObject: (bucket, key) => s3.getObject(bucket, key, account),
+      runChild: async (mapRunArn, definition, childInput) => {
+        await asRole('states', 'StartExecution', { protocol: 'json', body: { stateMachineArn: machine.stateMachineArn } });
+        return this.runChild(parent, machine, mapRunArn, definition, childInput);
+      },
+      getObject: async (bucket, key) => {
+        await asRole('s3', 'GetObject', { protocol: 'rest-xml', bucket, key });
+        return s3.getObject(bucket, key, account);
+      },
       putObject: async (bucket, key, body) => {
+        await asRole('s3', 'PutObject', { protocol: 'rest-xml', bucket, key });
         await s3.putObject(bucket, key, Buffer.from(body), account, 'application/json');
       },
       emit: (event) => parent.emit(event),

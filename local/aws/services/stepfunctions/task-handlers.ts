@@ -5,6 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { resolveFunctionArn } from '../lambda/functions.js';
 import { FunctionError, FunctionNotFound, type LambdaFunctions } from '../lambda/service.js';
+import type { OperationInput } from '../../iam/operations.js';
+import { AwsError } from '../../types.js';
 import { isDistributedMap, splitDistributedMap, type DistributedMapSpec } from './distributed-map.js';
 import { dataLimitExceeded, payloadBytes } from './quotas.js';
 
@@ -29,6 +31,8 @@ export interface TaskExecutionContext {
   isRunning(): boolean;
   /** A task result larger than this fails the execution with States.DataLimitExceeded. */
   readonly maxPayloadBytes: number;
+  /** Judges a call Step Functions makes as the execution's role; throws the service's AccessDenied when refused. */
+  asRole(service: string, operation: string, input: OperationInput): Promise<void>;
   /** Runs a DISTRIBUTED Map's map run (child executions) and returns the state's result. */
   runMap(spec: DistributedMapSpec, input: Json): Promise<Json>;
 }
@@ -123,6 +127,8 @@ interface EventStyle {
   started(): HistoryEventInit;
   succeeded(output: Json): HistoryEventInit;
   failed(error: string, cause: string): HistoryEventInit;
+  /** The events of an invoke the execution role may not make. */
+  refused(payload: Json, parameters: Json, error: string, cause: string): HistoryEventInit[];
   timedOut(error: string, cause: string): HistoryEventInit;
 }
 
@@ -135,6 +141,8 @@ function lambdaFunctionStyle(resource: string, timeoutSeconds: number | undefine
     started: () => ({ type: 'LambdaFunctionStarted' }),
     succeeded: (output) => ({ type: 'LambdaFunctionSucceeded', lambdaFunctionSucceededEventDetails: { output: asJson(output), outputDetails: { truncated: false } } }),
     failed: (error, cause) => ({ type: 'LambdaFunctionFailed', lambdaFunctionFailedEventDetails: { error, cause } }),
+    // The function is never scheduled: Step Functions records the schedule failure instead.
+    refused: (_payload, _parameters, error, cause) => [{ type: 'LambdaFunctionScheduleFailed', lambdaFunctionScheduleFailedEventDetails: { error, cause } }],
     timedOut: (error, cause) => ({ type: 'LambdaFunctionTimedOut', lambdaFunctionTimedOutEventDetails: { error, cause } }),
   };
 }
@@ -149,6 +157,10 @@ function serviceIntegrationStyle(region: string, timeoutSeconds: number | undefi
     started: () => ({ type: 'TaskStarted', taskStartedEventDetails: resource }),
     succeeded: (output) => ({ type: 'TaskSucceeded', taskSucceededEventDetails: { ...resource, output: asJson(output), outputDetails: { truncated: false } } }),
     failed: (error, cause) => ({ type: 'TaskFailed', taskFailedEventDetails: { ...resource, error, cause } }),
+    // The task starts: the refusal is Lambda's answer to the Invoke call.
+    refused(payload, parameters, error, cause) {
+      return [this.scheduled(payload, parameters), this.started(), this.failed(error, cause)];
+    },
     timedOut: (error, cause) => ({ type: 'TaskTimedOut', taskTimedOutEventDetails: { ...resource, error, cause } }),
   };
 }
@@ -173,9 +185,17 @@ async function invokeTask(stateName: string, target: TaskTarget, input: Json, ct
     ? serviceIntegrationStyle(ctx.region, target.timeoutSeconds)
     : lambdaFunctionStyle(target.resource, target.timeoutSeconds);
 
-  ctx.emit(style.scheduled(payload, input));
   const requestId = randomUUID();
   const arn = resolveFunctionArn(reference, { region: ctx.region, accountId: ctx.accountId });
+  if (arn) {
+    // IAM decides before Lambda looks the function up, as in AWS.
+    const refusal = await invokeRefusal(arn, requestId, ctx);
+    if (refusal) {
+      for (const event of style.refused(payload, input, refusal.name, refusal.message)) ctx.emit(event);
+      throw refusal;
+    }
+  }
+  ctx.emit(style.scheduled(payload, input));
   if (!arn || !(await ctx.functions.get(arn))) {
     const cause =
       `Function not found: ${arn ?? reference} (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; ` +
@@ -224,6 +244,24 @@ async function invokeTask(stateName: string, target: TaskTarget, input: Json, ct
     throw new TaskFailure(errorType, cause);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * The Task's `lambda:InvokeFunction` as the execution role: refused, it fails
+ * the state with `Lambda.AWSLambdaException` and the AccessDeniedException in
+ * the cause, as Step Functions reports Lambda's answer.
+ */
+async function invokeRefusal(arn: string, requestId: string, ctx: TaskExecutionContext): Promise<TaskFailure | undefined> {
+  try {
+    await ctx.asRole('lambda', 'Invoke', { protocol: 'json', body: { FunctionName: arn } });
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof AwsError)) throw err;
+    return new TaskFailure(
+      'Lambda.AWSLambdaException',
+      `${err.message} (Service: AWSLambda; Status Code: ${err.status}; Error Code: ${err.code}; Request ID: ${requestId}; Proxy: null)`,
+    );
   }
 }
 
