@@ -42,10 +42,27 @@ export function runBudget(input: RunBudgetInput): BudgetPlan {
     };
   });
   const spent: Spend[] = [];
+  const failedAuthorizations: FailedAuthorization[] = [...(input.failedAuthorizations ?? [])];
   for (const facts of input.stored.values()) {
-    if (facts.issuedAt) spent.push({ issuer: facts.issuer, at: facts.issuedAt, dnsNames: facts.dnsNames });
+    spent.push(...spendOf(facts));
+    for (const f of facts.failedAuthorizations ?? []) failedAuthorizations.push({ issuer: facts.issuer, ...f });
   }
-  return planBudget({ candidates, spent, failedAuthorizations: input.failedAuthorizations ?? [], limits, now: input.now });
+  return planBudget({ candidates, spent, failedAuthorizations, limits, now: input.now });
+}
+
+/**
+ * What one secret has spent. Its ledger records every order placed since the ledger
+ * existed, the one that became the current certificate included, so with a ledger the
+ * orders come from it alone and issued-at counts only in the certificate limits (never
+ * twice). A secret written before the ledger has only issued-at: it stands for its order.
+ */
+export function spendOf(facts: Pick<StoredCertificateFacts, 'issuer' | 'dnsNames' | 'issuedAt'> & { ordersPlaced?: readonly Date[] }): Spend[] {
+  const { issuer, dnsNames } = facts;
+  if (!facts.ordersPlaced) return facts.issuedAt ? [{ issuer, at: facts.issuedAt, dnsNames }] : [];
+  return [
+    ...facts.ordersPlaced.map((at): Spend => ({ issuer, at, dnsNames, counts: 'order' })),
+    ...(facts.issuedAt ? [{ issuer, at: facts.issuedAt, dnsNames, counts: 'certificate' as const }] : []),
+  ];
 }
 
 /** How `certpipe status` words a certificate the budget keeps waiting: not due before its slot, and why. */

@@ -29,6 +29,10 @@ export interface CertificateRecords {
   recordPublishPending(spec: CertificateSpec, targets: readonly string[]): Promise<void>;
   /** The CA's Retry-After past this execution, or the budget's next slot; false when the secret does not exist yet. */
   recordDeferral(spec: CertificateSpec, until: Date, reason?: DeferralReason): Promise<boolean>;
+  /** The rate-limit budget's ledger: an order placed at the CA (issued or not, the CA counts it). */
+  recordOrderPlaced(spec: CertificateSpec, at: Date): Promise<void>;
+  /** The rate-limit budget's ledger: identifiers whose authorization the CA failed. */
+  recordFailedAuthorizations(spec: CertificateSpec, identifiers: readonly string[], at: Date): Promise<void>;
 }
 
 /** The challenge tags on the primary secret (store/challengeHolders.ts): who still needs which values. */

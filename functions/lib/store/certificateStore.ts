@@ -60,6 +60,7 @@ import {
 import { acmTagKey, certificateTags, factsFromTags } from './tags.js';
 import { claimToken, deterministicToken, issuedToken } from './tokens.js';
 import { recordDeferral, type DeferralReason } from './deferral.js';
+import { recordFailedAuthorizations, recordOrderPlaced } from './budgetLedger.js';
 import { formatRevocationTag, parseRevocationTag, type RevocationRecord } from '../acme/revocation.js';
 
 export * from './model.js';
@@ -467,6 +468,16 @@ export class CertificateStore {
   /** Record a deferral (store/deferral.ts): the CA's Retry-After, or the budget's next slot; false when the secret does not exist yet. */
   recordDeferral(spec: CertificateSpec, until: Date, reason?: DeferralReason): Promise<boolean> {
     return recordDeferral(this.sm, spec, until, reason);
+  }
+
+  /** The budget's ledger (store/budgetLedger.ts): an order placed at the CA. */
+  recordOrderPlaced(spec: CertificateSpec, at: Date): Promise<void> {
+    return recordOrderPlaced(this.sm, spec, at);
+  }
+
+  /** The budget's ledger: authorizations the CA failed. */
+  recordFailedAuthorizations(spec: CertificateSpec, identifiers: readonly string[], at: Date): Promise<void> {
+    return recordFailedAuthorizations(this.sm, spec, identifiers, at);
   }
 
   /** The latest revocation recorded on the secret (`certpipe revoke`), if any. */

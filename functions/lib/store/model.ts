@@ -4,6 +4,7 @@ import type { StoredFacts } from '../renewal.js';
 
 export { TAG } from '../tagNames.js';
 import type { AriCache } from '../acme/ariCache.js';
+import type { LedgerFailure } from '../budget/ledger.js';
 
 /** The issued certificate as stored (AWSCURRENT). Holds the private key: never log it or pass it between states. */
 export interface IssuedCertificate {
@@ -53,6 +54,13 @@ export interface StoredCertificateFacts extends StoredFacts {
   ariCache?: AriCache;
   /** What the current certificate was issued for (gate/fingerprint.ts). */
   gateFingerprint?: string;
+  /**
+   * The orders placed for this certificate inside the last 3 hours (budget/ledger.ts); absent
+   * on a secret written before the ledger existed: then its issued-at stands for its order.
+   */
+  ordersPlaced?: Date[];
+  /** Authorizations of this certificate's names that failed inside the last hour. */
+  failedAuthorizations?: LedgerFailure[];
   /** `<account>:<region>` → ACM certificate ARN. */
   acmCertificateArns: Record<string, string>;
 }

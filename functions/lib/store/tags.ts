@@ -4,6 +4,7 @@ import type { Tag } from '@aws-sdk/client-secrets-manager';
 import { ariCertId } from '../acme/ari.js';
 import { decodeAriCache } from '../acme/ariCache.js';
 import { parseRevocationTag } from '../acme/revocation.js';
+import { decodeFailures, decodeOrders } from '../budget/ledger.js';
 import { keyAlgorithmSchema } from '../inventory.js';
 import { TAG, type IssuedCertificate, type StoredCertificateFacts } from './model.js';
 
@@ -106,6 +107,7 @@ export function factsFromTags(
   const deferredReason = tags.get(TAG.deferredReason) || undefined;
   const ariCertIdTag = tags.get(TAG.ariCertId) || undefined;
   const ariCache = decodeAriCache(tags.get(TAG.ariCache), tags.get(TAG.ariExplanation) || undefined);
+  const failedAuthorizations = decodeFailures(tags.get(TAG.failedAuthz), dnsNames);
   const revoked = parseRevocationTag(tags.get(TAG.revoked))?.serial.toLowerCase() === serial.toLowerCase();
   return {
     certificateName,
@@ -127,6 +129,8 @@ export function factsFromTags(
     ...(deferredReason ? { deferredReason } : {}),
     ...(ariCertIdTag ? { ariCertId: ariCertIdTag } : {}),
     ...(ariCache ? { ariCache } : {}),
+    ...(tags.has(TAG.orders) ? { ordersPlaced: decodeOrders(tags.get(TAG.orders)) } : {}),
+    ...(failedAuthorizations.length ? { failedAuthorizations } : {}),
     ...(tags.get(TAG.gateFingerprint) ? { gateFingerprint: tags.get(TAG.gateFingerprint)! } : {}),
     acmCertificateArns,
   };
