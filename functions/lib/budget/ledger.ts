@@ -48,7 +48,10 @@ const inside = (windowMs: number, now: Date) => (at: Date) => at.getTime() > now
 
 /** The `certpipe:orders` value after adding `placed`: the order times inside the 3-hour window. */
 export function appendOrder(previous: string | undefined, placed: Date): string {
-  const times = [...decodeOrders(previous), placed].filter(inside(LIMIT_WINDOW_MS.newOrdersPer3Hours, placed));
+  return encodeOrders([...decodeOrders(previous), placed].filter(inside(LIMIT_WINDOW_MS.newOrdersPer3Hours, placed)));
+}
+
+export function encodeOrders(times: readonly Date[]): string {
   return fit(times.map((at) => ({ at: at.getTime(), text: toSeconds36(at) })));
 }
 
