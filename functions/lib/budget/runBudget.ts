@@ -2,7 +2,7 @@
 // specs, and the inventory scan (each certificate's issued-at tag is a spend). Pure.
 import type { CertificateSpec, Issuer } from '../inventory.js';
 import type { RenewalDecision, RenewalReason } from '../renewal.js';
-import type { StoredCertificateFacts } from '../store/model.js';
+import type { InventoryScan, StoredCertificateFacts } from '../store/model.js';
 import { planBudget, type BudgetCandidate, type BudgetPlan, type FailedAuthorization, type Spend } from './plan.js';
 
 /** Reasons that renew before anything else. */
@@ -13,7 +13,8 @@ const NO_NEW_ORDER: ReadonlySet<string> = new Set<RenewalReason>(['PendingOrder'
 export interface RunBudgetInput {
   due: readonly { name: string; reason: string; exempt?: boolean }[];
   specs: readonly CertificateSpec[];
-  stored: ReadonlyMap<string, StoredCertificateFacts>;
+  /** The inventory scan; its `unissued` ledgers (certificates not issued yet) count too when present. */
+  stored: Omit<InventoryScan, 'set' | 'delete' | 'clear'>;
   issuers: readonly Pick<Issuer, 'name' | 'limits'>[];
   failedAuthorizations?: readonly FailedAuthorization[];
   now: Date;
@@ -46,6 +47,13 @@ export function runBudget(input: RunBudgetInput): BudgetPlan {
   for (const facts of input.stored.values()) {
     spent.push(...spendOf(facts));
     for (const f of facts.failedAuthorizations ?? []) failedAuthorizations.push({ issuer: facts.issuer, ...f });
+  }
+  // Not issued yet: the issuer and names are the configured ones (such a secret carries neither).
+  for (const [name, ledger] of input.stored.unissued ?? []) {
+    const spec = specs.get(name);
+    if (!spec) continue;
+    spent.push(...spendOf({ issuer: spec.issuer, dnsNames: spec.dnsNames, ordersPlaced: ledger.ordersPlaced }));
+    for (const f of ledger.failedAuthorizations) failedAuthorizations.push({ issuer: spec.issuer, ...f });
   }
   return planBudget({ candidates, spent, failedAuthorizations, limits, now: input.now });
 }

@@ -40,6 +40,23 @@ export type PendingVersion =
   | { kind: 'claim'; versionId: string; claim: PendingClaim }
   | { kind: 'issued'; versionId: string; issued: IssuedCertificate };
 
+/** What a secret without an issued certificate has spent of the CA's limits (budget/ledger.ts). */
+export interface UnissuedLedger {
+  ordersPlaced: Date[];
+  failedAuthorizations: LedgerFailure[];
+}
+
+/**
+ * The inventory scan: the facts of every issued certificate by name, and beside them the
+ * ledgers of certificates not issued yet (their failed orders count against the CA's limits too).
+ */
+export class StoredInventory extends Map<string, StoredCertificateFacts> {
+  readonly unissued = new Map<string, UnissuedLedger>();
+}
+
+/** What a reader of the scan may rely on: the facts, and the unissued ledgers when the scan found any. */
+export type InventoryScan = Map<string, StoredCertificateFacts> & { readonly unissued?: ReadonlyMap<string, UnissuedLedger> };
+
 /** Inventory facts of one certificate, read from its secret's tags. */
 export interface StoredCertificateFacts extends StoredFacts {
   secretName: string;

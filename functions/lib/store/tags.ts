@@ -6,7 +6,7 @@ import { decodeAriCache } from '../acme/ariCache.js';
 import { parseRevocationTag } from '../acme/revocation.js';
 import { decodeFailures, decodeOrders } from '../budget/ledger.js';
 import { keyAlgorithmSchema } from '../inventory.js';
-import { TAG, type IssuedCertificate, type StoredCertificateFacts } from './model.js';
+import { TAG, type IssuedCertificate, type StoredCertificateFacts, type UnissuedLedger } from './model.js';
 
 // Secrets Manager documents 255 in places and 256 in others: stay within both.
 const MAX_TAG_VALUE = 255;
@@ -134,6 +134,17 @@ export function factsFromTags(
     ...(tags.get(TAG.gateFingerprint) ? { gateFingerprint: tags.get(TAG.gateFingerprint)! } : {}),
     acmCertificateArns,
   };
+}
+
+/**
+ * The budget's ledger on a secret that holds no issued certificate yet (a first issuance
+ * whose orders failed): named by the configured names, as the secret carries none.
+ * Undefined when there is no ledger on it.
+ */
+export function unissuedLedgerFromTags(entry: { Tags?: Tag[] }, knownNames: readonly string[]): UnissuedLedger | undefined {
+  const tags = new Map((entry.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+  if (tags.has(TAG.copyOf) || (!tags.has(TAG.orders) && !tags.has(TAG.failedAuthz))) return undefined;
+  return { ordersPlaced: decodeOrders(tags.get(TAG.orders)), failedAuthorizations: decodeFailures(tags.get(TAG.failedAuthz), knownNames) };
 }
 
 function date(value: string | undefined): Date | undefined {

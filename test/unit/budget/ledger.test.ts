@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { appendFailures, appendOrder, decodeFailures, decodeOrders, identifierDigest } from '../../../functions/lib/budget/ledger.js';
 import { runBudget, spendOf } from '../../../functions/lib/budget/runBudget.js';
 import type { CertificateSpec } from '../../../functions/lib/inventory.js';
-import { factsFromTags } from '../../../functions/lib/store/tags.js';
-import type { StoredCertificateFacts } from '../../../functions/lib/store/model.js';
+import { factsFromTags, unissuedLedgerFromTags } from '../../../functions/lib/store/tags.js';
+import { StoredInventory, type StoredCertificateFacts, type UnissuedLedger } from '../../../functions/lib/store/model.js';
 import { TAG } from '../../../functions/lib/tagNames.js';
 
 const NOW = new Date('2026-04-01T12:00:00.000Z');
@@ -83,6 +83,22 @@ describe('the ledger read from the inventory scan', () => {
     expect(older.ordersPlaced).toBeUndefined();
     expect(older.failedAuthorizations).toBeUndefined();
   });
+
+  it('a secret with no certificate yet (a first issuance that failed) keeps its ledger, named by the configured names', () => {
+    const placeholder = {
+      Tags: [
+        { Key: TAG.certificate, Value: 'new' },
+        { Key: TAG.orders, Value: appendOrder(undefined, ago(MIN)) },
+        { Key: TAG.failedAuthz, Value: appendFailures(undefined, ['new.example.com'], ago(MIN)) },
+      ],
+    };
+    expect(factsFromTags(placeholder)).toBeUndefined();
+    expect(unissuedLedgerFromTags(placeholder, ['new.example.com'])).toEqual({
+      ordersPlaced: [ago(MIN)],
+      failedAuthorizations: [{ identifier: 'new.example.com', at: ago(MIN) }],
+    });
+    expect(unissuedLedgerFromTags({ Tags: [{ Key: TAG.certificate, Value: 'new' }] }, ['new.example.com'])).toBeUndefined();
+  });
 });
 
 describe('counting the ledger (runBudget)', () => {
@@ -110,14 +126,11 @@ describe('counting the ledger (runBudget)', () => {
     expect(spends.map((s) => [s.counts ?? 'order+certificate', NOW.getTime() - s.at.getTime()])).toEqual(expected);
   });
 
-  const budget = (limits: object, facts: Record<string, Partial<StoredCertificateFacts>>, due: string[]) =>
-    runBudget({
-      due: due.map((name) => ({ name, reason: 'InRenewalWindow' })),
-      specs: ['a', 'b', 'c'].map(spec),
-      stored: new Map(Object.entries(facts).map(([n, f]) => [n, stored(n, f)])),
-      issuers: [{ name: 'le', limits }],
-      now: NOW,
-    });
+  const budget = (limits: object, facts: Record<string, Partial<StoredCertificateFacts>>, due: string[], unissued: Record<string, UnissuedLedger> = {}) => {
+    const scan = new StoredInventory(Object.entries(facts).map(([n, f]) => [n, stored(n, f)]));
+    for (const [n, ledger] of Object.entries(unissued)) scan.unissued.set(n, ledger);
+    return runBudget({ due: due.map((name) => ({ name, reason: 'InRenewalWindow' })), specs: ['a', 'b', 'c'].map(spec), stored: scan, issuers: [{ name: 'le', limits }], now: NOW });
+  };
 
   it('orders that failed fill newOrdersPer3Hours: the next slot opens 3 hours after the oldest', () => {
     const plan = budget({ newOrdersPer3Hours: 2 }, { a: { ordersPlaced: [ago(2 * HOUR), ago(HOUR)] } }, ['b']);
@@ -135,6 +148,17 @@ describe('counting the ledger (runBudget)', () => {
     const plan = budget({ failedAuthorizationsPerIdentifierPerHour: 1 }, { a: { failedAuthorizations: failed }, b: {} }, ['a', 'b']);
     expect(plan.admitted).toEqual(['b']);
     expect(plan.deferred).toEqual([{ name: 'a', limit: 'failedAuthorizationsPerIdentifierPerHour', nextSlot: new Date(NOW.getTime() + 40 * MIN) }]);
+  });
+
+  it('a first issuance whose order failed (no certificate yet) counts its order and its failure too', () => {
+    const unissued = { c: { ordersPlaced: [ago(MIN)], failedAuthorizations: [{ identifier: 'c.example.com', at: ago(MIN) }] } };
+    // Its order holds one of the two slots: the more urgent a takes the other, b waits.
+    const orders = budget({ newOrdersPer3Hours: 2 }, { a: {}, b: { notAfter: new Date(NOW.getTime() + 20 * 24 * HOUR) } }, ['a', 'b'], unissued);
+    expect(orders.admitted).toEqual(['a']);
+    expect(orders.deferred.map((d) => [d.name, d.limit])).toEqual([['b', 'newOrdersPer3Hours']]);
+    // Its failure keeps c itself waiting out the hour.
+    const failures = budget({ failedAuthorizationsPerIdentifierPerHour: 1 }, {}, ['c'], unissued);
+    expect(failures.deferred).toEqual([{ name: 'c', limit: 'failedAuthorizationsPerIdentifierPerHour', nextSlot: new Date(NOW.getTime() + HOUR - MIN) }]);
   });
 
   it('a failure older than the hour no longer defers', () => {
