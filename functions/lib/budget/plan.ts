@@ -102,7 +102,8 @@ const domainsOf = (names: readonly string[]) => [...new Set(names.map(registered
 export function planBudget(input: BudgetInput): BudgetPlan {
   const now = input.now.getTime();
   const windows = new Map<string, Window>();
-  const inWindow = (limit: LimitName, at: Date) => at.getTime() <= now && at.getTime() > now - LIMIT_WINDOW_MS[limit];
+  // No upper bound: a spend stamped ahead of this clock (the ledger rounds up to the second, or another function's clock) is spent all the same.
+  const inWindow = (limit: LimitName, at: Date) => at.getTime() > now - LIMIT_WINDOW_MS[limit];
 
   // The spend already on record, grouped by the scope each limit counts in.
   const recorded = new Map<string, { limit: LimitName; times: number[] }>();

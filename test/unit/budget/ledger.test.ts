@@ -161,6 +161,11 @@ describe('counting the ledger (runBudget)', () => {
     expect(failures.deferred).toEqual([{ name: 'c', limit: 'failedAuthorizationsPerIdentifierPerHour', nextSlot: new Date(NOW.getTime() + HOUR - MIN) }]);
   });
 
+  it('a failure stamped a moment ahead of this clock (rounded up to the second) already counts', () => {
+    const failed = [{ identifier: 'a.example.com', at: new Date(NOW.getTime() + 600) }];
+    expect(budget({ failedAuthorizationsPerIdentifierPerHour: 1 }, { a: { failedAuthorizations: failed } }, ['a']).deferred.map((d) => d.name)).toEqual(['a']);
+  });
+
   it('a failure older than the hour no longer defers', () => {
     const failed = [{ identifier: 'a.example.com', at: ago(HOUR) }];
     expect(budget({ failedAuthorizationsPerIdentifierPerHour: 1 }, { a: { failedAuthorizations: failed } }, ['a']).admitted).toEqual(['a']);
