@@ -344,7 +344,7 @@ export class AcmeSession {
     const result: DnsChallenge[] = [];
     for (const authz of authorizations) {
       if (authz.status === 'valid') continue;
-      if (authz.status !== 'pending') throw orderInvalid(order.url, [authorizationReason(authz)]);
+      if (authz.status !== 'pending') throw orderInvalid(order.url, [authorizationReason(authz)], failedIdentifiersOf([authz]));
       const challenge = dns01(authz, order.url);
       result.push({
         ...dnsChallengeRecord(authz.identifier, challenge.token, this.thumbprint),
@@ -360,7 +360,7 @@ export class AcmeSession {
     const authorizations = await this.authorizations(order);
     for (const authz of authorizations) {
       if (authz.status === 'valid') continue;
-      if (authz.status !== 'pending') throw orderInvalid(order.url, [authorizationReason(authz)]);
+      if (authz.status !== 'pending') throw orderInvalid(order.url, [authorizationReason(authz)], failedIdentifiersOf([authz]));
       const challenge = dns01(authz, order.url);
       if (challenge.status !== 'pending') continue;
       try {
@@ -420,16 +420,15 @@ export class AcmeSession {
     const reasons: string[] = [];
     const problem = order.error as Parameters<typeof describeProblem>[0] | undefined;
     if (problem) reasons.push(describeProblem(problem));
-    else {
-      try {
-        for (const authz of await this.client.getAuthorizations(order)) {
-          if (authz.status !== 'valid') reasons.push(authorizationReason(authz));
-        }
-      } catch {
-        // The order is invalid either way; the reasons are a courtesy.
-      }
+    // Read even when the order carries its own problem: the failed identifiers feed the rate-limit ledger.
+    let authorizations: acme.Authorization[] = [];
+    try {
+      authorizations = await this.client.getAuthorizations(order);
+    } catch {
+      // The order is invalid either way; the reasons and identifiers are a courtesy.
     }
-    return orderInvalid(order.url, reasons);
+    if (!problem) for (const authz of authorizations) if (authz.status !== 'valid') reasons.push(authorizationReason(authz));
+    return orderInvalid(order.url, reasons, failedIdentifiersOf(authorizations));
   }
 
   /**
@@ -672,6 +671,11 @@ function dns01(authz: acme.Authorization, orderUrl: string): acme.Authorization[
     throw orderInvalid(orderUrl, [`the CA offers no dns-01 challenge for ${authz.identifier.value} (${authz.url})`]);
   }
   return challenge;
+}
+
+/** The identifiers whose authorization failed validation (`invalid`; not expired or deactivated ones). */
+function failedIdentifiersOf(authorizations: readonly acme.Authorization[]): string[] {
+  return authorizations.filter((a) => a.status === 'invalid').map((a) => a.identifier.value.toLowerCase());
 }
 
 function authorizationReason(authz: acme.Authorization): string {

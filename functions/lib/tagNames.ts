@@ -40,6 +40,10 @@ export const TAG = {
   /** On an issuer's ACME account secret: the issuer's name and its directory. */
   acmeAccount: 'certpipe:acme-account',
   directoryUrl: 'certpipe:directory-url',
+  /** The budget's ledger (budget/ledger.ts): the times of the orders placed for this certificate in the last 3 hours. */
+  orders: 'certpipe:orders',
+  /** The budget's ledger: authorizations that failed in the last hour, `<time>:<identifier digest>` each. */
+  failedAuthz: 'certpipe:failed-authz',
   /** On a certificate secret: its latest revocation, `<ISO time> <reason> <serial>` (acme/revocation.ts). */
   revoked: 'certpipe:revoked',
 } as const;

@@ -1,13 +1,14 @@
 // The rate-limit budget end to end: five certificates on an issuer that allows 2 new
 // orders per 3 hours. A first deploy issues the 2 most urgent, defers the rest with
 // reason RateLimitBudget (SUCCEEDED, nothing pages), and later runs issue the rest.
-// "Later" is made by moving the ledger, not the clock: the issued-at tags of what was
-// issued are re-tagged to 3 hours ago through the local cloud's real TagResource, as
-// if that much time had passed (the budget counts only those tags).
+// "Later" is made by moving the ledger, not the clock: the issued-at and order tags of
+// what was issued are re-tagged to 3 hours ago through the local cloud's real
+// TagResource, as if that much time had passed (the budget counts only those tags).
 import { DescribeSecretCommand, SecretsManagerClient, TagResourceCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as cli } from '../../bin/cli.js';
 import type { FinishedExecution } from '../../bin/run.js';
+import { decodeOrders, encodeOrders } from '../../functions/lib/budget/ledger.js';
 import { TAG } from '../../functions/lib/tagNames.js';
 import type { SummarizeOutput, CheckExpiryOutput } from '../../functions/lib/workflow/states.js';
 import { startTestCloud, type TestCloud } from '../support/cloud.js';
@@ -49,13 +50,25 @@ describe('rate-limit budget: newOrdersPer3Hours 2 over 5 certificates', () => {
     for (const n of NAMES) if ((await tagsOf(n))?.has(TAG.serial)) out.push(n);
     return out;
   };
-  /** As if 3 hours had passed for what is issued: its issued-at moves back, through TagResource. */
+  /** As if 3 hours had passed for what is issued: its issued-at and its orders move back, through TagResource. */
   const ageLedger = async () => {
+    const back = (at: Date) => new Date(at.getTime() - THREE_HOURS - 60_000);
     for (const n of await issued()) {
-      const at = new Date(Date.parse((await tagsOf(n))!.get(TAG.issuedAt)!) - THREE_HOURS - 60_000);
-      await sm.send(new TagResourceCommand({ SecretId: `certpipe/${n}`, Tags: [{ Key: TAG.issuedAt, Value: at.toISOString() }] }));
+      const tags = (await tagsOf(n))!;
+      const orders = decodeOrders(tags.get(TAG.orders)).map(back);
+      await sm.send(
+        new TagResourceCommand({
+          SecretId: `certpipe/${n}`,
+          Tags: [
+            { Key: TAG.issuedAt, Value: back(new Date(tags.get(TAG.issuedAt)!)).toISOString() },
+            { Key: TAG.orders, Value: encodeOrders(orders) },
+          ],
+        }),
+      );
     }
   };
+  /** The earliest order on record among `names` (the ledger, in whole seconds). */
+  const firstOrder = async (names: string[]) => Math.min(...(await Promise.all(names.map(async (n) => decodeOrders((await tagsOf(n))!.get(TAG.orders))[0]!.getTime()))));
   const status = async () => {
     let out = '';
     const io = { stdout: { write: (s: string) => (out += s) }, stderr: { write: () => true }, isTTY: false, env: { ...process.env, CERTPIPE_DATA_DIR: cloud.dataDir, AWS_ENDPOINT_URL: '' } };
@@ -99,12 +112,12 @@ describe('rate-limit budget: newOrdersPer3Hours 2 over 5 certificates', () => {
   }, 600_000);
 
   it('the next run within the window orders nothing; status shows the 3 deferred with reason RateLimitBudget and the next slot', async () => {
-    // b1 and b2 renew in parallel: the first slot opens 3 hours after the earlier of the two.
-    const issuedAt = Math.min(...(await Promise.all(['b1', 'b2'].map(async (n) => Date.parse((await tagsOf(n))!.get(TAG.issuedAt)!)))));
+    const orderedAt = await firstOrder(['b1', 'b2']);
     const second = await run();
     const check = checkOf(second);
     expect(check).toMatchObject({ dueCount: 0, deferredByBudget: 3 });
-    expect(Date.parse(check.nextBudgetSlot!)).toBe(issuedAt + THREE_HOURS);
+    // The slot opens 3 hours after the first order (the ledger's time), not after its issuance.
+    expect(Date.parse(check.nextBudgetSlot!)).toBe(orderedAt + THREE_HOURS);
     expect(await issued()).toEqual(['b1', 'b2']);
 
     const doc = await status();

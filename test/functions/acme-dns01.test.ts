@@ -12,6 +12,7 @@ import type { Issuer } from '../../functions/lib/inventory.js';
 import { publishMetrics } from '../../functions/lib/observability.js';
 import { createCsr, generateKeyPair, splitPemChain, verifyIssued } from '../../functions/lib/x509.js';
 import { startTestCloud, type TestCloud } from '../support/cloud.js';
+import type { AcmeOrderInvalid } from '../../functions/lib/workflow/errors.js';
 
 let tc: TestCloud;
 let route53: Route53Client;
@@ -169,7 +170,9 @@ describe('what the CA refuses becomes a typed error', () => {
     expect(failure.name).toBe('AcmeOrderInvalid');
     expect(failure.message).toContain(order.url);
     expect(failure.message).toContain('_acme-challenge.missing.acme.test');
-    await expect(acme.resumeOrder(order.url)).rejects.toMatchObject({ name: 'AcmeOrderInvalid' });
+    // The identifier the CA failed, for the rate-limit ledger (failed authorizations per identifier).
+    expect((failure as AcmeOrderInvalid).failedIdentifiers).toEqual([`missing.${ZONE}`]);
+    await expect(acme.resumeOrder(order.url)).rejects.toMatchObject({ name: 'AcmeOrderInvalid', failedIdentifiers: [`missing.${ZONE}`] });
   });
 
   it('a name the CA will not issue for is AcmeRequestRejected', async () => {

@@ -321,12 +321,16 @@ describe('scanInventory', () => {
         }),
       );
     }
-    // Not certpipe's, and an unfinished first issuance: neither is listed.
+    // Not certpipe's, and an unfinished first issuance: neither is listed. The latter's order
+    // and failed authorization (the rate-limit ledger) are, beside the facts, from the same scan.
     await scanSm.send(new CreateSecretCommand({ Name: 'someone/else', SecretString: '{}' }));
-    await scanStore.claimPending(specFor('in-flight'), claim('https://ca.test/order/in-flight'));
+    const inFlight = specFor('in-flight');
+    await scanStore.claimPending(inFlight, claim('https://ca.test/order/in-flight'));
+    await scanStore.recordOrderPlaced(inFlight, now);
+    await scanStore.recordFailedAuthorizations(inFlight, ['in-flight.store.test'], now);
 
     const calls = recordCalls(scanSm);
-    const facts = await scanInventory(scanSm, specs);
+    const facts = await scanInventory(scanSm, [...specs, inFlight]);
     expect(calls.every((c) => c === 'ListSecretsCommand')).toBe(true);
     expect(calls).toHaveLength(2);
     expect(facts.size).toBe(105);
@@ -341,6 +345,11 @@ describe('scanInventory', () => {
     });
     expect(facts.get('bulk-104')).toMatchObject({ serial: 'bb104' });
     expect(facts.has('in-flight')).toBe(false);
+    expect(facts.unissued.get('in-flight')).toEqual({
+      ordersPlaced: [new Date(Math.ceil(now.getTime() / 1000) * 1000)],
+      failedAuthorizations: [{ identifier: 'in-flight.store.test', at: new Date(Math.ceil(now.getTime() / 1000) * 1000) }],
+    });
+    expect(facts.unissued.size).toBe(1);
   });
 });
 

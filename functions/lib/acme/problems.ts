@@ -152,7 +152,7 @@ export function isAlreadyReplaced(err: unknown): boolean {
 }
 
 /** The order or one of its authorizations is invalid: a new order is needed. */
-export function orderInvalid(orderUrl: string, reasons: string[]): AcmeOrderInvalid {
+export function orderInvalid(orderUrl: string, reasons: string[], failedIdentifiers: readonly string[] = []): AcmeOrderInvalid {
   const why = reasons.length ? reasons.join('; ') : 'the CA gave no problem detail';
-  return new AcmeOrderInvalid(`ACME order ${orderUrl} is invalid: ${why}`);
+  return new AcmeOrderInvalid(`ACME order ${orderUrl} is invalid: ${why}`, { failedIdentifiers });
 }

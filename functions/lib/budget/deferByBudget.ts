@@ -6,9 +6,8 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ContextFor } from '../context.js';
 import type { CertificateSpec } from '../inventory.js';
 import { logger, metrics } from '../observability.js';
-import type { StoredCertificateFacts } from '../store/model.js';
 import { METRIC } from '../workflow/metrics.js';
-import { runBudget } from './runBudget.js';
+import { runBudget, type RunBudgetInput } from './runBudget.js';
 
 /** Tag writes in flight at once: Secrets Manager's TagResource quota is shared with every other caller. */
 const TAGGING_CONCURRENCY = 4;
@@ -22,7 +21,7 @@ export interface BudgetedDue<T> {
 
 export async function deferByBudget<T extends { name: string; reason: string; exempt?: boolean }>(
   ctx: ContextFor<'store'>,
-  input: { due: T[]; specs: readonly CertificateSpec[]; stored: ReadonlyMap<string, StoredCertificateFacts>; now: Date },
+  input: { due: T[]; specs: readonly CertificateSpec[]; stored: RunBudgetInput['stored']; now: Date },
 ): Promise<BudgetedDue<T>> {
   const plan = runBudget({ ...input, issuers: ctx.inventory.issuers });
   metrics.addMetric(METRIC.RenewalsDeferredByBudget, MetricUnit.Count, plan.deferred.length);

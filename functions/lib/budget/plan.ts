@@ -4,6 +4,7 @@
 // expiry, first issuances last), so a less urgent certificate never takes the slot of
 // a more urgent one. Each limit is a sliding window, as the CA counts it.
 import { LIMIT_WINDOW_MS, type IssuerLimits, type LimitName } from './limits.js';
+import { authorizationIdentifier } from './ledger.js';
 import { registeredDomain } from './registeredDomain.js';
 
 export interface BudgetCandidate {
@@ -20,11 +21,13 @@ export interface BudgetCandidate {
   exempt?: boolean;
 }
 
-/** A certificate (or order) already counted against the issuer: from the issued-at tags. */
+/** A certificate or an order already counted against the issuer: from the issued-at tags and the ledger. */
 export interface Spend {
   issuer: string;
   at: Date;
   dnsNames: readonly string[];
+  /** `order`: counts only as a new order; `certificate`: only in the certificate limits; absent: both. */
+  counts?: 'order' | 'certificate';
 }
 
 export interface FailedAuthorization {
@@ -99,7 +102,8 @@ const domainsOf = (names: readonly string[]) => [...new Set(names.map(registered
 export function planBudget(input: BudgetInput): BudgetPlan {
   const now = input.now.getTime();
   const windows = new Map<string, Window>();
-  const inWindow = (limit: LimitName, at: Date) => at.getTime() <= now && at.getTime() > now - LIMIT_WINDOW_MS[limit];
+  // No upper bound: a spend stamped ahead of this clock (the ledger rounds up to the second, or another function's clock) is spent all the same.
+  const inWindow = (limit: LimitName, at: Date) => at.getTime() > now - LIMIT_WINDOW_MS[limit];
 
   // The spend already on record, grouped by the scope each limit counts in.
   const recorded = new Map<string, { limit: LimitName; times: number[] }>();
@@ -112,7 +116,8 @@ export function planBudget(input: BudgetInput): BudgetPlan {
   for (const s of input.spent) {
     const limits = input.limits[s.issuer];
     if (!limits) continue;
-    if (limits.newOrdersPer3Hours) record(`${s.issuer}|orders`, 'newOrdersPer3Hours', s.at);
+    if (limits.newOrdersPer3Hours && s.counts !== 'certificate') record(`${s.issuer}|orders`, 'newOrdersPer3Hours', s.at);
+    if (s.counts === 'order') continue;
     // Whether a recorded issuance was itself a renewal is not stored: count it (an estimate errs towards waiting, never towards a 429).
     if (limits.certificatesPerRegisteredDomainPer7Days) {
       for (const d of domainsOf(s.dnsNames)) record(`${s.issuer}|domain|${d}`, 'certificatesPerRegisteredDomainPer7Days', s.at);
@@ -121,7 +126,7 @@ export function planBudget(input: BudgetInput): BudgetPlan {
   }
   for (const f of input.failedAuthorizations ?? []) {
     if (input.limits[f.issuer]?.failedAuthorizationsPerIdentifierPerHour) {
-      record(`${f.issuer}|authz|${f.identifier.toLowerCase()}`, 'failedAuthorizationsPerIdentifierPerHour', f.at);
+      record(`${f.issuer}|authz|${authorizationIdentifier(f.identifier)}`, 'failedAuthorizationsPerIdentifierPerHour', f.at);
     }
   }
   const windowFor = (key: string, limit: LimitName, max: number) => {
@@ -153,7 +158,7 @@ export function planBudget(input: BudgetInput): BudgetPlan {
     }
     if (limits.failedAuthorizationsPerIdentifierPerHour) {
       // Only read: an order's failures are not known before it is placed.
-      for (const id of new Set(c.dnsNames.map((n) => n.toLowerCase()))) {
+      for (const id of new Set(c.dnsNames.map(authorizationIdentifier))) {
         const w = windowFor(`${c.issuer}|authz|${id}`, 'failedAuthorizationsPerIdentifierPerHour', limits.failedAuthorizationsPerIdentifierPerHour);
         if (w.full) applicable.push(w);
       }

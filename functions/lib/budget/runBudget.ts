@@ -2,7 +2,7 @@
 // specs, and the inventory scan (each certificate's issued-at tag is a spend). Pure.
 import type { CertificateSpec, Issuer } from '../inventory.js';
 import type { RenewalDecision, RenewalReason } from '../renewal.js';
-import type { StoredCertificateFacts } from '../store/model.js';
+import type { InventoryScan, StoredCertificateFacts } from '../store/model.js';
 import { planBudget, type BudgetCandidate, type BudgetPlan, type FailedAuthorization, type Spend } from './plan.js';
 
 /** Reasons that renew before anything else. */
@@ -13,7 +13,8 @@ const NO_NEW_ORDER: ReadonlySet<string> = new Set<RenewalReason>(['PendingOrder'
 export interface RunBudgetInput {
   due: readonly { name: string; reason: string; exempt?: boolean }[];
   specs: readonly CertificateSpec[];
-  stored: ReadonlyMap<string, StoredCertificateFacts>;
+  /** The inventory scan; its `unissued` ledgers (certificates not issued yet) count too when present. */
+  stored: Omit<InventoryScan, 'set' | 'delete' | 'clear'>;
   issuers: readonly Pick<Issuer, 'name' | 'limits'>[];
   failedAuthorizations?: readonly FailedAuthorization[];
   now: Date;
@@ -42,10 +43,34 @@ export function runBudget(input: RunBudgetInput): BudgetPlan {
     };
   });
   const spent: Spend[] = [];
+  const failedAuthorizations: FailedAuthorization[] = [...(input.failedAuthorizations ?? [])];
   for (const facts of input.stored.values()) {
-    if (facts.issuedAt) spent.push({ issuer: facts.issuer, at: facts.issuedAt, dnsNames: facts.dnsNames });
+    spent.push(...spendOf(facts));
+    for (const f of facts.failedAuthorizations ?? []) failedAuthorizations.push({ issuer: facts.issuer, ...f });
   }
-  return planBudget({ candidates, spent, failedAuthorizations: input.failedAuthorizations ?? [], limits, now: input.now });
+  // Not issued yet: the issuer and names are the configured ones (such a secret carries neither).
+  for (const [name, ledger] of input.stored.unissued ?? []) {
+    const spec = specs.get(name);
+    if (!spec) continue;
+    spent.push(...spendOf({ issuer: spec.issuer, dnsNames: spec.dnsNames, ordersPlaced: ledger.ordersPlaced }));
+    for (const f of ledger.failedAuthorizations) failedAuthorizations.push({ issuer: spec.issuer, ...f });
+  }
+  return planBudget({ candidates, spent, failedAuthorizations, limits, now: input.now });
+}
+
+/**
+ * What one secret has spent. Its ledger records every order placed since the ledger
+ * existed, the one that became the current certificate included, so with a ledger the
+ * orders come from it alone and issued-at counts only in the certificate limits (never
+ * twice). A secret written before the ledger has only issued-at: it stands for its order.
+ */
+export function spendOf(facts: Pick<StoredCertificateFacts, 'issuer' | 'dnsNames' | 'issuedAt'> & { ordersPlaced?: readonly Date[] }): Spend[] {
+  const { issuer, dnsNames } = facts;
+  if (!facts.ordersPlaced) return facts.issuedAt ? [{ issuer, at: facts.issuedAt, dnsNames }] : [];
+  return [
+    ...facts.ordersPlaced.map((at): Spend => ({ issuer, at, dnsNames, counts: 'order' })),
+    ...(facts.issuedAt ? [{ issuer, at: facts.issuedAt, dnsNames, counts: 'certificate' as const }] : []),
+  ];
 }
 
 /** How `certpipe status` words a certificate the budget keeps waiting: not due before its slot, and why. */

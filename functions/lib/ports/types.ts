@@ -11,13 +11,13 @@ import type { OfferedProfiles } from '../acme/profiles.js';
 import type { PresentedRecord } from '../dns/route53.js';
 import type { ChallengeTags } from '../store/challengeHolders.js';
 import type { ClaimInput, ClaimOptions, ClaimOutcome } from '../store/certificateStore.js';
-import type { IssuedCertificate, PendingVersion, StoredCertificateFacts } from '../store/model.js';
+import type { InventoryScan, IssuedCertificate, PendingVersion } from '../store/model.js';
 import type { DeferralReason } from '../store/deferral.js';
 import type { VerifiedCertificate, VerifyIssuedInput } from '../x509.js';
 
 /** The certificate's primary secret: its versions (AWSPENDING claim or verified, AWSCURRENT) and its tags. */
 export interface CertificateRecords {
-  scanInventory(specs: readonly Pick<CertificateSpec, 'name' | 'dnsNames' | 'secretName'>[]): Promise<Map<string, StoredCertificateFacts>>;
+  scanInventory(specs: readonly Pick<CertificateSpec, 'name' | 'dnsNames' | 'secretName'>[]): Promise<InventoryScan>;
   readPending(spec: CertificateSpec): Promise<PendingVersion | undefined>;
   readCurrent(spec: CertificateSpec): Promise<{ versionId: string; issued: IssuedCertificate } | undefined>;
   /** The latest revocation `certpipe revoke` recorded (a revoked certificate's key is never reused). */
@@ -29,6 +29,10 @@ export interface CertificateRecords {
   recordPublishPending(spec: CertificateSpec, targets: readonly string[]): Promise<void>;
   /** The CA's Retry-After past this execution, or the budget's next slot; false when the secret does not exist yet. */
   recordDeferral(spec: CertificateSpec, until: Date, reason?: DeferralReason): Promise<boolean>;
+  /** The rate-limit budget's ledger: an order placed at the CA (issued or not, the CA counts it). */
+  recordOrderPlaced(spec: CertificateSpec, at: Date): Promise<void>;
+  /** The rate-limit budget's ledger: identifiers whose authorization the CA failed. */
+  recordFailedAuthorizations(spec: CertificateSpec, identifiers: readonly string[], at: Date): Promise<void>;
 }
 
 /** The challenge tags on the primary secret (store/challengeHolders.ts): who still needs which values. */

@@ -16,6 +16,7 @@ import { trustAnchors } from '../trust.js';
 import { finalizeStart, nextCheck as checkAgain, orderAction } from './orderProgress.js';
 import { pendingView } from './placement.js';
 import { pauseOrRethrow } from './pause.js';
+import { recordInLedger } from './ledger.js';
 
 export type FinalizeOrderContext = ContextFor<'store' | 'acme' | 'certificates'>;
 
@@ -62,11 +63,42 @@ async function advanceOrder(ctx: FinalizeOrderContext, spec: CertificateSpec, in
   if (start.action !== 'check-order' || pending?.kind !== 'claim') {
     throw new AcmeOrderInvalid(`No ACME order is recorded for ${spec.name} (secret ${spec.secretName} has no AWSPENDING claim)`);
   }
-  const { claim } = pending;
-  const issuer = findIssuer(ctx.inventory, spec.issuer);
-  const account = await ctx.acme.account(issuer);
+  const account = await ctx.acme.account(findIssuer(ctx.inventory, spec.issuer));
+  try {
+    return await advanceClaimedOrder(ctx, spec, account, start.orderUrl, pending);
+  } catch (err) {
+    if (err instanceof AcmeOrderInvalid) await forgetDeadOrder(ctx, spec, pending.versionId, err);
+    throw err;
+  }
+}
 
-  let order = await account.orderStatus(start.orderUrl);
+/**
+ * The CA gave up on the order: its failed authorizations go into the budget's ledger, and
+ * the claim is forgotten so the next run places a new order through the budget rather
+ * than resuming a dead one outside it (a resume spends nothing, so it is never budgeted).
+ * This is the one place a failure is recorded: the step that answered the challenges.
+ */
+async function forgetDeadOrder(ctx: FinalizeOrderContext, spec: CertificateSpec, claimVersionId: string, err: AcmeOrderInvalid): Promise<void> {
+  if (err.failedIdentifiers.length) {
+    await recordInLedger(spec, 'failed authorizations', () => ctx.store.recordFailedAuthorizations(spec, err.failedIdentifiers, ctx.now()));
+  }
+  try {
+    await ctx.store.abandonPending(spec, claimVersionId);
+  } catch (abandonErr) {
+    // The next run then finds the order dead and orders afresh: never hide the CA's answer behind this.
+    logger.warn('could not forget the dead order', { certificate: spec.name, error: (abandonErr as Error).message });
+  }
+}
+
+async function advanceClaimedOrder(
+  ctx: FinalizeOrderContext,
+  spec: CertificateSpec,
+  account: AcmeAccount,
+  orderUrl: string,
+  pending: { versionId: string; claim: PendingClaim },
+): Promise<IssuedSummary | { notReady: string }> {
+  const { claim } = pending;
+  let order = await account.orderStatus(orderUrl);
   let next = orderAction(order.status as Exclude<typeof order.status, 'invalid'>);
   if (next.action === 'answer-challenges') {
     await account.completeChallenges(order);
@@ -78,7 +110,7 @@ async function advanceOrder(ctx: FinalizeOrderContext, spec: CertificateSpec, in
     next = orderAction(order.status as Exclude<typeof order.status, 'invalid'>);
   }
   if (next.action !== 'download') return { notReady: `Order ${order.url} for ${spec.name} is ${order.status}` };
-  const issued = await downloadAndVerify(ctx, spec, account, order, claim, pending.versionId, trustAnchors(issuer));
+  const issued = await downloadAndVerify(ctx, spec, account, order, claim, pending.versionId, trustAnchors(findIssuer(ctx.inventory, spec.issuer)));
   await ctx.store.storeIssued(spec, issued, { claimVersionId: pending.versionId });
   logger.info('certificate issued and verified', { certificate: spec.name, serial: issued.serial, notAfter: issued.notAfter });
   return summary(issued);

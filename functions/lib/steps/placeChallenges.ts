@@ -13,6 +13,7 @@ import { logger } from '../observability.js';
 import type { AcmeAccount } from '../ports/types.js';
 import type { ContextFor } from '../context.js';
 import { pauseOrRethrow } from './pause.js';
+import { recordInLedger } from './ledger.js';
 import { afterClaim, pendingView, placement, type Placement } from './placement.js';
 
 export type PlaceChallengesContext = ContextFor<'store' | 'holds' | 'acme' | 'dns' | 'certificates'>;
@@ -81,6 +82,7 @@ async function placeOrder(ctx: PlaceChallengesContext, item: RenewalItem): Promi
         ...(key.currentVersionId ? { expectedCurrentVersionId: key.currentVersionId } : {}),
       },
     );
+    await recordInLedger(spec, 'order', () => ctx.store.recordOrderPlaced(spec, ctx.now()));
     next = afterClaim(claim.outcome === 'resumed' ? { outcome: 'resumed', pending: pendingView(claim.pending) } : { outcome: claim.outcome });
     logger.info('claim', { certificate: spec.name, action: next.action, reason: next.reason, detail: next.message });
     if (next.action === 'publish-current') return issuedState();

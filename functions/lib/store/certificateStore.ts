@@ -56,10 +56,12 @@ import {
   type PendingClaim,
   type PendingVersion,
   type StoredCertificateFacts,
+  StoredInventory,
 } from './model.js';
-import { acmTagKey, certificateTags, factsFromTags } from './tags.js';
+import { acmTagKey, certificateTags, factsFromTags, unissuedLedgerFromTags } from './tags.js';
 import { claimToken, deterministicToken, issuedToken } from './tokens.js';
 import { recordDeferral, type DeferralReason } from './deferral.js';
+import { recordFailedAuthorizations, recordOrderPlaced } from './budgetLedger.js';
 import { formatRevocationTag, parseRevocationTag, type RevocationRecord } from '../acme/revocation.js';
 
 export * from './model.js';
@@ -105,9 +107,9 @@ export interface ClaimOptions {
 export async function scanInventory(
   sm: SecretsManagerClient,
   specs: readonly Pick<CertificateSpec, 'name' | 'dnsNames' | 'secretName'>[] = [],
-): Promise<Map<string, StoredCertificateFacts>> {
+): Promise<StoredInventory> {
   const byName = new Map(specs.map((s) => [s.name, s]));
-  const result = new Map<string, StoredCertificateFacts>();
+  const result = new StoredInventory();
   let NextToken: string | undefined;
   do {
     let page;
@@ -126,7 +128,11 @@ export async function scanInventory(
       const certificateName = entry.Tags?.find((t) => t.Key === TAG.certificate)?.Value;
       const spec = certificateName ? byName.get(certificateName) : undefined;
       const facts = factsFromTags(entry, spec?.dnsNames);
-      if (!facts) continue;
+      if (!facts) {
+        const ledger = spec && entry.Name === spec.secretName ? unissuedLedgerFromTags(entry, spec.dnsNames) : undefined;
+        if (ledger) result.unissued.set(spec!.name, ledger);
+        continue;
+      }
       // A secret left behind under an old name never shadows the configured one.
       const existing = result.get(facts.certificateName);
       if (existing && spec && existing.secretName === spec.secretName) continue;
@@ -467,6 +473,16 @@ export class CertificateStore {
   /** Record a deferral (store/deferral.ts): the CA's Retry-After, or the budget's next slot; false when the secret does not exist yet. */
   recordDeferral(spec: CertificateSpec, until: Date, reason?: DeferralReason): Promise<boolean> {
     return recordDeferral(this.sm, spec, until, reason);
+  }
+
+  /** The budget's ledger (store/budgetLedger.ts): an order placed at the CA. */
+  recordOrderPlaced(spec: CertificateSpec, at: Date): Promise<void> {
+    return recordOrderPlaced(this.sm, spec, at);
+  }
+
+  /** The budget's ledger: authorizations the CA failed. */
+  recordFailedAuthorizations(spec: CertificateSpec, identifiers: readonly string[], at: Date): Promise<void> {
+    return recordFailedAuthorizations(this.sm, spec, identifiers, at);
   }
 
   /** The latest revocation recorded on the secret (`certpipe revoke`), if any. */

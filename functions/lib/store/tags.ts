@@ -4,8 +4,9 @@ import type { Tag } from '@aws-sdk/client-secrets-manager';
 import { ariCertId } from '../acme/ari.js';
 import { decodeAriCache } from '../acme/ariCache.js';
 import { parseRevocationTag } from '../acme/revocation.js';
+import { decodeFailures, decodeOrders } from '../budget/ledger.js';
 import { keyAlgorithmSchema } from '../inventory.js';
-import { TAG, type IssuedCertificate, type StoredCertificateFacts } from './model.js';
+import { TAG, type IssuedCertificate, type StoredCertificateFacts, type UnissuedLedger } from './model.js';
 
 // Secrets Manager documents 255 in places and 256 in others: stay within both.
 const MAX_TAG_VALUE = 255;
@@ -106,6 +107,7 @@ export function factsFromTags(
   const deferredReason = tags.get(TAG.deferredReason) || undefined;
   const ariCertIdTag = tags.get(TAG.ariCertId) || undefined;
   const ariCache = decodeAriCache(tags.get(TAG.ariCache), tags.get(TAG.ariExplanation) || undefined);
+  const failedAuthorizations = decodeFailures(tags.get(TAG.failedAuthz), dnsNames);
   const revoked = parseRevocationTag(tags.get(TAG.revoked))?.serial.toLowerCase() === serial.toLowerCase();
   return {
     certificateName,
@@ -127,9 +129,22 @@ export function factsFromTags(
     ...(deferredReason ? { deferredReason } : {}),
     ...(ariCertIdTag ? { ariCertId: ariCertIdTag } : {}),
     ...(ariCache ? { ariCache } : {}),
+    ...(tags.has(TAG.orders) ? { ordersPlaced: decodeOrders(tags.get(TAG.orders)) } : {}),
+    ...(failedAuthorizations.length ? { failedAuthorizations } : {}),
     ...(tags.get(TAG.gateFingerprint) ? { gateFingerprint: tags.get(TAG.gateFingerprint)! } : {}),
     acmCertificateArns,
   };
+}
+
+/**
+ * The budget's ledger on a secret that holds no issued certificate yet (a first issuance
+ * whose orders failed): named by the configured names, as the secret carries none.
+ * Undefined when there is no ledger on it.
+ */
+export function unissuedLedgerFromTags(entry: { Tags?: Tag[] }, knownNames: readonly string[]): UnissuedLedger | undefined {
+  const tags = new Map((entry.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+  if (tags.has(TAG.copyOf) || (!tags.has(TAG.orders) && !tags.has(TAG.failedAuthz))) return undefined;
+  return { ordersPlaced: decodeOrders(tags.get(TAG.orders)), failedAuthorizations: decodeFailures(tags.get(TAG.failedAuthz), knownNames) };
 }
 
 function date(value: string | undefined): Date | undefined {

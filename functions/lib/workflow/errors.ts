@@ -43,6 +43,12 @@ export class AcmeUnavailable extends CertpipeError {
 /** The ACME order or one of its authorizations became invalid; a new order is needed. */
 export class AcmeOrderInvalid extends CertpipeError {
   override readonly name: string = 'AcmeOrderInvalid';
+  /** Identifiers whose authorization the CA marked invalid: what its failed-authorization limit counts. */
+  readonly failedIdentifiers: readonly string[];
+  constructor(message: string, options?: { cause?: unknown; failedIdentifiers?: readonly string[] }) {
+    super(message, options);
+    this.failedIdentifiers = options?.failedIdentifiers ?? [];
+  }
 }
 
 /**

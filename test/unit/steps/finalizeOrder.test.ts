@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_ORDER_CHECKS } from '../../../functions/lib/backoff.js';
 import { finalizeOrder } from '../../../functions/lib/steps/finalizeOrder.js';
+import { decodeFailures } from '../../../functions/lib/budget/ledger.js';
+import { TAG } from '../../../functions/lib/tagNames.js';
 import { AcmeOrderInvalid, AcmeOrderNotReady, AcmeUnavailable, CertificateVerificationFailed } from '../../../functions/lib/workflow/errors.js';
 import type { FinalizeOrderInput } from '../../../functions/lib/workflow/states.js';
 import { claimFixture, issuedFixture, memoryWorld, NOW, orderFixture } from './memoryPorts.js';
@@ -63,10 +65,15 @@ describe('FinalizeOrder', () => {
     expect(w.store.pending).toBeUndefined();
   });
 
-  it('the order invalid at the CA: AcmeOrderInvalid for the ASL, the claim kept for cleanup to see', async () => {
+  it('the order invalid at the CA: AcmeOrderInvalid for the ASL, its failed authorizations in the ledger, the claim forgotten', async () => {
     const w = withClaim('invalid');
+    const names = w.ca.orders.get(ORDER)!.dnsNames;
     await expect(finalizeOrder(w.ctx, input())).rejects.toThrow(AcmeOrderInvalid);
-    expect(w.store.pending).toMatchObject({ kind: 'claim' });
+    expect(w.store.calls).toEqual([`recordFailedAuthorizations [${names.join(',')}]`, 'abandonPending v1']);
+    // The apex and its wildcard are one identifier at the CA: one failure.
+    expect(decodeFailures(w.store.tags.get(TAG.failedAuthz), names)).toEqual([{ identifier: 'example.test', at: NOW }]);
+    // Forgotten, so the next run's order goes through the budget instead of resuming outside it.
+    expect(w.store.pending).toBeUndefined();
   });
 
   it('already stored (a retry after storing): reports it, no request to the CA', async () => {

@@ -12,6 +12,7 @@ import type { RunObjects } from '../../../functions/lib/ports/runObjects.js';
 import { readChallengeTags, valuesTags, holderTagKey } from '../../../functions/lib/store/challengeHolders.js';
 import type { ClaimOutcome } from '../../../functions/lib/store/certificateStore.js';
 import { TAG, type IssuedCertificate, type PendingClaim, type PendingVersion } from '../../../functions/lib/store/model.js';
+import { appendFailures, appendOrder } from '../../../functions/lib/budget/ledger.js';
 import { publishedTargetId, targetLabel } from '../../../functions/lib/targetIds.js';
 import { AcmeOrderInvalid, CertificateVerificationFailed } from '../../../functions/lib/workflow/errors.js';
 
@@ -80,6 +81,13 @@ export class MemoryStore {
     this.tags.set(TAG.deferredUntil, until.toISOString());
     return true;
   }
+  async recordOrderPlaced(_spec: CertificateSpec, at: Date) {
+    this.tags.set(TAG.orders, appendOrder(this.tags.get(TAG.orders), at));
+  }
+  async recordFailedAuthorizations(_spec: CertificateSpec, identifiers: readonly string[], at: Date) {
+    this.calls.push(`recordFailedAuthorizations [${identifiers.join(',')}]`);
+    this.tags.set(TAG.failedAuthz, appendFailures(this.tags.get(TAG.failedAuthz), identifiers, at));
+  }
 }
 
 /** The challenge tags of the secret, kept in the store's tag map. */
@@ -133,7 +141,9 @@ export class MemoryCa implements AcmeAccount {
     this.calls.push(`orderStatus ${url}`);
     this.check('orderStatus');
     const order = this.orders.get(url);
-    if (!order || order.status === 'invalid') throw new AcmeOrderInvalid(`ACME order ${url} is invalid`);
+    if (!order) throw new AcmeOrderInvalid(`ACME order ${url} is unknown`);
+    // An invalid order's authorizations all failed here, as when the CA saw wrong TXT values.
+    if (order.status === 'invalid') throw new AcmeOrderInvalid(`ACME order ${url} is invalid`, { failedIdentifiers: order.dnsNames });
     return { ...order };
   }
   async dnsChallenges(order: OrderRecord) {

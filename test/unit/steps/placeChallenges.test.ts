@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { placeChallenges } from '../../../functions/lib/steps/placeChallenges.js';
 import { RateLimited } from '../../../functions/lib/workflow/errors.js';
 import { TAG } from '../../../functions/lib/store/model.js';
+import { decodeOrders } from '../../../functions/lib/budget/ledger.js';
 import type { OrderState, RenewalItem } from '../../../functions/lib/workflow/states.js';
 import { claimFixture, issuedFixture, memoryWorld, NOW, orderFixture } from './memoryPorts.js';
 
@@ -26,6 +27,8 @@ describe('PlaceChallenges', () => {
     expect(w.zone.values.get('_acme-challenge.example.test')).toHaveLength(2);
     expect([...w.store.tags.keys()].some((k) => k.startsWith('certpipe:challenge-holder:'))).toBe(true);
     expect(JSON.stringify(out)).not.toContain('new-key-1');
+    // The new order is in the rate-limit ledger, at the step's clock.
+    expect(decodeOrders(w.store.tags.get(TAG.orders))).toEqual([NOW]);
   });
 
   it('privateKeyRotation never: keeps the current key, unless that certificate was revoked', async () => {
