@@ -78,7 +78,8 @@ export async function floorIssue(opts: {
   certs: { name: string; dnsNames: string[] }[];
 }): Promise<{ ms: number; issued: number }> {
   acme.axios.defaults.httpsAgent = new https.Agent({ ca: opts.caPem, keepAlive: true });
-  const route53 = new Route53Client(localSdkConfig(opts.endpointUrl));
+  // The floor lives under the same Route 53 request rate as the pipeline (5 per second per account), with the functions' retry settings.
+  const route53 = new Route53Client({ ...localSdkConfig(opts.endpointUrl), retryMode: 'adaptive', maxAttempts: 8 });
   const zones = await zoneIds(route53);
   const zoneOf = (dnsName: string) => zones.get(ZONES.find((z) => dnsName.endsWith(`.${z}`))!)!;
 
