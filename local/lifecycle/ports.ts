@@ -1,8 +1,15 @@
 // Free TCP ports for servers that need a fixed number in their config (Pebble), for tests and benchmarks.
 import net from 'node:net';
 
-/** A TCP port free right now on 127.0.0.1; another process may take it before you bind it. */
-export function freePort(): Promise<number> {
+/**
+ * Ports this process has handed out. The kernel readily gives a just-closed port to
+ * the next `listen(0)`, so two calls in a row could name the same port for two
+ * servers (Pebble's ACME and management listeners did, once, in CI).
+ */
+const handedOut = new Set<number>();
+const MAX_TRIES = 50;
+
+function probe(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
@@ -12,4 +19,19 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * A TCP port free right now on 127.0.0.1 and never returned before by this process.
+ * Another process may still take it before you bind it.
+ */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < MAX_TRIES; i++) {
+    const port = await probe();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error(`no unused TCP port after ${MAX_TRIES} tries`);
 }

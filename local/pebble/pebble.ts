@@ -166,6 +166,9 @@ export async function startPebble(opts: StartPebbleOptions): Promise<PebbleHandl
   const configPath = path.join(pebbleDir, `${instance}-config.json`);
   const pidFile = path.join(pebbleDir, `${instance}.pid`);
   await reapStalePebble(pidFile, configPath);
+  if (opts.port === opts.managementPort) {
+    throw new PebbleStartFailed(`Pebble's ACME and management listeners both on port ${opts.port}: give them different ports`);
+  }
   await assertPortFree(listenHost, opts.port, 'Pebble\'s ACME');
   await assertPortFree(listenHost, opts.managementPort, 'Pebble\'s management');
 

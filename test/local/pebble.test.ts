@@ -136,4 +136,12 @@ describe('stopping and restarting', () => {
       blocker.close();
     }
   });
+
+  it('refuses one port for both listeners before starting anything', async () => {
+    const port = await freePort();
+    const failure = startPebble({ dataDir, dnsServer: unusedDns, port, managementPort: port, validitySeconds: 3600 });
+    await expect(failure).rejects.toBeInstanceOf(PebbleStartFailed);
+    await expect(failure).rejects.toThrow(`ACME and management listeners both on port ${port}`);
+    expect(fs.existsSync(path.join(dataDir, 'pebble', 'pebble.pid'))).toBe(false);
+  });
 });
