@@ -6,7 +6,6 @@
 // "Due" is made through the local cloud's real TagResource, not the clock: the
 // certificate's not-before/not-after tags are moved so that 12 hours are left of a
 // 90-day lifetime (an emergency renewal, due whatever the ARI window says).
-import { ChangeResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { DescribeSecretCommand, SecretsManagerClient, TagResourceCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as cli } from '../../bin/cli.js';
@@ -15,7 +14,7 @@ import { decodeFailures, decodeOrders } from '../../functions/lib/budget/ledger.
 import { TAG } from '../../functions/lib/tagNames.js';
 import type { CheckExpiryOutput } from '../../functions/lib/workflow/states.js';
 import { startTestCloud, type TestCloud } from '../support/cloud.js';
-import { byName, expectEachFaultFired } from '../faults/support.js';
+import { byName, changeTxt, expectEachFaultFired } from '../faults/support.js';
 import { deployTestPipeline, exampleConfig, placesWithPrivateKeys, type TestPipeline } from './pipeline.js';
 
 const HOUR = 3_600_000;
@@ -27,7 +26,6 @@ describe('rate-limit ledger: failedAuthorizationsPerIdentifierPerHour 1', () => 
   let cloud: TestCloud;
   let pipeline: TestPipeline;
   let sm: SecretsManagerClient;
-  let route53: Route53Client;
   const arns: string[] = [];
 
   const tagsOf = async (name: string) => {
@@ -53,16 +51,6 @@ describe('rate-limit ledger: failedAuthorizationsPerIdentifierPerHour 1', () => 
       }),
     );
   };
-  const changeTxt = async (action: 'UPSERT' | 'DELETE', fqdn: string, values: string[]) => {
-    const zoneId = pipeline.deployment.inventory.hostedZones.find((z) => fqdn.endsWith(z.name))!.id!;
-    await route53.send(
-      new ChangeResourceRecordSetsCommand({
-        HostedZoneId: zoneId,
-        ChangeBatch: { Changes: [{ Action: action, ResourceRecordSet: { Name: fqdn, Type: 'TXT', TTL: 60, ResourceRecords: values.map((v) => ({ Value: `"${v}"` })) } }] },
-      }),
-    );
-  };
-
   beforeAll(async () => {
     cloud = await startTestCloud({ pebble: true, settings: { insyncDelayMs: 200 } });
     const config = exampleConfig(cloud, (doc) => {
@@ -72,7 +60,6 @@ describe('rate-limit ledger: failedAuthorizationsPerIdentifierPerHour 1', () => 
     });
     pipeline = await deployTestPipeline(cloud, config);
     sm = new SecretsManagerClient(cloud.sdkConfig());
-    route53 = new Route53Client(cloud.sdkConfig());
     const first = await pipeline.run();
     arns.push(first.executionArn);
     expect(first.status, `${first.error}: ${first.cause}`).toBe('SUCCEEDED');
@@ -105,10 +92,10 @@ describe('rate-limit ledger: failedAuthorizationsPerIdentifierPerHour 1', () => 
       if (!ready) await sleep(100);
     }
     expect(ready).toBe(true);
-    await changeTxt('UPSERT', `_acme-challenge.${BAD}`, ['wrong-value']);
+    await changeTxt(cloud, pipeline, 'UPSERT', `_acme-challenge.${BAD}`, ['wrong-value']);
     const failedRun = await waitForExecution(pipeline.sfn, arn, { pollMs: 250, timeoutMs: 240_000 });
     expectEachFaultFired(await cloud.clearFaults());
-    await changeTxt('DELETE', `_acme-challenge.${BAD}`, ['wrong-value']);
+    await changeTxt(cloud, pipeline, 'DELETE', `_acme-challenge.${BAD}`, ['wrong-value']);
     expect(byName(failedRun, 'bad')).toMatchObject({ outcome: 'failed', error: 'AcmeOrderInvalid' });
 
     // The ledger on the secret: the failure of bad.example.test, and the dead order forgotten.

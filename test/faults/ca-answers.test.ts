@@ -1,7 +1,7 @@
 // Fault matrix: what the CA answers goes wrong. An order goes invalid because a
 // wrong TXT value is served; a certificate that does not match the stored key, or
 // misses a requested name, reaches FinalizeOrder. Nothing bad is ever published.
-import { ChangeResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { Route53Client } from '@aws-sdk/client-route-53';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AcmeSession } from '../../functions/lib/acme.js';
@@ -12,7 +12,7 @@ import { createCsr, generateKeyPair } from '../../functions/lib/x509.js';
 import { executionHistory, startExecution, waitForExecution } from '../../bin/run.js';
 import { startTestCloud, type TestCloud } from '../support/cloud.js';
 import { currentSecret, deployTestPipeline, exampleConfig, type TestPipeline } from '../e2e/pipeline.js';
-import { byName, expectEachFaultFired, expectInvariants, recordingRunner } from './support.js';
+import { byName, changeTxt, expectEachFaultFired, expectInvariants, recordingRunner } from './support.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -47,18 +47,6 @@ describe('fault matrix: the CA answers wrong', () => {
   });
 
   /** Write (UPSERT) or remove (DELETE) a TXT set directly, as another writer would. */
-  async function changeTxt(action: 'UPSERT' | 'DELETE', fqdn: string, values: string[]): Promise<void> {
-    const zoneId = pipeline.deployment.inventory.hostedZones.find((z) => fqdn.endsWith(z.name))!.id!;
-    await route53.send(
-      new ChangeResourceRecordSetsCommand({
-        HostedZoneId: zoneId,
-        ChangeBatch: {
-          Changes: [{ Action: action, ResourceRecordSet: { Name: fqdn, Type: 'TXT', TTL: 60, ResourceRecords: values.map((v) => ({ Value: `"${v}"` })) } }],
-        },
-      }),
-    );
-  }
-
   it('an order goes invalid (a wrong TXT value is served): that certificate fails cleanly, the other renews', async () => {
     const before = { web: await currentSecret(cloud, 'certpipe/web'), cdn: await currentSecret(cloud, 'certpipe/cdn') };
     // Slow every secret read, so FinalizeOrder answers the challenge only after the value below is swapped in.
@@ -75,7 +63,7 @@ describe('fault matrix: the CA answers wrong', () => {
       if (!swapped) await sleep(100);
     }
     expect(swapped).toBe(true);
-    await changeTxt('UPSERT', '_acme-challenge.cdn.example.test', ['wrong-value']);
+    await changeTxt(cloud, pipeline, 'UPSERT', '_acme-challenge.cdn.example.test', ['wrong-value']);
     const done = await waitForExecution(pipeline.sfn, arn, { pollMs: 250, timeoutMs: 240_000 });
     expectEachFaultFired(await cloud.clearFaults());
 
@@ -89,7 +77,7 @@ describe('fault matrix: the CA answers wrong', () => {
     expect((await currentSecret(cloud, 'certpipe/web')).serial).not.toBe(before.web.serial);
 
     // Our values were removed; the foreign one is the test's to remove.
-    await changeTxt('DELETE', '_acme-challenge.cdn.example.test', ['wrong-value']);
+    await changeTxt(cloud, pipeline, 'DELETE', '_acme-challenge.cdn.example.test', ['wrong-value']);
     await expectInvariants(cloud, pipeline, arns);
 
     // The dead order is not resumed: the next run orders afresh and succeeds.

@@ -1,5 +1,6 @@
 // What every fault scenario shares: per-certificate results (also of a failed
 // execution), and the invariants issue 6 promises under every fault.
+import { ChangeResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { ListSecretVersionIdsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { expect } from 'vitest';
 import { verifyIssued } from '../../functions/lib/x509.js';
@@ -44,6 +45,17 @@ export function expectEachFaultFired(fired: readonly FiredFault[]): void {
     if (rule.count !== undefined) expect(hits, `${what}: hits of a count ${rule.count} rule`).toBe(rule.count);
     else expect(hits, `${what}: hits`).toBeGreaterThan(0);
   }
+}
+
+/** Writes (UPSERT) or removes (DELETE) a TXT record set directly, as someone outside the pipeline would. */
+export async function changeTxt(cloud: TestCloud, pipeline: TestPipeline, action: 'UPSERT' | 'DELETE', fqdn: string, values: string[]): Promise<void> {
+  const zoneId = pipeline.deployment.inventory.hostedZones.find((z) => fqdn.endsWith(z.name))!.id!;
+  await new Route53Client(cloud.sdkConfig()).send(
+    new ChangeResourceRecordSetsCommand({
+      HostedZoneId: zoneId,
+      ChangeBatch: { Changes: [{ Action: action, ResourceRecordSet: { Name: fqdn, Type: 'TXT', TTL: 60, ResourceRecords: values.map((v) => ({ Value: `"${v}"` })) } }] },
+    }),
+  );
 }
 
 export const byName = (run: FinishedExecution, name: string) => itemResults(run).find((r) => r.name === name);
