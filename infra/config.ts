@@ -413,6 +413,10 @@ const selfService = z
     issuers: z.array(z.string()).min(1).describe('Issuers a request may name in certpipe:issuer; the first is the default.'),
     maxNamesPerCertificate: z.number().int().min(1).max(100).default(10).describe('DNS names one request may ask for.'),
     maxCertificates: z.number().int().min(1).max(10000).default(100).describe('Requests adopted in all; the rest are refused.'),
+    acmRegions: z
+      .array(region)
+      .default([])
+      .describe('ACM regions a request may list in certpipe:acm-regions; the pipeline imports there in its own account. Empty: requests get their secret only.'),
   })
   .optional()
   .describe('Self-service requests: a team creates a secret under `prefix` tagged certpipe:dns-names=<names>, and the pipeline issues into it.');
@@ -710,6 +714,7 @@ export function toInventory(config: CertpipeConfig, opts: { accountId?: string; 
         issuers: config.selfService.issuers,
         maxNamesPerCertificate: config.selfService.maxNamesPerCertificate,
         maxCertificates: config.selfService.maxCertificates,
+        acmRegions: [...new Set(config.selfService.acmRegions)].sort(),
         renewal: renewalPolicyOf(undefined),
       },
     }),

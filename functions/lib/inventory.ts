@@ -109,6 +109,8 @@ export const inventorySchema = z.object({
       issuers: z.array(z.string()),
       maxNamesPerCertificate: z.number(),
       maxCertificates: z.number(),
+      /** ACM regions a request may name (certpipe:acm-regions); the functions may import there. */
+      acmRegions: z._default(z.array(z.string()), []),
       renewal: renewalPolicySchema,
     }),
   ),

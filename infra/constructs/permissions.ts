@@ -73,9 +73,9 @@ export function targetRoleArns(inventory: Inventory): string[] {
   return [...arns].sort();
 }
 
-/** Regions where the pipeline account itself imports into ACM (targets without a role). */
+/** Regions where the pipeline account itself imports into ACM: targets without a role, and those self-service requests may name. */
 export function sameAccountAcmRegions(inventory: Inventory): string[] {
-  const regions = new Set<string>();
+  const regions = new Set<string>(inventory.selfService?.acmRegions ?? []);
   for (const cert of inventory.certificates) for (const t of cert.targets) if (t.type === 'acm' && !t.roleArn) regions.add(t.region);
   return [...regions].sort();
 }

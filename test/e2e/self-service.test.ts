@@ -4,6 +4,7 @@
 // a refusal in their certpipe:status tag. The Certificate Renewed event names
 // the request secret as what started the issuance. The CLI finds an adopted
 // certificate by the name status shows: renew, inspect and history work on it.
+import { ACMClient, ListCertificatesCommand } from '@aws-sdk/client-acm';
 import { CreateSecretCommand, DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../bin/cli.js';
@@ -17,8 +18,14 @@ describe('self-service requests', () => {
   let sm: SecretsManagerClient;
   const tagsOf = async (name: string) =>
     Object.fromEntries(((await sm.send(new DescribeSecretCommand({ SecretId: name }))).Tags ?? []).map((t) => [t.Key!, t.Value ?? '']));
-  const request = (name: string, dnsNames: string) =>
-    sm.send(new CreateSecretCommand({ Name: name, Description: 'team request', Tags: [{ Key: 'certpipe:dns-names', Value: dnsNames }] }));
+  const request = (name: string, dnsNames: string, acmRegions?: string) =>
+    sm.send(
+      new CreateSecretCommand({
+        Name: name,
+        Description: 'team request',
+        Tags: [{ Key: 'certpipe:dns-names', Value: dnsNames }, ...(acmRegions ? [{ Key: 'certpipe:acm-regions', Value: acmRegions }] : [])],
+      }),
+    );
 
   beforeAll(async () => {
     cloud = await startTestCloud({ pebble: true, settings: { insyncDelayMs: 200 } });
@@ -26,12 +33,14 @@ describe('self-service requests', () => {
       cloud,
       exampleConfig(cloud, (doc) => {
         doc.certificates = doc.certificates.filter((c: { name: string }) => c.name === 'cdn');
-        doc.selfService = { zones: ['example.org.test'], issuers: ['pebble'], maxNamesPerCertificate: 2, maxCertificates: 5 };
+        // ap-southeast-2 is no config target's region: only selfService.acmRegions opens it.
+        doc.selfService = { zones: ['example.org.test'], issuers: ['pebble'], maxNamesPerCertificate: 2, maxCertificates: 5, acmRegions: ['ap-southeast-2'] };
       }),
     );
     // The team, not the pipeline, creates the requests (the account's root here).
     sm = new SecretsManagerClient(cloud.sdkConfig());
-    await request('certpipe/teams/storefront', 'team.example.org.test');
+    await request('certpipe/teams/storefront', 'team.example.org.test', 'ap-southeast-2');
+    await request('certpipe/teams/faraway', 'far.example.org.test', 'sa-east-1');
     await request('certpipe/teams/outside', 'intruder.example.test');
     await request('certpipe/teams/greedy', 'a.example.org.test,b.example.org.test,c.example.org.test');
   }, 240_000);
@@ -43,6 +52,10 @@ describe('self-service requests', () => {
     const issued = await currentSecret(cloud, 'certpipe/teams/storefront');
     expect(parseCertificate(issued.certificate).dnsNames).toEqual(['team.example.org.test']);
     expect(await tagsOf('certpipe/teams/storefront')).toMatchObject({ 'certpipe:status': 'adopted issuer=pebble key=ecdsa-p256', 'certpipe:managed': 'true' });
+    // Imported into ACM in the region the request asked for, which the config opens to requests.
+    // (ListCertificates lists RSA 2048 only unless asked for other key types, as in AWS.)
+    const inSydney = await new ACMClient(cloud.sdkConfig(undefined, 'ap-southeast-2')).send(new ListCertificatesCommand({ Includes: { keyTypes: ['EC_prime256v1'] } }));
+    expect((inSydney.CertificateSummaryList ?? []).map((c) => c.DomainName)).toEqual(['team.example.org.test']);
     const renewed = (await storedEvents(cloud, 'Certificate Renewed')).map((e) => e.detail);
     expect(renewed.map((d) => d.certificate).sort()).toEqual(['cdn', 'certpipe/teams/storefront']);
     // The adoption's audit trail: the request secret started it, within the scheduled run.
@@ -55,7 +68,8 @@ describe('self-service requests', () => {
   it('refuses a request outside the allowed zones and one over the names limit, with the reason on the secret, and issues nothing into them', async () => {
     expect((await tagsOf('certpipe/teams/outside'))['certpipe:status']).toBe('refused: intruder.example.test is in none of the allowed zones (example.org.test)');
     expect((await tagsOf('certpipe/teams/greedy'))['certpipe:status']).toBe('refused: 3 names, more than the 2 allowed per certificate');
-    for (const name of ['certpipe/teams/outside', 'certpipe/teams/greedy']) expect((await tagsOf(name))['certpipe:managed']).toBeUndefined();
+    expect((await tagsOf('certpipe/teams/faraway'))['certpipe:status']).toBe('refused: sa-east-1 is not one of the ACM regions requests may use (ap-southeast-2)');
+    for (const name of ['certpipe/teams/outside', 'certpipe/teams/greedy', 'certpipe/teams/faraway']) expect((await tagsOf(name))['certpipe:managed']).toBeUndefined();
   });
 
   it('certpipe status lists the adopted certificate with the others, and every request with its answer', async () => {

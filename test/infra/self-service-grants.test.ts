@@ -55,4 +55,24 @@ describe('self-service grants', () => {
     }
     expect(nagFindings(stack)).toEqual([]);
   });
+
+  it('imports into ACM in the regions selfService.acmRegions opens, and only there', () => {
+    const acmResources = (st: CertpipePipelineStack) => {
+      const policies = Template.fromStack(st).findResources('AWS::IAM::Policy');
+      return new Set(
+        Object.values(policies)
+          .flatMap((p: any) => p.Properties.PolicyDocument.Statement)
+          .filter((s: any) => s.Sid === 'AcmImportNewTagged')
+          .flatMap((s: any) => [s.Resource].flat().map((r: unknown) => JSON.stringify(st.resolve(r)))),
+      );
+    };
+    const opened = stackWith({ prefix: 'certpipe/teams/', zones: ['example.com'], issuers: ['letsencrypt'], acmRegions: ['ap-south-1'] });
+    const before = acmResources(stack);
+    const after = acmResources(opened);
+    const added = [...after].filter((r) => !before.has(r));
+    expect(added).toHaveLength(1);
+    expect(added[0]).toContain(':acm:ap-south-1:');
+    expect([...before].filter((r) => !after.has(r))).toEqual([]);
+    expect(nagFindings(opened)).toEqual([]);
+  });
 });

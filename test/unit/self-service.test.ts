@@ -10,6 +10,7 @@ const POLICY: SelfServicePolicy = {
   issuers: ['pebble', 'staging'],
   maxNamesPerCertificate: 3,
   maxCertificates: 2,
+  acmRegions: ['eu-west-1', 'us-east-1'],
   renewal: { renewAtFractionLeft: 1 / 3 },
 };
 
@@ -27,11 +28,17 @@ describe('decideRequest', () => {
     ['an issuer not allowed', { 'certpipe:dns-names': 'a.example.test', 'certpipe:issuer': 'letsencrypt' }, 'issuer letsencrypt is not allowed'],
     ['an unknown key algorithm', { 'certpipe:dns-names': 'a.example.test', 'certpipe:key-algorithm': 'dsa-1024' }, 'key algorithm dsa-1024'],
     ['a malformed ACM region', { 'certpipe:dns-names': 'a.example.test', 'certpipe:acm-regions': 'mars-1' }, 'mars-1 is not an AWS region'],
+    ['an ACM region the config does not open to requests', { 'certpipe:dns-names': 'a.example.test', 'certpipe:acm-regions': 'eu-west-1,ap-south-1' }, 'ap-south-1 is not one of the ACM regions requests may use (eu-west-1, us-east-1)'],
   ])('refuses %s, saying why', (_case, tags, reason) => {
     const decision = decideRequest(request('certpipe/teams/shop', tags), POLICY, configured);
     expect(decision.adopted).toBe(false);
     expect(decision.status).toContain(reason);
     expect(decision.status.startsWith('refused: ')).toBe(true);
+  });
+
+  it('refuses every ACM region when the config opens none to requests, naming the setting', () => {
+    const decision = decideRequest(request('certpipe/teams/shop', { 'certpipe:dns-names': 'a.example.test', 'certpipe:acm-regions': 'eu-west-1' }), { ...POLICY, acmRegions: [] }, configured);
+    expect(decision).toMatchObject({ adopted: false, status: 'refused: eu-west-1: requests may not publish to ACM (selfService.acmRegions is empty)' });
   });
 
   it('adopts names in the zones (wildcards and the apex included) into a spec that issues into the request secret', () => {

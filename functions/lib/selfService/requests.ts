@@ -73,6 +73,15 @@ export function decideRequest(request: RequestSecret, policy: SelfServicePolicy,
   const regions = [...new Set(splitList(request.tags[REQUEST_TAG.acmRegions]))];
   const badRegion = regions.find((r) => !AWS_REGION.test(r));
   if (badRegion) return refusal(request, `${badRegion} is not an AWS region`);
+  const closed = regions.find((r) => !policy.acmRegions.includes(r));
+  if (closed) {
+    return refusal(
+      request,
+      policy.acmRegions.length === 0
+        ? `${closed}: requests may not publish to ACM (selfService.acmRegions is empty)`
+        : `${closed} is not one of the ACM regions requests may use (${policy.acmRegions.join(', ')})`,
+    );
+  }
   const spec: CertificateSpec = {
     name: request.name,
     dnsNames: names,
