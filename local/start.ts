@@ -90,7 +90,11 @@ async function main(): Promise<number> {
     },
   }).finally(() => progress.stop());
 
-  const rows = certificateRows(result.history, deployment.inventory);
+  // Certificates adopted from self-service requests join the configured ones, as in `certpipe status`.
+  const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+  const { adoptedInventory } = await import('../bin/commands/requests.js');
+  const withRequests = await adoptedInventory(new SecretsManagerClient(localSdkConfig(cloud.info.endpoint)), deployment.inventory);
+  const rows = certificateRows(result.history, withRequests);
   console.log(renderRows(rows, { color, wide: values.wide, width }));
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const status = result.status === 'SUCCEEDED' ? pc.green(result.status) : pc.red(result.status);

@@ -1,6 +1,7 @@
 // Self-service requests as `certpipe status` shows them: the adopted ones join
 // the certificate table, and every request is listed with the pipeline's
 // answer from its `certpipe:status` tag (a refusal with its reason).
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pc from 'picocolors';
 import type { CertificateSpec, Inventory } from '../../functions/lib/inventory.js';
 import { requestSecrets } from '../../functions/lib/selfService/requestSecrets.js';
@@ -37,14 +38,24 @@ export function selfServiceView(target: Target): Promise<SelfServiceView> {
 /** The inventory with the adopted certificates among the configured ones, as CheckExpiry sees it. */
 export async function inventoryWithAdopted(target: Target): Promise<Inventory> {
   const { adopted } = await selfServiceView(target);
-  return adopted.length ? { ...target.inventory, certificates: [...target.inventory.certificates, ...adopted] } : target.inventory;
+  return withCertificates(target.inventory, adopted);
 }
 
-async function listSelfService(target: Target): Promise<SelfServiceView> {
-  const policy = target.inventory.selfService;
+/** The same, for a caller without a Target (`npm start`'s closing table): one listing of the requests. */
+export async function adoptedInventory(sm: SecretsManagerClient, inventory: Inventory): Promise<Inventory> {
+  return withCertificates(inventory, (await readSelfService(sm, inventory)).adopted);
+}
+
+const withCertificates = (inventory: Inventory, adopted: CertificateSpec[]): Inventory =>
+  adopted.length ? { ...inventory, certificates: [...inventory.certificates, ...adopted] } : inventory;
+
+const listSelfService = (target: Target): Promise<SelfServiceView> => readSelfService(target.aws.secretsManager(), target.inventory);
+
+async function readSelfService(sm: SecretsManagerClient, inventory: Inventory): Promise<SelfServiceView> {
+  const policy = inventory.selfService;
   if (!policy) return { adopted: [], requests: [] };
-  const listed = await requestSecrets(target.aws.secretsManager()).list(policy.prefix);
-  const decisions = decideRequests(listed, target.inventory);
+  const listed = await requestSecrets(sm).list(policy.prefix);
+  const decisions = decideRequests(listed, inventory);
   return {
     adopted: decisions.flatMap((d) => (d.adopted ? [d.spec] : [])),
     requests: listed.map((r) => ({ secret: r.name, dnsNames: r.tags[REQUEST_TAG.dnsNames] ?? '', status: r.tags[REQUEST_TAG.status] ?? 'pending' })),

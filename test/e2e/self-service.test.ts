@@ -8,6 +8,8 @@ import { ACMClient, ListCertificatesCommand } from '@aws-sdk/client-acm';
 import { CreateSecretCommand, DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../bin/cli.js';
+import { adoptedInventory } from '../../bin/commands/requests.js';
+import { certificateRows } from '../../bin/report.js';
 import { parseCertificate } from '../../functions/lib/x509.js';
 import { startTestCloud, type TestCloud } from '../support/cloud.js';
 import { currentSecret, deployTestPipeline, exampleConfig, storedEvents, type TestPipeline } from './pipeline.js';
@@ -63,6 +65,12 @@ describe('self-service requests', () => {
     expect(storefront.startedBy).toMatch(/^arn:aws:secretsmanager:us-east-1:\d{12}:secret:certpipe\/teams\/storefront-[A-Za-z0-9]{6}$/);
     expect(storefront.why).toBe('self-service request, adopted in a run started by schedule (scheduled expiry check)');
     expect(renewed.find((d) => d.certificate === 'cdn')!.startedBy).toBe('schedule');
+    // npm start's closing table (the rows of the run) lists the adopted certificate beside the configured one.
+    const rows = certificateRows(finished.history, await adoptedInventory(sm, pipeline.deployment.inventory));
+    expect(rows.map((r) => [r.name, r.outcome, r.dnsNames])).toEqual([
+      ['cdn', 'renewed', ['cdn.example.test']],
+      ['certpipe/teams/storefront', 'renewed', ['team.example.org.test']],
+    ]);
   }, 180_000);
 
   it('refuses a request outside the allowed zones and one over the names limit, with the reason on the secret, and issues nothing into them', async () => {
