@@ -12,7 +12,7 @@ import type { AxiosAdapter } from 'axios';
 import { generateAccountKey, loadOrCreateAccountSecret, readAccountSecret, saveAccountSecret } from './acme/account.js';
 import { dnsChallengeRecord, jwkThumbprint, type DnsChallengeRecord } from './acme/challenge.js';
 import type { OfferedProfiles } from './acme/profiles.js';
-import { AcmeNetworkError, AcmeProblem, describeProblem, isAlreadyReplaced, orderInvalid, parseRetryAfter, toAcmeError } from './acme/problems.js';
+import { AcmeNetworkError, AcmeProblem, describeProblem, orderInvalid, refusedReplaces, parseRetryAfter, toAcmeError } from './acme/problems.js';
 import {
   accountActionAfterLookup,
   accountActionForDirectory,
@@ -278,7 +278,8 @@ export class AcmeSession {
    * Place a new order: `profile` (draft-ietf-acme-profiles) when one is given, checked first
    * with `offeredProfiles` by the step,
    * and `replaces` (RFC 9773 §5, the renewed certificate's ARI identifier) when the CA
-   * offers ARI. A CA that answers alreadyReplaced gets the same order without it.
+   * offers ARI. A CA that refuses `replaces` (alreadyReplaced, another account's or an
+   * unknown certificate: refusedReplaces) gets the same order without it.
    */
   async createOrder(dnsNames: string[], options: { profile?: string; replaces?: string } = {}): Promise<OrderRecord> {
     if (dnsNames.length === 0) throw new InvalidInput('An ACME order needs at least one DNS name');
@@ -292,8 +293,12 @@ export class AcmeSession {
     try {
       return toRecord(await this.call('Creating ACME order', () => this.client.createOrder(request(true))));
     } catch (err) {
-      if (!replaces || !isAlreadyReplaced(err)) throw err;
-      logger.warn('the CA says the certificate was replaced already; ordering without replaces', { replaces });
+      if (!replaces || !refusedReplaces(err)) throw err;
+      const problem = (err as Error).cause instanceof AcmeProblem ? ((err as Error).cause as AcmeProblem) : undefined;
+      logger.warn('the CA refused replaces; ordering without it (no rate-limit exemption for this order)', {
+        replaces,
+        ...(problem ? { problem: describeProblem(problem) } : {}),
+      });
       return toRecord(await this.call('Creating ACME order', () => this.client.createOrder(request(false))));
     }
   }

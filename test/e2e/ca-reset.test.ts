@@ -1,6 +1,8 @@
 // A CA that forgets every account (Pebble restarted; Let's Encrypt staging has been
 // reset before) is not an outage: the next forced run registers the stored account
-// key again and renews every certificate. On the way, the ACME request counts the
+// key again and renews every certificate (the CA refuses the renewals' ARI
+// `replaces`, as the certificates were another account's: they are ordered
+// without it). On the way, the ACME request counts the
 // functions really write (EMF in their logs) are checked against what the
 // AcmeErrorRate alarm reads.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -90,9 +92,19 @@ describe('a CA that forgot every account', () => {
     // CA's new root as the issuer's trust anchor (Pebble makes a new root at each start).
     pipeline = await deployTestPipeline(cloud, exampleConfig(cloud));
 
+    const front = cloud.handle.acmeFront!;
+    const [requestsBefore, ordersBefore] = [front.requests.length, front.orders.length];
     const run = await pipeline.run({ force: true });
     arns.push(run.executionArn);
     expect(run.status, `${run.error}: ${run.cause}`).toBe('SUCCEEDED');
+    // Each renewal named the certificate it replaces (ARI); the CA refused that, as
+    // Let's Encrypt refuses a certificate another account ordered (403), and the
+    // order went through without `replaces` instead of failing every run from now on.
+    const newOrders = front.requests.slice(requestsBefore).filter((r) => r.resource === 'newOrder');
+    expect(newOrders.filter((r) => r.status === 403)).toHaveLength(names.length);
+    const placed = front.orders.slice(ordersBefore);
+    expect(placed).toHaveLength(names.length);
+    expect(placed.filter((o) => o.replaces !== undefined)).toEqual([]);
     const output = run.output as { failed: number; results: { name: string; outcome: string }[] };
     expect(output.results.map((r) => [r.name, r.outcome]).sort()).toEqual(names.map((n) => [n, 'renewed']));
     for (const spec of pipeline.deployment.inventory.certificates) {

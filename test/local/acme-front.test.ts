@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import acme from 'acme-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AcmeSession } from '../../functions/lib/acme.js';
@@ -61,7 +61,8 @@ describe('the ACME front, as the local cloud runs it', () => {
   let client: acme.Client;
 
   /** One order through the front, to the certificate (PEM chain). */
-  async function issue(names: string[], extra: Record<string, unknown> = {}): Promise<string> {
+  async function issue(names: string[], extra: Record<string, unknown> = {}, as: acme.Client = client): Promise<string> {
+    const client = as;
     const order = await client.createOrder({ identifiers: names.map((value) => ({ type: 'dns', value })), ...extra } as acme.Order & { identifiers: [] });
     for (const authz of await client.getAuthorizations(order)) {
       const challenge = authz.challenges.find((c) => c.type === 'dns-01')!;
@@ -128,13 +129,21 @@ describe('the ACME front, as the local cloud runs it', () => {
     const orders = (await knob(cloud, 'GET', 'orders')).json.orders;
     expect(orders.slice(before)).toEqual([{ time: expect.any(String), identifiers: ['replace.example.test'], profile: 'shortlived', replaces: certId }]);
 
+    // Another account may not replace it (Let's Encrypt's 403).
+    const other = new acme.Client({ directoryUrl: cloud.directoryUrl!, accountKey: await acme.crypto.createPrivateKey() });
+    await other.createAccount({ termsOfServiceAgreed: true });
+    const renewedId = ariCertId(renewed);
+    expect(await problemOf(other.createOrder({ identifiers: [{ type: 'dns', value: 'replace.example.test' }], replaces: renewedId } as never))).toMatch(
+      /requester account did not request the certificate being replaced/,
+    );
+
     const again = await problemOf(client.createOrder({ identifiers: [{ type: 'dns', value: 'replace.example.test' }], replaces: certId } as never));
     expect(again).toMatch(/already been replaced/);
     // Refused orders never reach Pebble and are not listed.
     expect((await knob(cloud, 'GET', 'orders')).json.orders).toHaveLength(orders.length);
   }, 60_000);
 
-  it("the functions' ACME session sends replaces to this CA, and orders again without it on alreadyReplaced", async () => {
+  it("the functions' ACME session sends replaces to this CA, and orders again without it when the CA refuses it", async () => {
     const bundle = path.join(cloud.dataDir, 'front-ca.pem');
     fs.writeFileSync(bundle, ca);
     process.env.CERTPIPE_ACME_CA_BUNDLE = bundle;
@@ -149,11 +158,27 @@ describe('the ACME front, as the local cloud runs it', () => {
 
     const order = await session.createOrder(['session.example.test'], { replaces: old });
     expect(order.status).toBe('pending');
-    const fresh = ariCertId(await issue(['session2.example.test']));
+    // A certificate the session's own account ordered (a client signing with its stored key).
+    const stored = JSON.parse((await new SecretsManagerClient(cloud.sdkConfig()).send(new GetSecretValueCommand({ SecretId: 'certpipe/acme/front' }))).SecretString!);
+    const sessionsOwn = new acme.Client({ directoryUrl: cloud.directoryUrl!, accountKey: stored.accountKey, accountUrl: stored.accountUrl });
+    const fresh = ariCertId(await issue(['session2.example.test'], {}, sessionsOwn));
     await session.createOrder(['session2.example.test'], { replaces: fresh });
     const forwarded = (await knob(cloud, 'GET', 'orders')).json.orders.slice(before) as { identifiers: string[]; replaces?: string }[];
     expect(forwarded.filter((o) => o.identifiers[0] === 'session.example.test').map((o) => o.replaces)).toEqual([undefined]);
     expect(forwarded.filter((o) => o.identifiers[0] === 'session2.example.test').map((o) => o.replaces)).toEqual([undefined, fresh]);
+
+    // The session's account is not the one that ordered the certificate (the CA forgot the
+    // account, or it was replaced), or the CA does not know the certificate: the CA refuses
+    // `replaces`, and the session orders again without it instead of failing every renewal.
+    const theirs = ariCertId(await issue(['session3.example.test'])); // issued to the test's own account
+    const beforeRefusals = (await knob(cloud, 'GET', 'orders')).json.orders.length;
+    expect((await session.createOrder(['session3.example.test'], { replaces: theirs })).status).toBe('pending');
+    expect((await session.createOrder(['session4.example.test'], { replaces: 'AAAA.AAAA' })).status).toBe('pending');
+    const refusedThenPlaced = (await knob(cloud, 'GET', 'orders')).json.orders.slice(beforeRefusals) as { identifiers: string[]; replaces?: string }[];
+    expect(refusedThenPlaced.map((o) => [o.identifiers[0], o.replaces])).toEqual([
+      ['session3.example.test', undefined],
+      ['session4.example.test', undefined],
+    ]);
   }, 60_000);
 
   it('the ari knob moves one certificate\'s window (a mass-revocation drill) and names the field it cannot use', async () => {

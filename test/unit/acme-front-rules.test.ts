@@ -18,21 +18,28 @@ describe("defaultWindow (Let's Encrypt's RenewalInfoSimple)", () => {
 });
 
 describe('checkReplaces', () => {
-  const old: IssuedThroughFront = { certId: 'aYhb.AIdl', serial: '87654321', dnsNames: ['example.test', '*.example.test'], notBefore: d('2026-01-01T00:00:00Z'), notAfter: d('2026-04-01T00:00:00Z') };
+  const ACCOUNT = 'https://ca.test/my-account/1';
+  const old: IssuedThroughFront = { certId: 'aYhb.AIdl', serial: '87654321', dnsNames: ['example.test', '*.example.test'], notBefore: d('2026-01-01T00:00:00Z'), notAfter: d('2026-04-01T00:00:00Z'), account: ACCOUNT };
   const known = (id: string) => (id === old.certId ? old : id === 'aYhb.DONE' ? { ...old, certId: id, replaced: true } : undefined);
   it.each([
-    ['no replaces', undefined, ['example.test'], undefined],
-    ['a replacement sharing a name', 'aYhb.AIdl', ['EXAMPLE.test', 'new.example.test'], undefined],
-    ['not a certID', 'aYhb', ['example.test'], 'malformed'],
-    ['not a string', 42, ['example.test'], 'malformed'],
-    ['a certificate this CA never issued', 'aYhb.NONE', ['example.test'], 'malformed'],
-    ['no name in common', 'aYhb.AIdl', ['other.test'], 'malformed'],
-    ['replaced already', 'aYhb.DONE', ['example.test'], 'alreadyReplaced'],
-  ])('%s → %s', (_name, replaces, identifiers, type) => {
-    expect(checkReplaces(replaces, identifiers, known)?.type).toBe(type);
+    ['no replaces', undefined, ['example.test'], ACCOUNT, undefined],
+    ['a replacement sharing a name', 'aYhb.AIdl', ['EXAMPLE.test', 'new.example.test'], ACCOUNT, undefined],
+    ['not a certID', 'aYhb', ['example.test'], ACCOUNT, 'malformed'],
+    ['not a string', 42, ['example.test'], ACCOUNT, 'malformed'],
+    ['a certificate this CA never issued', 'aYhb.NONE', ['example.test'], ACCOUNT, 'malformed'],
+    ['no name in common', 'aYhb.AIdl', ['other.test'], ACCOUNT, 'malformed'],
+    ['replaced already', 'aYhb.DONE', ['example.test'], ACCOUNT, 'alreadyReplaced'],
+    ["another account's certificate", 'aYhb.AIdl', ['example.test'], 'https://ca.test/my-account/2', 'unauthorized'],
+  ])('%s → %s', (_name, replaces, identifiers, account, type) => {
+    expect(checkReplaces(replaces, identifiers, account, known)?.type).toBe(type);
   });
-  it('alreadyReplaced is a 409, as Let\'s Encrypt answers it', () => {
-    expect(checkReplaces('aYhb.DONE', ['example.test'], known)?.status).toBe(409);
+  it("answers with Let's Encrypt's statuses: 409 alreadyReplaced, 403 for another account's certificate, 404 for an unknown one", () => {
+    expect(checkReplaces('aYhb.DONE', ['example.test'], ACCOUNT, known)?.status).toBe(409);
+    expect(checkReplaces('aYhb.AIdl', ['example.test'], 'https://ca.test/my-account/2', known)).toMatchObject({
+      status: 403,
+      detail: "Could not validate ARI 'replaces' field :: requester account did not request the certificate being replaced by this order",
+    });
+    expect(checkReplaces('aYhb.NONE', ['example.test'], ACCOUNT, known)?.status).toBe(404);
   });
 });
 

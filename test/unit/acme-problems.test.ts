@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AcmeProblem, orderInvalid, parseRetryAfter, toAcmeError } from '../../functions/lib/acme/problems.js';
+import { AcmeProblem, orderInvalid, parseRetryAfter, refusedReplaces, toAcmeError } from '../../functions/lib/acme/problems.js';
 import { accountActionAfterLookup, accountActionForDirectory, accountSuspicion } from '../../functions/lib/acme/recovery.js';
 
 const URL = 'https://ca.example/acme/new-order';
@@ -55,6 +55,24 @@ describe('ACME error mapping', () => {
     const err = orderInvalid('https://ca.example/order/1', ['example.com authorization is invalid (unauthorized: no TXT)']);
     expect(err.name).toBe('AcmeOrderInvalid');
     expect(err.message).toContain('no TXT');
+  });
+});
+
+describe('refusedReplaces: a newOrder refusal the same order without `replaces` may get past', () => {
+  it.each([
+    // Let's Encrypt's answers to a `replaces` it cannot honour (RFC 9773 §5).
+    ['alreadyReplaced', problem(409, 'alreadyReplaced'), true],
+    ["another account's certificate", problem(403, 'unauthorized', "Could not validate ARI 'replaces' field :: requester account did not request the certificate being replaced by this order"), true],
+    ['an unknown certificate', problem(404, 'malformed', 'request included `replaces` field, but no current certificate with serial "01" exists'), true],
+    ['a certID it cannot parse', problem(400, 'malformed', 'parsing ARI CertID failed'), true],
+    // Not about `replaces`, or no better without it.
+    ['rateLimited', problem(429, 'rateLimited', 'too many new orders', 60), false],
+    ['badNonce', problem(400, 'badNonce'), false],
+    ['serverInternal', problem(500, 'serverInternal'), false],
+    ['no problem document', new Error('socket hang up'), false],
+  ])('%s → %s', (_, err, expected) => {
+    expect(refusedReplaces(err)).toBe(expected);
+    expect(refusedReplaces(toAcmeError(err, 'Creating ACME order'))).toBe(expected);
   });
 });
 

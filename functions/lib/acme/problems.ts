@@ -145,10 +145,20 @@ function fromProblem(p: AcmeProblem, what: string): CertpipeError {
   return new AcmeRequestRejected(detail, { cause: p });
 }
 
-/** The CA refused `replaces` because another order replaced that certificate already (RFC 9773 §5). */
-export function isAlreadyReplaced(err: unknown): boolean {
+/**
+ * A newOrder refusal that an order without `replaces` may get past (RFC 9773 §5):
+ * any 4xx but rate limits and bad nonces. Let's Encrypt refuses `replaces` with
+ * 409 alreadyReplaced, 403 unauthorized (another account ordered that certificate:
+ * the CA forgot ours, or it was replaced), 404 (a certificate it does not know) and
+ * 400 malformed (a certID it cannot parse, no identifier in common), each worded its
+ * own way. Matching the words would miss one, and resending the same `replaces` on
+ * every run would stop the certificate renewing at all; losing the rate-limit
+ * exemption once costs far less.
+ */
+export function refusedReplaces(err: unknown): boolean {
   const problem = err instanceof AcmeProblem ? err : (err as { cause?: unknown } | undefined)?.cause;
-  return problem instanceof AcmeProblem && problem.shortType === 'alreadyReplaced';
+  if (!(problem instanceof AcmeProblem)) return false;
+  return problem.status >= 400 && problem.status < 500 && problem.status !== 429 && !['rateLimited', 'badNonce'].includes(problem.shortType ?? '');
 }
 
 /** The order or one of its authorizations is invalid: a new order is needed. */

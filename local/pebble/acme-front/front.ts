@@ -87,6 +87,9 @@ export async function startAcmeFront(opts: AcmeFrontOptions): Promise<AcmeFront>
   const issued = new Map<string, IssuedThroughFront>();
   /** The certID an order replaces, by the order's finalize URL (in every order object Pebble returns). */
   const replacing = new Map<string, string>();
+  /** The account that placed an order, by its finalize URL; then by its certificate's path once valid. */
+  const orderedBy = new Map<string, string>();
+  const certificateOf = new Map<string, string>();
   const addFault = (fault: AcmeFault) => void faults.push({ ...parseFault(fault), hits: 0 });
 
   const server = https.createServer({ cert: readFileSync(opts.certPath), key: readFileSync(opts.keyPath) }, (req, res) => {
@@ -122,7 +125,8 @@ export async function startAcmeFront(opts: AcmeFrontOptions): Promise<AcmeFront>
       return void readAll(req).then((body) => {
         const payload = jwsPayload(body) as { identifiers?: { value?: unknown }[]; replaces?: unknown; profile?: unknown } | undefined;
         const identifiers = (payload?.identifiers ?? []).map((i) => String(i?.value ?? ''));
-        const refused = payload && (checkReplaces(payload.replaces, identifiers, (id) => issued.get(id)) ?? checkProfile(payload.profile));
+        const account = jwsKid(body);
+        const refused = payload && (checkReplaces(payload.replaces, identifiers, account, (id) => issued.get(id)) ?? checkProfile(payload.profile));
         if (refused) return problem(refused);
         forward(req, res, body, (status, text) => {
           if (status !== 201 || !payload) return text;
@@ -134,11 +138,12 @@ export async function startAcmeFront(opts: AcmeFrontOptions): Promise<AcmeFront>
           });
           const finalize = orderObject(text)?.finalize;
           if (finalize && typeof payload.replaces === 'string') replacing.set(finalize, payload.replaces);
+          if (finalize && account) orderedBy.set(finalize, account);
           return text;
         });
       });
     }
-    const inspect = inspectorFor(resource);
+    const inspect = inspectorFor(resource, path);
     forward(req, res, undefined, inspect);
 
     function forward(inReq: IncomingMessage, out: ServerResponse, body: Buffer | undefined, onBody?: (status: number, text: string) => string): void {
@@ -172,11 +177,13 @@ export async function startAcmeFront(opts: AcmeFrontOptions): Promise<AcmeFront>
   });
 
   /** What the front reads on its way back: the directory to extend, orders turning valid, certificates. */
-  function inspectorFor(resource: AcmeResource): ((status: number, text: string) => string) | undefined {
+  function inspectorFor(resource: AcmeResource, path: string): ((status: number, text: string) => string) | undefined {
     if (resource === 'directory') return (status, text) => (status === 200 ? extendDirectory(text) : text);
     if (resource === 'order' || resource === 'finalize') {
       return (status, text) => {
         const order = status === 200 ? orderObject(text) : undefined;
+        const account = order?.status === 'valid' && order.finalize ? orderedBy.get(order.finalize) : undefined;
+        if (account && order?.certificate) certificateOf.set(pathOf(order.certificate), account);
         const old = order?.status === 'valid' && order.finalize ? replacing.get(order.finalize) : undefined;
         const cert = old ? issued.get(old) : undefined;
         if (cert) cert.replaced = true;
@@ -186,7 +193,8 @@ export async function startAcmeFront(opts: AcmeFrontOptions): Promise<AcmeFront>
     if (resource === 'cert') {
       return (status, text) => {
         const cert = status === 200 ? learnCertificate(text) : undefined;
-        if (cert && !issued.has(cert.certId)) issued.set(cert.certId, cert);
+        const account = certificateOf.get(path.split('?')[0]!);
+        if (cert && !issued.has(cert.certId)) issued.set(cert.certId, account ? { ...cert, account } : cert);
         return text;
       };
     }
@@ -239,9 +247,9 @@ function extendDirectory(text: string): string {
   return JSON.stringify({ ...dir, renewalInfo: `${origin}${RENEWAL_INFO_PATH.slice(0, -1)}`, meta: { ...dir.meta, profiles: PROFILES } }, null, 2);
 }
 
-function orderObject(text: string): { status?: string; finalize?: string } | undefined {
+function orderObject(text: string): { status?: string; finalize?: string; certificate?: string } | undefined {
   try {
-    return JSON.parse(text) as { status?: string; finalize?: string };
+    return JSON.parse(text) as { status?: string; finalize?: string; certificate?: string };
   } catch {
     return undefined;
   }
@@ -254,6 +262,26 @@ function jwsPayload(body: Buffer): unknown {
     return typeof jws.payload === 'string' && jws.payload ? JSON.parse(Buffer.from(jws.payload, 'base64url').toString('utf8')) : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** The account URL (`kid`) in a flattened JWS request's protected header, or undefined. */
+function jwsKid(body: Buffer): string | undefined {
+  try {
+    const jws = JSON.parse(body.toString('utf8')) as { protected?: unknown };
+    const header = typeof jws.protected === 'string' ? (JSON.parse(Buffer.from(jws.protected, 'base64url').toString('utf8')) as { kid?: unknown }) : undefined;
+    return typeof header?.kid === 'string' ? header.kid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The path of an absolute URL Pebble returned (the front sees request paths only). */
+function pathOf(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return url;
   }
 }
 

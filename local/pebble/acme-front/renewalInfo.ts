@@ -37,6 +37,8 @@ export interface IssuedThroughFront {
   window?: SuggestedWindow;
   /** The order that replaced it reached `valid`: a second `replaces` of it is refused. */
   replaced?: boolean;
+  /** The account URL (JWS `kid`) that ordered it, when the front saw the order. */
+  account?: string;
 }
 
 export const normaliseSerial = (hex: string): string => hex.toLowerCase().replace(/^0+(?=.)/, '');
@@ -77,12 +79,14 @@ const CERT_ID = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /**
  * RFC 9773 §5 checks on a newOrder's `replaces`, as Let's Encrypt makes them: a
- * well-formed certID of a certificate this CA issued, not replaced already, and
+ * well-formed certID of a certificate this CA issued (404 otherwise), ordered by
+ * the requesting account (403 otherwise), not replaced already (409), and
  * sharing at least one identifier with the new order.
  */
 export function checkReplaces(
   replaces: unknown,
   identifiers: readonly string[],
+  account: string | undefined,
   known: (certId: string) => IssuedThroughFront | undefined,
 ): FrontProblem | undefined {
   if (replaces === undefined) return undefined;
@@ -90,7 +94,10 @@ export function checkReplaces(
     return { status: 400, type: 'malformed', detail: 'replaces: expected a certificate identifier base64url(AKI keyIdentifier) "." base64url(serial)' };
   }
   const old = known(replaces);
-  if (!old) return { status: 400, type: 'malformed', detail: `replaces: no certificate ${replaces} was issued by this CA` };
+  if (!old) return { status: 404, type: 'malformed', detail: `replaces: no certificate ${replaces} was issued by this CA` };
+  if (old.account !== undefined && old.account !== account) {
+    return { status: 403, type: 'unauthorized', detail: "Could not validate ARI 'replaces' field :: requester account did not request the certificate being replaced by this order" };
+  }
   if (old.replaced) return { status: 409, type: 'alreadyReplaced', detail: `the certificate ${replaces} has already been replaced` };
   const names = new Set(old.dnsNames);
   if (!identifiers.some((i) => names.has(i.toLowerCase()))) {
