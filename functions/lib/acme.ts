@@ -9,7 +9,14 @@ import { createSecureContext, rootCertificates } from 'node:tls';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type * as acme from 'acme-client';
 import type { AxiosAdapter } from 'axios';
-import { generateAccountKey, loadOrCreateAccountSecret, readAccountSecret, saveAccountSecret } from './acme/account.js';
+import {
+  generateAccountKey,
+  loadOrCreateAccountSecret,
+  promotePendingAccountKey,
+  readAccountSecret,
+  readPendingAccountSecret,
+  saveAccountSecret,
+} from './acme/account.js';
 import { dnsChallengeRecord, jwkThumbprint, type DnsChallengeRecord } from './acme/challenge.js';
 import type { OfferedProfiles } from './acme/profiles.js';
 import { AcmeNetworkError, AcmeProblem, describeProblem, orderInvalid, refusedReplaces, parseRetryAfter, toAcmeError } from './acme/problems.js';
@@ -469,13 +476,39 @@ export class AcmeSession {
     return this.account !== signedWith;
   }
 
-  /** `certpipe account rollover` changed the key while this session was warm: sign with the stored one. */
+  /**
+   * `certpipe account rollover` changed the key: sign with the key the CA now binds
+   * the account to. First a pending key the CA already accepts (a rollover that
+   * stopped between keyChange and promotion: this finishes it, as the command's
+   * `promote` step would), else the stored current key (a rollover that finished
+   * while this session was warm).
+   */
   private async adoptRolledOverKey(refusal: AcmeProblem, signedWith: RegisteredAccount): Promise<boolean> {
     if (this.account !== signedWith) return true;
     if (!mayBeRolledOverKey(refusal)) return false;
     const { issuer, context } = this;
-    const stored = await readAccountSecret(context.sm, issuer.accountSecretName);
+    const [stored, pending] = await Promise.all([
+      readAccountSecret(context.sm, issuer.accountSecretName),
+      readPendingAccountSecret(context.sm, issuer.accountSecretName),
+    ]);
     if (this.account !== signedWith) return true;
+    if (pending && shouldAdoptStoredKey(signedWith, pending, issuer.directoryUrl) && (await this.accountAcceptsKey(pending.accountKey))) {
+      if (this.account !== signedWith) return true;
+      this.account = accountFor(issuer, pending.accountKey, signedWith.url, context);
+      try {
+        await promotePendingAccountKey(context.sm, issuer.accountSecretName);
+        logger.warn('ACME account: finished a key rollover that stopped before promoting the new key', { issuer: issuer.name, accountUrl: signedWith.url });
+      } catch (err) {
+        // Signing with the accepted key is what this request needs; the next refusal, or the command, promotes it.
+        logger.warn('ACME account: signing with the pending key the CA accepts; promoting it failed', {
+          issuer: issuer.name,
+          accountUrl: signedWith.url,
+          error: (err as Error).name,
+          fix: `certpipe account rollover ${issuer.name}`,
+        });
+      }
+      return true;
+    }
     if (!stored || !shouldAdoptStoredKey(signedWith, stored, issuer.directoryUrl)) return false;
     this.account = accountFor(issuer, stored.accountKey, signedWith.url, context);
     logger.warn('ACME account: signing with the key a rollover stored', { issuer: issuer.name, accountUrl: signedWith.url });

@@ -192,7 +192,31 @@ describe('certpipe revoke and account rollover', () => {
     expect(logs).not.toContain('ACME account registered again');
   }, 180_000);
 
-  it('a rollover that stopped after the CA accepted the new key is finished by the next run, with that key', async () => {
+  it('a rollover that stopped after the CA accepted the new key: the next renewal signs with that key and finishes the rollover', async () => {
+    const before = await accountSecret();
+    const staged = generateAccountKey();
+    await stagePendingAccountKey(sm, ACCOUNT_SECRET, { ...before, accountKey: staged, directoryUrl: (await currentAccountDirectory()) });
+    // The CA hears of it; then the "crash": nothing promoted, and every function still reads the old key as current.
+    const client = new acme.Client({ directoryUrl: cloud.directoryUrl!, accountKey: before.accountKey, accountUrl: before.accountUrl, backoffAttempts: 1 });
+    await client.updateAccountKey(staged);
+    await expect(orderWith(before.accountKey, before.accountUrl)).rejects.toThrow();
+
+    const oldSerial = (await currentSecret(cloud, 'certpipe/cdn')).serial;
+    const renewed = await pipeline.run({ only: ['cdn'], force: true });
+    expect(renewed.status, `${renewed.error}: ${renewed.cause}`).toBe('SUCCEEDED');
+    expect((await currentSecret(cloud, 'certpipe/cdn')).serial).not.toBe(oldSerial);
+    // The same account, now on the key the CA accepts; the old key kept as AWSPREVIOUS, nothing pending.
+    expect(await accountSecret()).toMatchObject({ accountKey: staged, accountUrl: before.accountUrl });
+    expect((await accountSecret('AWSPREVIOUS')).accountKey).toBe(before.accountKey);
+    const stages = Object.values((await sm.send(new DescribeSecretCommand({ SecretId: ACCOUNT_SECRET }))).VersionIdsToStages ?? {}).flat();
+    expect(stages).not.toContain('AWSPENDING');
+    const logs = logFiles(cloud).map((f) => readFileSync(f, 'utf8')).join('\n');
+    expect(logs).toContain('finished a key rollover that stopped before promoting the new key');
+    expect(logs).not.toContain('ACME account registered again');
+    expect(holdsKeyMaterial(logs)).toBe(false);
+  }, 180_000);
+
+  it('a rollover that stopped after the CA accepted the new key is finished by the next rollover command, with that key', async () => {
     const before = await accountSecret();
     const staged = generateAccountKey();
     await stagePendingAccountKey(sm, ACCOUNT_SECRET, { ...before, accountKey: staged, directoryUrl: (await currentAccountDirectory()) });
