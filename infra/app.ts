@@ -1,5 +1,6 @@
-// The CDK app (cdk.json runs it): the pipeline stack `Certpipe`, and one
-// `CertpipeTarget-<account>` stack per cross-account target role in the config.
+// The CDK app (cdk.json runs it): the pipeline stack `Certpipe`, one
+// `CertpipeTarget-<account>` stack per cross-account target role in the config,
+// and, when the pipeline is outside us-east-1, `CertpipeGlobalEvents` there.
 // It needs no AWS credentials and makes no lookups: `npx cdk synth` works offline.
 //
 // Context (-c key=value):
@@ -15,10 +16,14 @@ import { App, Duration, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { ConfigError, loadConfig, targetKeyAlias } from './config.js';
 import { InfraPropsError } from './constructs/errors.js';
+import { GLOBAL_EVENTS_REGION } from './constructs/drift-alerts.js';
+import { CertpipeGlobalEventsStack } from './global-events-stack.js';
 import { CertpipePipelineStack } from './pipeline-stack.js';
 import { CertpipeTargetStack, targetRolesOf } from './target-stack.js';
 
 export const PIPELINE_STACK_ID = 'Certpipe';
+/** Only outside us-east-1: forwards IAM and Route 53 events from us-east-1 to the pipeline's region. */
+export const GLOBAL_EVENTS_STACK_ID = 'CertpipeGlobalEvents';
 export const targetStackId = (accountId: string, roleName: string, shared: boolean) =>
   shared ? `CertpipeTarget-${accountId}-${roleName.replace(/[^A-Za-z0-9-]/g, '-')}` : `CertpipeTarget-${accountId}`;
 
@@ -35,15 +40,26 @@ export interface BuildOptions {
 }
 
 /** Builds both kinds of stack into `app` (the tests call this with their own App). */
-export function buildApp(app: App, options: BuildOptions = {}): { pipeline: CertpipePipelineStack; targets: CertpipeTargetStack[] } {
+export function buildApp(
+  app: App,
+  options: BuildOptions = {},
+): { pipeline: CertpipePipelineStack; targets: CertpipeTargetStack[]; globalEvents?: CertpipeGlobalEventsStack } {
   const config = loadConfig(options.configPath);
   const region = options.region ?? 'us-east-1';
+  const forwarded = region !== GLOBAL_EVENTS_REGION;
+  const overrides = {
+    ...(options.executionTimeoutSeconds ? { executionTimeout: Duration.seconds(options.executionTimeoutSeconds) } : {}),
+    ...(forwarded ? { globalEventsForwarded: true } : {}),
+  };
   const pipeline = new CertpipePipelineStack(app, PIPELINE_STACK_ID, {
     config,
     region,
     ...(options.pipelineAccount ? { env: { account: options.pipelineAccount } } : {}),
-    ...(options.executionTimeoutSeconds ? { overrides: { executionTimeout: Duration.seconds(options.executionTimeoutSeconds) } } : {}),
+    ...(Object.keys(overrides).length ? { overrides } : {}),
   });
+  const globalEvents = forwarded
+    ? new CertpipeGlobalEventsStack(app, GLOBAL_EVENTS_STACK_ID, { pipelineRegion: region, ...(options.pipelineAccount ? { account: options.pipelineAccount } : {}) })
+    : undefined;
 
   const roles = targetRolesOf(pipeline.pipeline.inventory);
   const rolesPerAccount = new Map<string, number>();
@@ -59,7 +75,7 @@ export function buildApp(app: App, options: BuildOptions = {}): { pipeline: Cert
   });
 
   if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
-  return { pipeline, targets };
+  return { pipeline, targets, ...(globalEvents ? { globalEvents } : {}) };
 }
 
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;

@@ -50,6 +50,12 @@ export type LogLevelName = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
 export interface CertificateRenewalPipelineProps {
   /**
+   * A rule in us-east-1 forwards IAM and Route 53 CloudTrail events to this region's
+   * default bus (the app's CertpipeGlobalEventsStack does). Outside us-east-1 the
+   * construct warns at synth unless this is set. @default false
+   */
+  readonly globalEventsForwarded?: boolean;
+  /**
    * The certificates, issuers, hosted zones, targets and event bus, resolved
    * (every default applied): `toInventory(config, { region })` from
    * infra/config.ts. Bundled beside every function as `inventory.json`, and the
@@ -316,6 +322,7 @@ export class CertificateRenewalPipeline extends Construct {
       keyArns: [this.secretsKey.keyArn, this.monitoring.topicKey.keyArn],
       hostedZoneIds: inventory.hostedZones.flatMap((z) => (z.id ? [z.id] : [])),
       secretNames: [...inventory.certificates.map((c) => c.secretName), ...inventory.issuers.map((i) => i.accountSecretName)],
+      globalEventsForwarded: props.globalEventsForwarded ?? false,
     });
 
   }

@@ -48,6 +48,8 @@ export interface DriftAlertsProps {
   readonly hostedZoneIds: readonly string[];
   /** Names of the secrets the pipeline owns; each is watched by name and by ARN (Secrets Manager adds a suffix). */
   readonly secretNames: readonly string[];
+  /** A rule in us-east-1 forwards IAM and Route 53 events here (CertpipeGlobalEventsStack): no warning. @default false */
+  readonly globalEventsForwarded?: boolean;
 }
 
 /**
@@ -124,10 +126,10 @@ export class DriftAlerts extends Construct {
         }),
       );
     }
-    if (Token.isUnresolved(stack.region) || stack.region !== GLOBAL_EVENTS_REGION) {
+    if (!props.globalEventsForwarded && (Token.isUnresolved(stack.region) || stack.region !== GLOBAL_EVENTS_REGION)) {
       Annotations.of(this).addWarningV2(
         'certpipe:drift-global-events',
-        `IAM and Route 53 CloudTrail events reach EventBridge in ${GLOBAL_EVENTS_REGION} only: the RoleDrift and ZoneDrift rules here see them only when a rule in ${GLOBAL_EVENTS_REGION} forwards aws.iam and aws.route53 events to this region's default event bus.`,
+        `IAM and Route 53 CloudTrail events reach EventBridge in ${GLOBAL_EVENTS_REGION} only: the RoleDrift and ZoneDrift rules here see them only when a rule in ${GLOBAL_EVENTS_REGION} forwards aws.iam and aws.route53 events to this region's default event bus (the certpipe app deploys CertpipeGlobalEventsStack for that; with the construct alone, add it or set globalEventsForwarded).`,
       );
     }
   }
