@@ -57,7 +57,48 @@ beforeEach(async () => {
   await tc.setSettings({ insyncDelayMs: 0, dnsLagMs: 0, dnsHiddenNames: [] });
 });
 
+/** Names of the commands a client sends, in order. */
+function recordCalls(client: Route53Client): string[] {
+  const calls: string[] = [];
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      calls.push(String(context.commandName));
+      return next(args);
+    },
+    { step: 'initialize' },
+  );
+  return calls;
+}
+
 describe('present', () => {
+  it("spends Route 53's 5 requests per second sparingly: one read per name, one change batch per zone, both ways", async () => {
+    // A certificate's names in one zone (one written there already by someone else, one CNAME-delegated elsewhere).
+    await write(mainZone, 'CREATE', { Name: '_acme-challenge.www.thrift.dns.test', Type: 'TXT', TTL: 300, ResourceRecords: [{ Value: '"foreign"' }] });
+    await write(mainZone, 'CREATE', { Name: '_acme-challenge.cdn.thrift.dns.test', Type: 'CNAME', TTL: 300, ResourceRecords: [{ Value: 'cdn.thrift.validation.example' }] });
+    const client = new Route53Client(tc.sdkConfig());
+    const calls = recordCalls(client);
+    const provider = new Route53ChallengeProvider(client, {
+      hostedZones: [{ name: 'dns.test', id: mainZone }, { name: 'validation.example', id: delegatedZone }],
+      challengeDelegations: { '_acme-challenge.cdn.thrift.dns.test': 'cdn.thrift.validation.example' },
+    });
+    const names = ['thrift.dns.test', 'www.thrift.dns.test', 'api.thrift.dns.test', 'cdn.thrift.dns.test'];
+    const result = await provider.present(names.map((n) => ({ fqdn: `_acme-challenge.${n}`, value: `v-${n}` })));
+    // Four names, one of them delegated: a read per name plus one for the CNAME's target, one batch per zone written.
+    expect(calls.filter((c) => c === 'ListResourceRecordSetsCommand')).toHaveLength(5);
+    expect(calls.filter((c) => c === 'ChangeResourceRecordSetsCommand')).toHaveLength(2);
+    expect(result.changeIds).toHaveLength(2);
+    expect(valuesOf(await txt(mainZone, '_acme-challenge.www.thrift.dns.test'))).toEqual(['"foreign"', '"v-www.thrift.dns.test"']);
+    expect(valuesOf(await txt(delegatedZone, 'cdn.thrift.validation.example'))).toEqual(['"v-cdn.thrift.dns.test"']);
+
+    calls.length = 0;
+    await provider.cleanUp(result.records);
+    expect(calls.filter((c) => c === 'ListResourceRecordSetsCommand')).toHaveLength(4);
+    expect(calls.filter((c) => c === 'ChangeResourceRecordSetsCommand')).toHaveLength(2);
+    expect(valuesOf(await txt(mainZone, '_acme-challenge.www.thrift.dns.test'))).toEqual(['"foreign"']);
+    for (const n of ['thrift.dns.test', 'api.thrift.dns.test']) expect(await txt(mainZone, `_acme-challenge.${n}`)).toBeUndefined();
+    expect(await txt(delegatedZone, 'cdn.thrift.validation.example')).toBeUndefined();
+  });
+
   it('merges with a value another writer put there, and cleanUp leaves that value', async () => {
     const fqdn = '_acme-challenge.merge.dns.test';
     await write(mainZone, 'CREATE', { Name: fqdn, Type: 'TXT', TTL: 300, ResourceRecords: [{ Value: '"foreign-value"' }] });

@@ -160,33 +160,39 @@ export class Route53ChallengeProvider implements DnsChallengeProvider {
     this.maxConflicts = options.maxConflicts ?? 10;
   }
 
-  /** Add our values, merged with whatever the names already hold. Safe to repeat. */
+  /**
+   * Add our values, merged with whatever the names already hold. Safe to repeat.
+   * One read per name (the read that follows a CNAME also returns the TXT set) and
+   * one change batch per zone: Route 53 allows 5 requests per second per account.
+   */
   async present(records: ChallengeInput[]): Promise<PresentResult> {
-    const targets = await this.resolveTargets(records);
-    const results = await Promise.all(
-      [...targets.values()].map(async (t) => ({
-        changeId: await this.rewrite(t.zoneId, t.fqdn, (current) => mergeTxtValues(current, t.values)),
-        records: t.values.map((value): PresentedRecord => ({
+    const read = new Map<string, TxtSet | undefined>();
+    const targets = [...(await this.resolveTargets(records, read)).values()];
+    const changeIds = await this.rewriteByZone(
+      targets.map((t) => ({ zoneId: t.zoneId, fqdn: t.fqdn, next: (current: string[]) => mergeTxtValues(current, t.values) })),
+      read,
+    );
+    return {
+      changeIds,
+      records: targets.flatMap((t) =>
+        t.values.map((value): PresentedRecord => ({
           fqdn: t.fqdn,
           value,
           zoneId: t.zoneId,
           ...(t.delegatedFrom ? { delegatedFrom: t.delegatedFrom } : {}),
         })),
-      })),
-    );
-    return {
-      changeIds: results.flatMap((r) => (r.changeId ? [r.changeId] : [])),
-      records: results.flatMap((r) => r.records),
+      ),
     };
   }
 
-  /** Remove our values only; an absent record or value is already clean. Returns the change ids. */
+  /** Remove our values only; an absent record or value is already clean. Returns the change ids (one per zone changed). */
   async cleanUp(records: ChallengeInput[]): Promise<string[]> {
-    const targets = await this.resolveTargets(records);
-    const ids = await Promise.all(
-      [...targets.values()].map((t) => this.rewrite(t.zoneId, t.fqdn, (current) => removeTxtValues(current, t.values))),
+    const read = new Map<string, TxtSet | undefined>();
+    const targets = [...(await this.resolveTargets(records, read)).values()];
+    return this.rewriteByZone(
+      targets.map((t) => ({ zoneId: t.zoneId, fqdn: t.fqdn, next: (current: string[]) => removeTxtValues(current, t.values) })),
+      read,
     );
-    return ids.filter((id): id is string => Boolean(id));
   }
 
   /**
@@ -195,10 +201,19 @@ export class Route53ChallengeProvider implements DnsChallengeProvider {
    * values recorded by prefix only.
    */
   async cleanUpMatching(names: readonly { fqdn: string; zoneId?: string }[], isOurs: (value: string) => boolean): Promise<string[]> {
-    const targets = await this.resolveTargets(names.map((n) => ({ fqdn: n.fqdn, value: '', ...(n.zoneId ? { zoneId: n.zoneId } : {}) })));
-    const ids = await Promise.all(
-      [...targets.values()].map((t) => this.rewrite(t.zoneId, t.fqdn, (current) => removeTxtMatching(current, isOurs))),
+    const read = new Map<string, TxtSet | undefined>();
+    const targets = [...(await this.resolveTargets(names.map((n) => ({ fqdn: n.fqdn, value: '', ...(n.zoneId ? { zoneId: n.zoneId } : {}) })), read)).values()];
+    return this.rewriteByZone(
+      targets.map((t) => ({ zoneId: t.zoneId, fqdn: t.fqdn, next: (current: string[]) => removeTxtMatching(current, isOurs) })),
+      read,
     );
+  }
+
+  /** One compare-and-set batch per zone, the zones in parallel. */
+  private async rewriteByZone(edits: readonly TxtEdit[], read: ReadonlyMap<string, TxtSet | undefined>): Promise<string[]> {
+    const byZone = new Map<string, TxtEdit[]>();
+    for (const e of edits) byZone.set(e.zoneId, [...(byZone.get(e.zoneId) ?? []), e]);
+    const ids = await Promise.all([...byZone].map(([zoneId, zoneEdits]) => this.rewrite(zoneId, zoneEdits, read)));
     return ids.filter((id): id is string => Boolean(id));
   }
 
@@ -216,9 +231,14 @@ export class Route53ChallengeProvider implements DnsChallengeProvider {
     return statuses.every((s) => s === 'INSYNC');
   }
 
-  /** Group by the name really written (following CNAME delegation) and its zone. */
+  /**
+   * Group by the name really written (following CNAME delegation) and its zone.
+   * The TXT sets read on the way land in `read` (zone + name → set), so the first
+   * compare-and-set round needs no second read.
+   */
   private async resolveTargets(
     records: ChallengeInput[],
+    read: Map<string, TxtSet | undefined>,
   ): Promise<Map<string, { fqdn: string; zoneId: string; values: string[]; delegatedFrom?: string }>> {
     const zoneOf = new Map<string, string | undefined>();
     for (const r of records) {
@@ -227,11 +247,13 @@ export class Route53ChallengeProvider implements DnsChallengeProvider {
       else if (!zoneOf.has(fqdn)) zoneOf.set(fqdn, undefined);
     }
     const targets = new Map<string, { fqdn: string; zoneId: string; values: string[]; delegatedFrom?: string }>();
-    for (const [fqdn, values] of groupByFqdn(records)) {
-      const given = zoneOf.get(fqdn);
-      // A zone id recorded by present() already names the written (delegated) name.
-      const where = given ? { fqdn, zoneId: given } : await this.followDelegation(fqdn);
-      const key = `${where.zoneId}\n${where.fqdn}`;
+    const groups = [...groupByFqdn(records)];
+    // A zone id recorded by present() already names the written (delegated) name.
+    const places = await Promise.all(groups.map(([fqdn]) => zoneOf.get(fqdn) ?? this.followDelegation(fqdn, read)));
+    groups.forEach(([fqdn, values], i) => {
+      const place = places[i]!;
+      const where = typeof place === 'string' ? { fqdn, zoneId: place } : place;
+      const key = readKey(where.zoneId, where.fqdn);
       const entry = targets.get(key) ?? {
         fqdn: where.fqdn,
         zoneId: where.zoneId,
@@ -240,26 +262,28 @@ export class Route53ChallengeProvider implements DnsChallengeProvider {
       };
       for (const v of values) if (!entry.values.includes(v)) entry.values.push(v);
       targets.set(key, entry);
-    }
+    });
     return targets;
   }
 
   /** Where `fqdn`'s TXT really lives: a CNAME at it points to a name in one of our zones (at most a few hops). */
-  private async followDelegation(fqdn: string): Promise<{ fqdn: string; zoneId: string }> {
+  private async followDelegation(fqdn: string, read: Map<string, TxtSet | undefined>): Promise<{ fqdn: string; zoneId: string }> {
     let name = fqdn;
     const seen = new Set<string>();
     for (;;) {
       const zoneId = await this.zoneIdFor(name, name === fqdn);
-      const cname = await this.readCname(zoneId, name);
-      if (!cname) {
+      const found = await this.readName(zoneId, name);
+      if (!('cname' in found)) {
         if (name !== fqdn && this.zones.challengeDelegations?.[fqdn] !== name) {
           throw new InvalidInput(
             `${fqdn} is delegated by CNAME to ${name}, which the config does not name: add ` +
               `challengeDelegations: { "${fqdn.replace(/^_acme-challenge\./, '')}": "${name}" } to the certificate so the pipeline may write there`,
           );
         }
+        read.set(readKey(zoneId, name), found.txt);
         return { fqdn: name, zoneId };
       }
+      const cname = found.cname;
       seen.add(name);
       if (seen.has(cname) || seen.size > 4) {
         throw new InvalidInput(`The CNAME chain from ${fqdn} loops or is too long (at ${cname})`);
@@ -308,10 +332,37 @@ export class Route53ChallengeProvider implements DnsChallengeProvider {
     return bareZoneId(zone.Id);
   }
 
-  private async readCname(zoneId: string, fqdn: string): Promise<string | undefined> {
-    const set = await this.readSet(zoneId, fqdn, 'CNAME');
-    const target = set?.ResourceRecords?.[0]?.Value;
-    return target ? normalizeName(target) : undefined;
+  /**
+   * One listing from `fqdn`: its CNAME (which stands alone at a name) or its TXT
+   * set, whichever is there. Only when the page ends among other types at the
+   * name (before TXT sorts) is the TXT set asked for by type.
+   */
+  private async readName(zoneId: string, fqdn: string): Promise<{ cname: string } | { txt: TxtSet | undefined }> {
+    let response;
+    try {
+      response = await this.route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, StartRecordName: fqdn, MaxItems: NAME_PAGE }));
+    } catch (err) {
+      throw this.readError(err, zoneId, fqdn);
+    }
+    const sets = response.ResourceRecordSets ?? [];
+    const atName = sets.filter((set) => normalizeName(set.Name ?? '') === fqdn);
+    const cname = atName.find((set) => set.Type === 'CNAME')?.ResourceRecords?.[0]?.Value;
+    if (cname) return { cname: normalizeName(cname) };
+    const txt = atName.find((set) => set.Type === 'TXT');
+    if (txt) return { txt: this.txtSetOf(txt) };
+    const pastName = atName.length < sets.length || !response.IsTruncated;
+    return { txt: pastName ? undefined : await this.readTxt(zoneId, fqdn) };
+  }
+
+  private readError(err: unknown, zoneId: string, fqdn: string): unknown {
+    if (awsErrorName(err) === 'NoSuchHostedZone') {
+      return new HostedZoneNotFound(`Hosted zone ${zoneId} (for ${fqdn}) does not exist`, { cause: err });
+    }
+    return asAwsError(err, `Route 53 ListResourceRecordSets ${zoneId} ${fqdn}`);
+  }
+
+  private txtSetOf(set: ResourceRecordSet): TxtSet {
+    return { ttl: set.TTL ?? this.ttl, values: (set.ResourceRecords ?? []).map((r) => r.Value ?? '') };
   }
 
   private async readSet(zoneId: string, fqdn: string, type: 'TXT' | 'CNAME'): Promise<ResourceRecordSet | undefined> {
@@ -326,10 +377,7 @@ export class Route53ChallengeProvider implements DnsChallengeProvider {
         }),
       );
     } catch (err) {
-      if (awsErrorName(err) === 'NoSuchHostedZone') {
-        throw new HostedZoneNotFound(`Hosted zone ${zoneId} (for ${fqdn}) does not exist`, { cause: err });
-      }
-      throw asAwsError(err, `Route 53 ListResourceRecordSets ${zoneId} ${fqdn}`);
+      throw this.readError(err, zoneId, fqdn);
     }
     // The listing starts at (name, type) but returns whatever comes next when that set is absent.
     const set = response.ResourceRecordSets?.[0];
@@ -338,24 +386,32 @@ export class Route53ChallengeProvider implements DnsChallengeProvider {
 
   private async readTxt(zoneId: string, fqdn: string): Promise<TxtSet | undefined> {
     const set = await this.readSet(zoneId, fqdn, 'TXT');
-    if (!set) return undefined;
-    return { ttl: set.TTL ?? this.ttl, values: (set.ResourceRecords ?? []).map((r) => r.Value ?? '') };
+    return set ? this.txtSetOf(set) : undefined;
   }
 
   /**
-   * Read the TXT set, compute the next one, and swap it in atomically; re-read
-   * and recompute when another writer got there first. Returns the change id,
-   * or undefined when nothing needed to change.
+   * Read each name's TXT set, compute the next ones, and swap them in with one
+   * atomic batch for the zone; re-read and recompute when another writer got
+   * there first (the whole batch is refused then). The first round uses the sets
+   * `read` already holds. Returns the change id, or undefined when nothing needed
+   * to change.
    */
-  private async rewrite(zoneId: string, fqdn: string, next: (current: string[]) => string[]): Promise<string | undefined> {
+  private async rewrite(zoneId: string, edits: readonly TxtEdit[], read: ReadonlyMap<string, TxtSet | undefined>): Promise<string | undefined> {
+    const readAll = () => Promise.all(edits.map((e) => this.readTxt(zoneId, e.fqdn)));
+    let current = await Promise.all(
+      edits.map((e) => (read.has(readKey(zoneId, e.fqdn)) ? read.get(readKey(zoneId, e.fqdn)) : this.readTxt(zoneId, e.fqdn))),
+    );
     for (let round = 1; ; round++) {
-      const current = await this.readTxt(zoneId, fqdn);
-      const wanted = next(current?.values ?? []);
-      if (current ? sameValues(current.values, wanted) : wanted.length === 0) return undefined;
-
       const changes: Change[] = [];
-      if (current) changes.push({ Action: 'DELETE', ResourceRecordSet: txtSet(fqdn, current.ttl, current.values) });
-      if (wanted.length) changes.push({ Action: 'CREATE', ResourceRecordSet: txtSet(fqdn, this.ttl, wanted) });
+      edits.forEach((e, i) => {
+        const set = current[i];
+        const wanted = e.next(set?.values ?? []);
+        if (set ? sameValues(set.values, wanted) : wanted.length === 0) return;
+        if (set) changes.push({ Action: 'DELETE', ResourceRecordSet: txtSet(e.fqdn, set.ttl, set.values) });
+        if (wanted.length) changes.push({ Action: 'CREATE', ResourceRecordSet: txtSet(e.fqdn, this.ttl, wanted) });
+      });
+      if (changes.length === 0) return undefined;
+      const names = edits.map((e) => e.fqdn).join(', ');
       try {
         const response = await this.route53.send(
           new ChangeResourceRecordSetsCommand({
@@ -365,22 +421,35 @@ export class Route53ChallengeProvider implements DnsChallengeProvider {
         );
         return response.ChangeInfo?.Id?.replace(/^\/?change\//, '');
       } catch (err) {
-        if (awsErrorName(err) !== 'InvalidChangeBatch') throw asAwsError(err, `Route 53 change of ${fqdn} in ${zoneId}`);
-        // Lost a race if the set moved under us; if it did not, the batch itself is wrong.
-        const now = await this.readTxt(zoneId, fqdn);
-        const moved = !sameSet(now, current);
+        if (awsErrorName(err) !== 'InvalidChangeBatch') throw asAwsError(err, `Route 53 change of ${names} in ${zoneId}`);
+        // Lost a race if a set moved under us; if none did, the batch itself is wrong.
+        const now = await readAll();
+        const moved = now.some((set, i) => !sameSet(set, current[i]));
         if (!moved || round >= this.maxConflicts) {
           throw new InvalidInput(
-            `Route 53 rejected the TXT change of ${fqdn} in zone ${zoneId}` +
+            `Route 53 rejected the TXT change of ${names} in zone ${zoneId}` +
               (moved ? ` after ${round} concurrent updates` : '') +
               `: ${(err as Error).message}`,
             { cause: err },
           );
         }
+        current = now;
       }
     }
   }
 }
+
+/** A TXT set to rewrite: where, and the set wanted given the current values. */
+interface TxtEdit {
+  readonly zoneId: string;
+  readonly fqdn: string;
+  readonly next: (current: string[]) => string[];
+}
+
+const readKey = (zoneId: string, fqdn: string) => `${zoneId}\n${fqdn}`;
+
+/** Sets one name-started listing returns: enough for a CNAME or the TXT set at a challenge name. */
+const NAME_PAGE = 3;
 
 function txtSet(fqdn: string, ttl: number, values: string[]): ResourceRecordSet {
   return { Name: `${fqdn}.`, Type: 'TXT', TTL: ttl, ResourceRecords: values.map((Value) => ({ Value })) };
