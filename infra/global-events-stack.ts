@@ -4,13 +4,12 @@
 // pipeline region's default bus, where RoleDrift and ZoneDrift page as they do in
 // us-east-1. It forwards by event name only: the pipeline's role names and zone ids
 // live in the other region's stack, and the rules there narrow to them.
-import { ArnFormat, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { CLOUDTRAIL_DETAIL_TYPE, DRIFT_EVENT_NAMES, GLOBAL_EVENTS_REGION } from './constructs/drift-alerts.js';
-import { acknowledge } from './constructs/nag.js';
+import { deadLetterQueue } from './constructs/dead-letter-queue.js';
 
 export interface CertpipeGlobalEventsStackProps extends Omit<StackProps, 'env'> {
   /** The pipeline's region, whose default event bus receives the events. */
@@ -36,15 +35,7 @@ export class CertpipeGlobalEventsStack extends Stack {
       this.formatArn({ service: 'events', region: props.pipelineRegion, resource: 'event-bus', resourceName: 'default', arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
     );
     // An event EventBridge could not hand to the other region is kept here.
-    const deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    acknowledge(deadLetterQueue, {
-      'AwsSolutions-SQS3': 'This queue is itself a dead-letter queue.',
-      'Serverless-SQSRedrivePolicy': 'This queue is itself a dead-letter queue; nothing consumes it to fail again.',
-    });
+    const deadLetters = deadLetterQueue(this, 'DeadLetterQueue');
     this.rule = new events.Rule(this, 'ForwardGlobalEvents', {
       description: `certpipe: IAM and Route 53 changes the drift rules in ${props.pipelineRegion} match`,
       eventPattern: {
@@ -56,6 +47,6 @@ export class CertpipeGlobalEventsStack extends Stack {
         },
       },
     });
-    this.rule.addTarget(new targets.EventBus(pipelineBus, { deadLetterQueue }));
+    this.rule.addTarget(new targets.EventBus(pipelineBus, { deadLetterQueue: deadLetters }));
   }
 }

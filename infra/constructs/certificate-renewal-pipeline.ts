@@ -17,6 +17,7 @@ import { arnSubstitution, renderDefinition, type TaskFunction } from '../../stat
 import { configWarnings } from '../config/warnings.js';
 import { scheduleIntervalSeconds } from '../config/gate.js';
 import { FUNCTIONS, type FunctionSpec } from '../functions.js';
+import { deadLetterQueue } from './dead-letter-queue.js';
 import { DriftAlerts } from './drift-alerts.js';
 import { InfraPropsError } from './errors.js';
 import { acknowledge, acknowledgeStatement, justifyWildcard, wildcardFindings } from './nag.js';
@@ -282,12 +283,7 @@ export class CertificateRenewalPipeline extends Construct {
 
     this.stateMachine = this.buildStateMachine({ maxConcurrency, propagationWait, executionTimeout, tracing, logRetention, logRemovalPolicy });
 
-    this.scheduleDeadLetterQueue = new sqs.Queue(this, 'ScheduleDeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    acknowledgeDeadLetterQueue(this.scheduleDeadLetterQueue);
+    this.scheduleDeadLetterQueue = deadLetterQueue(this, 'ScheduleDeadLetterQueue');
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       description: 'certpipe: check expiry and renew what is due',
       schedule,
@@ -314,7 +310,6 @@ export class CertificateRenewalPipeline extends Construct {
       stagingGate: inventory.certificates.some((c) => c.stagingGate),
       ...canaryInterval(inventory, schedule.expressionString),
     });
-    if (this.monitoring.deliveryDeadLetterQueue) acknowledgeDeadLetterQueue(this.monitoring.deliveryDeadLetterQueue);
     this.driftAlerts = new DriftAlerts(this, 'DriftAlerts', {
       topic: this.monitoring.topic,
       topicKey: this.monitoring.topicKey,
@@ -425,9 +420,4 @@ export class CertificateRenewalPipeline extends Construct {
 }
 
 /** A dead-letter queue needs no dead-letter queue of its own. */
-function acknowledgeDeadLetterQueue(queue: sqs.Queue): void {
-  acknowledge(queue, {
-    'AwsSolutions-SQS3': 'This queue is itself a dead-letter queue.',
-    'Serverless-SQSRedrivePolicy': 'This queue is itself a dead-letter queue; nothing consumes it to fail again.',
-  });
-}
+

@@ -3,15 +3,14 @@
 // published to the alarm topic with what changed, on what, and who did it.
 // One rule per service: each matches its own resource field, and the message
 // names the resource from the path CloudTrail puts it at for that service.
-import { Annotations, Duration, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Stack, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { acknowledge } from './nag.js';
+import { deadLetterQueue } from './dead-letter-queue.js';
 
 export const CLOUDTRAIL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
 
@@ -69,15 +68,7 @@ export class DriftAlerts extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     // A page EventBridge could not hand to the topic (key or topic policy broken by the very drift it reports) is kept.
-    const deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    acknowledge(deadLetterQueue, {
-      'AwsSolutions-SQS3': 'This queue is itself a dead-letter queue.',
-      'Serverless-SQSRedrivePolicy': 'This queue is itself a dead-letter queue; nothing consumes it to fail again.',
-    });
+    const deadLetters = deadLetterQueue(this, 'DeadLetterQueue');
     const message = (resourcePath: string) =>
       events.RuleTargetInput.fromObject({
         alert: 'certpipe: a change to the pipeline\'s own permissions or resources',
@@ -97,7 +88,7 @@ export class DriftAlerts extends Construct {
           detail: { eventSource: [`${source}.amazonaws.com`], eventName: [...DRIFT_EVENT_NAMES[source]], ...matched },
         },
       });
-      r.addTarget(new targets.SnsTopic(props.topic, { message: message(resourcePath), deadLetterQueue }));
+      r.addTarget(new targets.SnsTopic(props.topic, { message: message(resourcePath), deadLetterQueue: deadLetters }));
       this.rules.push(r);
     };
 

@@ -12,6 +12,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { deadLetterQueue } from './dead-letter-queue.js';
 import { gateAndCanaryAlarms } from './gate-monitoring.js';
 import { ACME_ERROR_STATUSES, ACME_OK_STATUSES, certpipeMetric, METRIC, METRICS_NAMESPACE, SERVICE_DIMENSION } from './metrics.js';
 
@@ -78,15 +79,11 @@ export class PipelineMonitoring extends Construct {
     });
     if (props.alarmEmails.length + props.alarmHttpsEndpoints.length > 0) {
       // A page SNS could not deliver (pager endpoint down) is kept instead of dropped.
-      const deadLetterQueue = new sqs.Queue(this, 'DeliveryDeadLetterQueue', {
-        encryption: sqs.QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
-        retentionPeriod: Duration.days(14),
-      });
-      this.deliveryDeadLetterQueue = deadLetterQueue;
-      for (const email of props.alarmEmails) this.topic.addSubscription(new subscriptions.EmailSubscription(email, { deadLetterQueue }));
+      const deadLetters = deadLetterQueue(this, 'DeliveryDeadLetterQueue');
+      this.deliveryDeadLetterQueue = deadLetters;
+      for (const email of props.alarmEmails) this.topic.addSubscription(new subscriptions.EmailSubscription(email, { deadLetterQueue: deadLetters }));
       for (const url of props.alarmHttpsEndpoints) {
-        this.topic.addSubscription(new subscriptions.UrlSubscription(url, { protocol: sns.SubscriptionProtocol.HTTPS, deadLetterQueue }));
+        this.topic.addSubscription(new subscriptions.UrlSubscription(url, { protocol: sns.SubscriptionProtocol.HTTPS, deadLetterQueue: deadLetters }));
       }
     }
 

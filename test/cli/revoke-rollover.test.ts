@@ -193,12 +193,8 @@ describe('certpipe revoke and account rollover', () => {
   }, 180_000);
 
   it('a rollover that stopped after the CA accepted the new key: the next renewal signs with that key and finishes the rollover', async () => {
-    const before = await accountSecret();
-    const staged = generateAccountKey();
-    await stagePendingAccountKey(sm, ACCOUNT_SECRET, { ...before, accountKey: staged, directoryUrl: (await currentAccountDirectory()) });
-    // The CA hears of it; then the "crash": nothing promoted, and every function still reads the old key as current.
-    const client = new acme.Client({ directoryUrl: cloud.directoryUrl!, accountKey: before.accountKey, accountUrl: before.accountUrl, backoffAttempts: 1 });
-    await client.updateAccountKey(staged);
+    const { before, staged } = await rolloverStoppedBeforePromotion();
+    // Every function still reads the old key as current.
     await expect(orderWith(before.accountKey, before.accountUrl)).rejects.toThrow();
 
     const oldSerial = (await currentSecret(cloud, 'certpipe/cdn')).serial;
@@ -217,12 +213,7 @@ describe('certpipe revoke and account rollover', () => {
   }, 180_000);
 
   it('a rollover that stopped after the CA accepted the new key is finished by the next rollover command, with that key', async () => {
-    const before = await accountSecret();
-    const staged = generateAccountKey();
-    await stagePendingAccountKey(sm, ACCOUNT_SECRET, { ...before, accountKey: staged, directoryUrl: (await currentAccountDirectory()) });
-    // The CA hears of it; then the "crash": nothing promoted.
-    const client = new acme.Client({ directoryUrl: cloud.directoryUrl!, accountKey: before.accountKey, accountUrl: before.accountUrl, backoffAttempts: 1 });
-    await client.updateAccountKey(staged);
+    const { before, staged } = await rolloverStoppedBeforePromotion();
     expect((await accountSecret()).accountKey).toBe(before.accountKey);
 
     const resumed = await cli(['account', 'rollover', 'pebble', '--json']);
@@ -231,6 +222,16 @@ describe('certpipe revoke and account rollover', () => {
     expect(await accountSecret()).toMatchObject({ accountKey: staged, accountUrl: before.accountUrl });
     await expect(orderWith(staged, before.accountUrl)).resolves.toMatchObject({ status: 'pending' });
   });
+
+  /** A new key stored as pending and accepted by the CA (keyChange), then the "crash": nothing promoted. */
+  async function rolloverStoppedBeforePromotion(): Promise<{ before: { accountKey: string; accountUrl: string }; staged: string }> {
+    const before = await accountSecret();
+    const staged = generateAccountKey();
+    await stagePendingAccountKey(sm, ACCOUNT_SECRET, { ...before, accountKey: staged, directoryUrl: await currentAccountDirectory() });
+    const client = new acme.Client({ directoryUrl: cloud.directoryUrl!, accountKey: before.accountKey, accountUrl: before.accountUrl, backoffAttempts: 1 });
+    await client.updateAccountKey(staged);
+    return { before, staged };
+  }
 
   async function currentAccountDirectory(): Promise<string> {
     return (JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: ACCOUNT_SECRET }))).SecretString!) as { directoryUrl: string }).directoryUrl;

@@ -13,6 +13,7 @@ import { authoritativeTxt, checkPropagation, route53Nameservers } from '../../fu
 import { Route53ChallengeProvider,
   route53Client, type ZoneConfig } from '../../functions/lib/dns/route53.js';
 import { startTestCloud, type TestCloud } from '../support/cloud.js';
+import { recordCalls } from '../support/sdk-calls.js';
 
 let tc: TestCloud;
 let route53: Route53Client;
@@ -56,19 +57,6 @@ beforeEach(async () => {
   await tc.clearFaults();
   await tc.setSettings({ insyncDelayMs: 0, dnsLagMs: 0, dnsHiddenNames: [] });
 });
-
-/** Names of the commands a client sends, in order. */
-function recordCalls(client: Route53Client): string[] {
-  const calls: string[] = [];
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      calls.push(String(context.commandName));
-      return next(args);
-    },
-    { step: 'initialize' },
-  );
-  return calls;
-}
 
 describe('present', () => {
   it("spends Route 53's 5 requests per second sparingly: one read per name, one change batch per zone, both ways", async () => {

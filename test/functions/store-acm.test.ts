@@ -19,6 +19,7 @@ import { publishToAcm } from '../../functions/lib/store/acm.js';
 import { buildIssued, CertificateStore, type IssuedCertificate } from '../../functions/lib/store/certificateStore.js';
 import { generateKeyPair, parseCertificate } from '../../functions/lib/x509.js';
 import { startTestCloud, type TestCloud } from '../support/cloud.js';
+import { recordCalls } from '../support/sdk-calls.js';
 
 let tc: TestCloud;
 let acm: ACMClient;
@@ -69,19 +70,6 @@ async function issue(spec: CertificateSpec, keyAlgorithm: KeyAlgorithm = spec.ke
   const chainPem = ca.cert.toString('pem') + '\n';
   const facts = parseCertificate(leafPem);
   return buildIssued({ spec, certificatePem: leafPem, privateKeyPem: key.privateKeyPem, orderUrl: 'https://ca.test/order/1', facts: { ...facts, chainPem } });
-}
-
-/** Names of the commands an ACM client sends. */
-function recordCalls(client: ACMClient): string[] {
-  const calls: string[] = [];
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      calls.push(String(context.commandName));
-      return next(args);
-    },
-    { step: 'initialize' },
-  );
-  return calls;
 }
 
 async function seedSecret(spec: CertificateSpec, issued: IssuedCertificate): Promise<void> {

@@ -19,6 +19,7 @@ import {
   type IssuedCertificate,
 } from '../../functions/lib/store/certificateStore.js';
 import { startTestCloud, type TestCloud } from '../support/cloud.js';
+import { recordCalls } from '../support/sdk-calls.js';
 
 let tc: TestCloud;
 let sm: SecretsManagerClient;
@@ -84,19 +85,6 @@ async function tagsOf(secretId: string): Promise<Record<string, string>> {
 
 async function valueAt(secretId: string, stage: string): Promise<Record<string, unknown>> {
   return JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }))).SecretString!);
-}
-
-/** Names of the commands a client sends, in order. */
-function recordCalls(client: SecretsManagerClient): string[] {
-  const calls: string[] = [];
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      calls.push(String(context.commandName));
-      return next(args);
-    },
-    { step: 'initialize' },
-  );
-  return calls;
 }
 
 beforeAll(async () => {
