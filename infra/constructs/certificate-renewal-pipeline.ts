@@ -21,7 +21,7 @@ import { deadLetterQueue } from './dead-letter-queue.js';
 import { DriftAlerts } from './drift-alerts.js';
 import { InfraPropsError } from './errors.js';
 import { acknowledge, acknowledgeStatement, justifyWildcard, wildcardFindings } from './nag.js';
-import { checkExecutionBudget } from './execution-budget.js';
+import { checkExecutionBudget, route53RunWarning } from './execution-budget.js';
 import { NEEDS, PipelinePermissions } from './permissions.js';
 import { PipelineMonitoring } from './pipeline-monitoring.js';
 import { RenewalFunctions } from './renewal-functions.js';
@@ -336,6 +336,8 @@ export class CertificateRenewalPipeline extends Construct {
       propagationWaitSeconds: o.propagationWait.toSeconds(),
       executionTimeoutSeconds: o.executionTimeout.toSeconds(),
     });
+    const route53 = route53RunWarning(this.inventory, o.executionTimeout.toSeconds());
+    if (route53) Annotations.of(this).addWarningV2('certpipe:route53-run-time', route53);
     const substitutions: Record<string, string> = {};
     for (const fn of FUNCTIONS) substitutions[arnSubstitution(fn.name as TaskFunction)] = this.functions.get(fn.name).functionArn;
     substitutions.RunBucketName = this.runBucket.bucketName;

@@ -1,7 +1,7 @@
 // Bad configs and bad props fail at synth with a message that names the field
 // and the fix; the IAM scoping follows the config when zone ids are missing.
 import { Duration, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { describe, expect, it } from 'vitest';
 import type { Inventory } from '../../functions/lib/inventory.js';
@@ -70,6 +70,22 @@ describe('CertificateRenewalPipeline props', () => {
     const err = synthError(pipeline(props));
     expect(err).toBeInstanceOf(InfraPropsError);
     expect(err.message).toMatch(message);
+  });
+
+  it("warns when renewing every configured certificate in one run would outlast the execution timeout at Route 53's 5 requests per second", () => {
+    const inv = inventory();
+    const zone = inv.hostedZones[0]!.name;
+    const fleet = Array.from({ length: 300 }, (_, i) => ({ ...inv.certificates[0]!, name: `c${i}`, secretName: `certpipe/c${i}`, dnsNames: [`c${i}.${zone}`, `www.c${i}.${zone}`], targets: [] }));
+    const build = (certificates: typeof fleet) => {
+      const stack = new Stack(testApp(), 'Stack', { env: { account: PIPELINE_ACCOUNT, region: REGION } });
+      // 400 s holds one certificate's waits (30 × 1 s of propagation and the Retry schedules), not 300 renewals' 2,100 Route 53 requests.
+      new CertificateRenewalPipeline(stack, 'Pipeline', { inventory: { ...inv, certificates }, executionTimeout: Duration.seconds(400), propagationWait: Duration.seconds(1) });
+      return Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('Route 53 requests at'));
+    };
+    const warnings = build(fleet);
+    expect(warnings).toHaveLength(1);
+    expect(JSON.stringify(warnings[0]!.entry.data)).toMatch(/300 renewals, 2100 Route 53 requests at 5 per second: 420 s.*executionTimeout \(400 s\).*newOrdersPer3Hours/);
+    expect(build(fleet.slice(0, 200))).toHaveLength(0);
   });
 
   it('rejects a certificate whose issuer does not exist, naming the certificate', () => {

@@ -1,7 +1,7 @@
 // The synth check that one certificate's waits fit the execution timeout: the
 // Retry schedules as ASL computes them, and the budget of the real workflow.
 import { describe, expect, it } from 'vitest';
-import { checkExecutionBudget, executionBudget, retryScheduleSeconds } from '../../infra/constructs/execution-budget.js';
+import { checkExecutionBudget, executionBudget, retryScheduleSeconds, route53RequestsPerRenewal, route53RunTime } from '../../infra/constructs/execution-budget.js';
 import { renderDefinition } from '../../statemachines/definition.js';
 
 describe('retryScheduleSeconds', () => {
@@ -31,5 +31,27 @@ describe('the budget of renewal.asl.json', () => {
     expect(() => checkExecutionBudget(definition, { propagationMaxAttempts: 30, propagationWaitSeconds: 10, executionTimeoutSeconds: 600 })).toThrow(
       /at least 12 minutes, or lower pipeline\.propagation\.maxAttempts × waitSeconds/,
     );
+  });
+});
+
+describe("Route 53's share of a run (5 requests per second per account)", () => {
+  const zones = ['example.test', 'shop.example.test', 'example.org'];
+  it.each([
+    ['one name', ['example.test'], 2 + 3],
+    ['two names, one zone (the benchmark\'s certificate)', ['a.example.test', 'www.a.example.test'], 4 + 3],
+    ['a wildcard and its base share one challenge name', ['example.org', '*.example.org'], 2 + 3],
+    ['names in two zones (the longest match wins)', ['api.example.test', 'shop.example.test', 'www.shop.example.test'], 6 + 6],
+  ])('%s', (_name, dnsNames, requests) => {
+    expect(route53RequestsPerRenewal(dnsNames, zones)).toBe(requests);
+  });
+
+  const cert = (i: number, issuer: string) => ({ name: `c${i}`, issuer, dnsNames: [`c${i}.example.test`, `www.c${i}.example.test`] });
+  it('renews every certificate at once without a new-orders limit; with one, an issuer renews at most that many per run', () => {
+    const inventory = {
+      hostedZones: [{ name: 'example.test' }],
+      issuers: [{ name: 'custom' }, { name: 'le', limits: { newOrdersPer3Hours: 300 } }],
+      certificates: [...Array.from({ length: 4000 }, (_, i) => cert(i, 'custom')), ...Array.from({ length: 1000 }, (_, i) => cert(4000 + i, 'le'))],
+    };
+    expect(route53RunTime(inventory)).toEqual({ renewals: 4300, requests: 4300 * 7, seconds: (4300 * 7) / 5 });
   });
 });
