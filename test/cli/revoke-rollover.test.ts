@@ -46,6 +46,13 @@ describe('certpipe revoke and account rollover', () => {
     return JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: ACCOUNT_SECRET, VersionStage: stage }))).SecretString!);
   }
 
+  /**
+   * What an order the CA accepted can be: `pending`, or `ready`. Pebble answers a new order
+   * identical to a pending or ready one of the same account with that order (its README), and
+   * CI once got `ready` for cdn here; either way the CA took the signature.
+   */
+  const ACCEPTED_ORDER = expect.stringMatching(/^(pending|ready)$/);
+
   /** An order placed straight with acme-client, signed with `accountKey` for the account URL. */
   function orderWith(accountKey: string, accountUrl: string) {
     const client = new acme.Client({ directoryUrl: cloud.directoryUrl!, accountKey, accountUrl, backoffAttempts: 1 });
@@ -178,7 +185,7 @@ describe('certpipe revoke and account rollover', () => {
     expect(stages).not.toContain('AWSPENDING');
 
     await expect(orderWith(before.accountKey, before.accountUrl)).rejects.toThrow();
-    await expect(orderWith(after.accountKey, after.accountUrl)).resolves.toMatchObject({ status: 'pending' });
+    await expect(orderWith(after.accountKey, after.accountUrl)).resolves.toMatchObject({ status: ACCEPTED_ORDER });
 
     const oldSerial = (await currentSecret(cloud, 'certpipe/cdn')).serial;
     const renewed = await pipeline.run({ only: ['cdn'], force: true });
@@ -220,7 +227,7 @@ describe('certpipe revoke and account rollover', () => {
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(JSON.parse(resumed.stdout).steps.map((s: { action: string }) => s.action)).toEqual(['promote']);
     expect(await accountSecret()).toMatchObject({ accountKey: staged, accountUrl: before.accountUrl });
-    await expect(orderWith(staged, before.accountUrl)).resolves.toMatchObject({ status: 'pending' });
+    await expect(orderWith(staged, before.accountUrl)).resolves.toMatchObject({ status: ACCEPTED_ORDER });
   });
 
   /** A new key stored as pending and accepted by the CA (keyChange), then the "crash": nothing promoted. */
